@@ -1,0 +1,20 @@
+"""journeyflow: customer-lifecycle journeys as code.
+
+>>> import journeyflow
+>>> j = journeyflow.loads('journey "hello"\\nevent hi {}\\nstage a start { on hi -> b }\\nstage b final')
+>>> j.stages
+['a', 'b']
+"""
+
+from journeyflow.errors import CompileError, Diagnostic, JourneyError, JourneySyntaxError
+from journeyflow.journey import Journey, load, loads
+
+__all__ = [
+    "CompileError",
+    "Diagnostic",
+    "Journey",
+    "JourneyError",
+    "JourneySyntaxError",
+    "load",
+    "loads",
+]

@@ -1,0 +1,142 @@
+"""Check and lower a ``simulate`` block with the same care as the journey itself."""
+
+from __future__ import annotations
+
+from journeyflow.compile.context import CompileContext
+from journeyflow.errors import did_you_mean
+from journeyflow.model.behaviour import Arrival, Behaviour, Distribution, Rate, Reaction
+from journeyflow.syntax import ast as a
+
+__all__ = ["lower_behaviour", "PERIODS"]
+
+PERIODS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month": 30.0,
+           "year": 365.0}
+ARITY = {"normal": 2, "lognormal": 2, "uniform": 2, "exponential": 1}
+DISTRIBUTIONS = (*ARITY, "choice")
+
+
+def lower_behaviour(ctx: CompileContext, decl: a.SimulateDecl) -> Behaviour:
+    arrivals: list[Arrival] = []
+    rates: list[Rate] = []
+    reactions: list[Reaction] = []
+    for item in decl.items:
+        if isinstance(item, a.SimArrivals):
+            event = _event(ctx, item.event)
+            period = _period(ctx, item.period)
+            arrivals.append(Arrival(event=event, per_day=item.count.value / period,
+                                    days=item.lasting.seconds / 86400 if item.lasting else None,
+                                    payload=_payload(ctx, event, item.payload)))
+        elif isinstance(item, a.SimIn):
+            stages = tuple(_stage(ctx, s) for s in item.stages)
+            for rate in item.rates:
+                rates.append(_rate(ctx, stages, rate))
+        else:
+            message = item.message.name
+            if message not in ctx.names.messages:
+                ctx.sink.error("JF203", f"unknown message '{message}'", item.message.span,
+                               did_you_mean(message, ctx.names.messages))
+            for reaction in item.reactions:
+                share = reaction.share.value
+                if not 0 < share <= 100:
+                    ctx.sink.error("JF501", "a reaction's chance is between 0% and 100%",
+                                   reaction.share.span)
+                reactions.append(Reaction(message=message, event=_event(ctx, reaction.event),
+                                          probability=share / 100,
+                                          within_seconds=reaction.within.seconds))
+    return Behaviour(arrivals=tuple(arrivals), rates=tuple(rates), reactions=tuple(reactions))
+
+
+def _rate(ctx: CompileContext, stages: tuple[str, ...], rate: a.SimRate) -> Rate:
+    event = _event(ctx, rate.event)
+    period = _period(ctx, rate.period)
+    value = rate.rate.value
+    if isinstance(rate.rate, a.Percent):
+        if value > 100:
+            ctx.sink.error("JF501", f"a rate of {rate.rate.text} is over 100% per "
+                           f"{rate.period.name}", rate.rate.span,
+                           "a share of customers per period is at most 100%; for several "
+                           "events per customer write a plain number: 3 per day")
+        value /= 100
+    return Rate(stages=stages, event=event, per_day=value / period,
+                payload=_payload(ctx, event, rate.payload))
+
+
+def _event(ctx: CompileContext, ident: a.Ident) -> str:
+    if ident.name not in ctx.names.events:
+        ctx.sink.error("JF202", f"unknown event '{ident.name}'", ident.span,
+                       did_you_mean(ident.name, ctx.names.events))
+    return ident.name
+
+
+def _stage(ctx: CompileContext, ident: a.Ident) -> str:
+    if ident.name not in ctx.names.stages:
+        ctx.sink.error("JF201", f"unknown stage '{ident.name}'", ident.span,
+                       did_you_mean(ident.name, ctx.names.stages))
+    return ident.name
+
+
+def _period(ctx: CompileContext, ident: a.Ident) -> float:
+    name = ident.name.rstrip("s") if ident.name.endswith("s") else ident.name
+    if name not in PERIODS:
+        ctx.sink.error("JF502", f"unknown period '{ident.name}'", ident.span,
+                       did_you_mean(ident.name, PERIODS) or "use day, week, hour or month")
+        return 1.0
+    return PERIODS[name]
+
+
+def _payload(ctx: CompileContext, event: str,
+             fields: tuple[a.DistField, ...]) -> dict[str, Distribution]:
+    declared = ctx.names.events.get(event, {})
+    out: dict[str, Distribution] = {}
+    for fld in fields:
+        kind = declared.get(fld.name.name)
+        if event in ctx.names.events and kind is None:
+            ctx.sink.error("JF205", f"event '{event}' has no field '{fld.name.name}'",
+                           fld.name.span, did_you_mean(fld.name.name, declared))
+        out[fld.name.name] = _distribution(ctx, fld, kind)
+    missing = sorted(ctx.names.required_fields.get(event, set()) - out.keys())
+    if missing and fields is not None and event in ctx.names.events:
+        span = fields[0].span if fields else None
+        if span is not None:
+            ctx.sink.error("JF411", f"the simulated {event} events lack the field"
+                           f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}", span)
+    return out
+
+
+def _distribution(ctx: CompileContext, fld: a.DistField, kind: str | None) -> Distribution:
+    dist = fld.dist
+    if dist.func is None:
+        return Distribution(kind="constant", constant=dist.constant)
+    func = dist.func
+    numbers = [x.value for x in dist.args if x.kind == "number"]
+    bounds = {x.label: x.value for x in dist.args if x.kind == "bound"}
+    for x in dist.args:
+        if x.kind == "bound" and x.label not in ("min", "max"):
+            ctx.sink.error("JF503", f"unknown bound '{x.label}'", x.span, "use min or max")
+    if func == "choice":
+        choices = tuple((x.label or "", x.value) for x in dist.args if x.kind == "choice")
+        total = sum(w for _, w in choices)
+        if not choices or numbers or abs(total - 1) > 1e-6:
+            ctx.sink.error("JF503", f"choice weights must add up to 1 (they add up to {total:g})"
+                           if choices else 'choice takes "value": weight pairs', dist.span,
+                           'e.g. choice("shoes": 0.6, "bags": 0.4)')
+        return Distribution(kind="choice", choices=choices)
+    if func not in ARITY:
+        ctx.sink.error("JF503", f"unknown distribution '{func}'", dist.span,
+                       did_you_mean(func, DISTRIBUTIONS)
+                       or "use normal, lognormal, uniform, exponential or choice")
+        return Distribution(kind="constant", constant=0)
+    if len(numbers) != ARITY[func]:
+        ctx.sink.error("JF503", f"{func} takes {ARITY[func]} number"
+                       f"{'s' if ARITY[func] > 1 else ''}, not {len(numbers)}", dist.span)
+        numbers = (numbers + [1.0, 1.0])[:ARITY[func]]
+    if func == "normal" and kind == "number" and "min" not in bounds:
+        ctx.sink.warning("JF606", f"'{fld.name.name}' is drawn from an unbounded normal "
+                         "distribution and may come out negative", dist.span,
+                         f"bound it: normal({numbers[0]:g}, {numbers[1]:g}, min 0)")
+    if func in ("normal", "lognormal", "exponential") and numbers[-1] <= 0 and func != "normal":
+        ctx.sink.error("JF503", f"{func} needs a positive parameter", dist.span)
+    if func == "normal" and numbers[1] < 0:
+        ctx.sink.error("JF503", "a normal distribution's spread cannot be negative", dist.span)
+    return Distribution(kind=func, params=tuple(numbers),  # type: ignore[arg-type]
+                        low=bounds.get("min"), high=bounds.get("max"))

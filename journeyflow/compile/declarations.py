@@ -1,0 +1,341 @@
+"""The declaration pass: customer, events, messages, channels, limits, segments...
+
+First every name is collected (so a stage may use a segment declared below
+it), then each declaration is checked and lowered to its model.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from journeyflow.compile.context import CompileContext
+from journeyflow.compile.templates import check_message_templates
+from journeyflow.compile.typecheck import ATTRIBUTE_TYPES, Scope
+from journeyflow.errors import did_you_mean
+from journeyflow.model import journey as m
+from journeyflow.syntax import ast as a
+
+__all__ = ["collect_names", "lower_declarations", "Declarations"]
+
+BUILTIN_EVENT_FIELDS = {name: {"bonus": "text"} for name in m.BUILTIN_EVENTS}
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+MESSAGE_PARTS = ("subject", "body", "template")
+SINGLETONS = (a.CustomerDecl, a.QuietHours, a.SendWindow, a.ValueDecl, a.ReentryDecl)
+
+
+def collect_names(ctx: CompileContext, file: a.JourneyFile) -> None:
+    """Fill ``ctx.names`` and report duplicate or malformed declarations."""
+    names = ctx.names
+    names.events.update({k: dict(v) for k, v in BUILTIN_EVENT_FIELDS.items()})
+    names.channels.update(m.BUILTIN_CHANNELS)
+    seen_singletons: dict[type, a.Decl] = {}
+    for decl in file.decls:
+        if isinstance(decl, SINGLETONS):
+            if type(decl) in seen_singletons:
+                ctx.sink.error("JF225", f"'{_keyword(decl)}' is declared twice", decl.span,
+                               "merge the two declarations into one")
+            seen_singletons[type(decl)] = decl
+        if isinstance(decl, a.CustomerDecl):
+            for fld in decl.fields:
+                _declare_field(ctx, names.attributes, fld, "customer attribute")
+        elif isinstance(decl, a.EventDecl):
+            _collect_event(ctx, decl)
+        elif isinstance(decl, a.MessageDecl):
+            _unique(ctx, names.messages, decl.name, "message")
+            names.messages.setdefault(decl.name.name, decl.channel.name)
+        elif isinstance(decl, a.ChannelDecl):
+            if decl.name.name in names.channels:
+                ctx.sink.error("JF224", f"channel '{decl.name.name}' is already declared",
+                               decl.name.span, _builtin_hint(decl.name.name))
+            names.channels.add(decl.name.name)
+        elif isinstance(decl, a.SegmentDecl):
+            _unique(ctx, dict.fromkeys(names.segments), decl.name, "segment")
+            if decl.name.name in names.attributes:
+                ctx.sink.error("JF224", f"segment '{decl.name.name}' has the name of a customer "
+                               "attribute", decl.name.span)
+            names.segments.add(decl.name.name)
+        elif isinstance(decl, a.GoalDecl):
+            names.goals.add(decl.name.name)
+        elif isinstance(decl, a.StageDecl):
+            _unique(ctx, names.stages, decl.name, "stage")
+            names.stages.setdefault(decl.name.name, decl)
+    names.bonuses.update(_granted_bonuses(file))
+
+
+def _keyword(decl: a.Decl) -> str:
+    return {a.CustomerDecl: "customer", a.QuietHours: "quiet hours", a.SendWindow: "send window",
+            a.ValueDecl: "value", a.ReentryDecl: "reentry"}[type(decl)]
+
+
+def _builtin_hint(name: str) -> str | None:
+    return "email, sms, push and webhook are built in" if name in m.BUILTIN_CHANNELS else None
+
+
+def _unique(ctx: CompileContext, seen: dict[str, Any], ident: a.Ident, what: str) -> None:
+    if ident.name in seen:
+        ctx.sink.error("JF220" if what == "stage" else "JF222" if what == "message" else "JF224",
+                       f"{what} '{ident.name}' is declared twice", ident.span,
+                       f"rename one of the two {what}s")
+
+
+def _collect_event(ctx: CompileContext, decl: a.EventDecl) -> None:
+    names = ctx.names
+    name = decl.name.name
+    if name in m.BUILTIN_EVENTS:
+        ctx.sink.error("JF221", f"'{name}' is a built-in event and cannot be redeclared",
+                       decl.name.span, "its payload is { bonus: text }")
+        return
+    if name in names.events:
+        ctx.sink.error("JF221", f"event '{name}' is declared twice", decl.name.span)
+        return
+    fields: dict[str, str] = {}
+    for fld in decl.fields:
+        _declare_field(ctx, fields, fld, f"field of event '{name}'")
+    names.events[name] = fields
+    names.required_fields[name] = {f.name.name for f in decl.fields
+                                   if f.default is None and not f.optional}
+
+
+def _declare_field(ctx: CompileContext, into: dict[str, str], fld: a.Field, what: str) -> None:
+    if fld.name.name in into:
+        ctx.sink.error("JF223", f"{what} '{fld.name.name}' is declared twice", fld.name.span)
+        return
+    kind = ATTRIBUTE_TYPES.get(fld.type.name)
+    if kind is None:
+        ctx.sink.error("JF208", f"unknown type '{fld.type.name}'", fld.type.span,
+                       did_you_mean(fld.type.name, ATTRIBUTE_TYPES)
+                       or "types: " + ", ".join(ATTRIBUTE_TYPES))
+        kind = "any"
+    into[fld.name.name] = kind
+
+
+def _granted_bonuses(file: a.JourneyFile) -> set[str]:
+    found: set[str] = set()
+
+    def walk(stmts: tuple[a.Stmt, ...]) -> None:
+        for stmt in stmts:
+            if isinstance(stmt, a.Grant):
+                found.add(stmt.bonus.name)
+            elif isinstance(stmt, a.Delayed):
+                walk(stmt.block.stmts)
+            elif isinstance(stmt, a.If):
+                walk(stmt.then.stmts)
+                orelse = stmt.orelse
+                if isinstance(orelse, a.Block):
+                    walk(orelse.stmts)
+                elif orelse is not None:
+                    walk((orelse,))
+            elif isinstance(stmt, a.Split):
+                for arm in stmt.arms:
+                    walk(arm.block.stmts)
+
+    for decl in file.decls:
+        if isinstance(decl, a.StageDecl | a.AnywhereDecl):
+            for rule in decl.rules:
+                if rule.block is not None:
+                    walk(rule.block.stmts)
+    return found
+
+
+class Declarations:
+    """The lowered declarations, ready for :class:`~journeyflow.model.journey.JourneyModel`."""
+
+    def __init__(self) -> None:
+        self.timezone = "UTC"
+        self.attributes: dict[str, m.Attribute] = {}
+        self.events: dict[str, m.EventType] = {}
+        self.messages: dict[str, m.Message] = {}
+        self.limits: list[m.Limit] = []
+        self.quiet_hours: m.QuietHours | None = None
+        self.send_window: m.SendWindow | None = None
+        self.segments: dict[str, m.Segment] = {}
+        self.goals: dict[str, m.Goal] = {}
+        self.value: m.SourceExpr | None = None
+        self.reentry = m.Reentry()
+
+
+def lower_declarations(ctx: CompileContext, file: a.JourneyFile) -> Declarations:
+    out = Declarations()
+    out.timezone = _timezone(ctx, file.header)
+    for name, fields in ctx.names.events.items():
+        out.events[name] = m.EventType(name=name, fields={
+            f: m.Attribute(name=f, type=t) for f, t in fields.items()},
+            builtin=name in m.BUILTIN_EVENTS)
+    scope = ctx.scope(why="no event is in scope in a declaration")
+    for decl in file.decls:
+        _lower_one(ctx, decl, out, scope)
+    return out
+
+
+def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations, scope: Scope) -> None:
+    if isinstance(decl, a.CustomerDecl):
+        for fld in decl.fields:
+            out.attributes.setdefault(fld.name.name, _attribute(ctx, fld, scope))
+    elif isinstance(decl, a.EventDecl) and decl.name.name in out.events:
+        fields = {f.name.name: _attribute(ctx, f, scope) for f in decl.fields}
+        out.events[decl.name.name] = m.EventType(name=decl.name.name, fields=fields)
+    elif isinstance(decl, a.MessageDecl):
+        msg = _message(ctx, decl)
+        out.messages.setdefault(msg.name, msg)
+    elif isinstance(decl, a.LimitDecl):
+        out.limits.append(_limit(ctx, decl))
+    elif isinstance(decl, a.QuietHours):
+        out.quiet_hours = m.QuietHours(start=_clock(ctx, decl.start), end=_clock(ctx, decl.end))
+    elif isinstance(decl, a.SendWindow):
+        out.send_window = m.SendWindow(days=_days(ctx, decl.days), start=_clock(ctx, decl.start),
+                                       end=_clock(ctx, decl.end))
+    elif isinstance(decl, a.SegmentDecl):
+        out.segments[decl.name.name] = m.Segment(
+            name=decl.name.name, condition=ctx.source_expr(decl.expr, scope, condition=True,
+                                                           what="a segment"))
+    elif isinstance(decl, a.GoalDecl):
+        _goal(ctx, decl, out)
+    elif isinstance(decl, a.ValueDecl):
+        out.value = ctx.source_expr(decl.expr, scope, wanted="number", what="the value")
+    elif isinstance(decl, a.ReentryDecl):
+        out.reentry = m.Reentry(mode=decl.mode, after=_timedelta(ctx, decl.after)
+                                if decl.after else None)  # type: ignore[arg-type]
+
+
+def _timezone(ctx: CompileContext, header: a.Header) -> str:
+    if header.timezone is None:
+        return "UTC"
+    zone = header.timezone.value
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        ctx.sink.error("JF406", f"unknown time zone '{zone}'", header.timezone.span,
+                       did_you_mean(zone, available_timezones())
+                       or 'use an IANA name such as "Europe/Berlin"')
+        return "UTC"
+    return zone
+
+
+def constant_value(expr: a.Expr | None) -> tuple[bool, Any]:
+    """``(True, value)`` when ``expr`` is a literal that can be a default."""
+    if expr is None:
+        return True, None
+    if isinstance(expr, a.Number):
+        value = expr.value
+        return True, int(value) if value.is_integer() else value
+    if isinstance(expr, a.Unary) and expr.op == "-" and isinstance(expr.operand, a.Number):
+        ok, value = constant_value(expr.operand)
+        return ok, -value
+    if isinstance(expr, a.StringLit | a.BoolLit):
+        return True, expr.value
+    if isinstance(expr, a.NullLit):
+        return True, None
+    if isinstance(expr, a.DateTimeLit):
+        return True, expr.text
+    if isinstance(expr, a.ListLit):
+        values = [constant_value(item) for item in expr.items]
+        return all(ok for ok, _ in values), [v for _, v in values]
+    return False, None
+
+
+def _attribute(ctx: CompileContext, fld: a.Field, scope: Scope) -> m.Attribute:
+    kind = ATTRIBUTE_TYPES.get(fld.type.name, "any")
+    ok, value = constant_value(fld.default)
+    if not ok and fld.default is not None:
+        ctx.sink.error("JF410", "a default must be a plain value such as 0, \"DE\" or true",
+                       fld.default.span)
+    elif fld.default is not None:
+        ctx.types.expect(fld.default, scope, kind, f"the default of '{fld.name.name}'")
+    return m.Attribute(name=fld.name.name, type=fld.type.name if kind != "any" else "text",
+                       optional=fld.optional, default=value)
+
+
+def _message(ctx: CompileContext, decl: a.MessageDecl) -> m.Message:
+    channel = decl.channel.name
+    if channel not in ctx.names.channels:
+        ctx.sink.error("JF207", f"unknown channel '{channel}'", decl.channel.span,
+                       did_you_mean(channel, ctx.names.channels)
+                       or f"declare it first: channel {channel}")
+    parts: dict[str, str] = {}
+    for part in decl.parts:
+        key = part.name.name
+        if key not in MESSAGE_PARTS:
+            ctx.sink.error("JF210", f"a message has no '{key}'", part.name.span,
+                           did_you_mean(key, MESSAGE_PARTS) or "use subject, body or template")
+        elif key in parts:
+            ctx.sink.error("JF223", f"'{key}' is given twice", part.name.span)
+        else:
+            parts[key] = part.value
+    msg = m.Message(name=decl.name.name, channel=channel, subject=parts.get("subject"),
+                    body=parts.get("body"), template=parts.get("template"),
+                    location=ctx.location(decl.name.span))
+    check_message_templates(ctx, decl, msg)
+    return msg
+
+
+def _limit(ctx: CompileContext, decl: a.LimitDecl) -> m.Limit:
+    channel = decl.channel.name
+    if channel != "any" and channel not in ctx.names.channels:
+        ctx.sink.error("JF207", f"unknown channel '{channel}'", decl.channel.span,
+                       did_you_mean(channel, [*ctx.names.channels, "any"]))
+    count = decl.count.value
+    if count < 1 or not count.is_integer():
+        ctx.sink.error("JF414", "a limit allows a whole number of sends, at least 1",
+                       decl.count.span)
+    return m.Limit(channel=channel, count=max(int(count), 1),
+                   per=_timedelta(ctx, decl.per))
+
+
+def _timedelta(ctx: CompileContext, duration: a.Duration) -> timedelta:
+    if duration.seconds <= 0:
+        ctx.sink.error("JF405", f"duration '{duration.text}' must be longer than zero",
+                       duration.span)
+    return timedelta(seconds=duration.seconds)
+
+
+def _clock(ctx: CompileContext, clock: a.Clock) -> time:
+    hours, minutes = (int(p) for p in clock.text.split(":"))
+    if hours > 23 or minutes > 59:
+        ctx.sink.error("JF407", f"'{clock.text}' is not a time of day", clock.span,
+                       "use 00:00 to 23:59")
+        return time(0, 0)
+    return time(hours, minutes)
+
+
+def _days(ctx: CompileContext, spans: tuple[a.DaySpan, ...]) -> frozenset[int]:
+    days: set[int] = set()
+    for span in spans:
+        idents = [span.first] + ([span.last] if span.last else [])
+        index = []
+        for ident in idents:
+            key = ident.name.lower()
+            key = key[:3] if key in FULL_WEEKDAYS else key
+            if key not in WEEKDAYS:
+                ctx.sink.error("JF211", f"unknown day '{ident.name}'", ident.span,
+                               did_you_mean(ident.name.lower(), WEEKDAYS)
+                               or "days: mon tue wed thu fri sat sun")
+                continue
+            index.append(WEEKDAYS.index(key))
+        if len(index) == 2:
+            first, last = index
+            days.update((first + i) % 7 for i in range((last - first) % 7 + 1))
+        elif len(index) == 1 and span.last is None:
+            days.add(index[0])
+    return frozenset(days)
+
+
+def _goal(ctx: CompileContext, decl: a.GoalDecl, out: Declarations) -> None:
+    name = decl.name.name
+    if name in out.goals:
+        ctx.sink.error("JF224", f"goal '{name}' is declared twice", decl.name.span)
+        return
+    event = decl.event.name if decl.event else None
+    if decl.event is not None and event not in ctx.names.events:
+        ctx.sink.error("JF202", f"unknown event '{event}'", decl.event.span,
+                       did_you_mean(decl.event.name, ctx.names.events))
+        event = None
+    expr = decl.where if decl.where is not None else decl.when
+    condition = None
+    if expr is not None:
+        why = "a 'goal ... when' has no event; use 'goal NAME on EVENT where ...'"
+        condition = ctx.source_expr(expr, ctx.scope(event, why), condition=True, what="a goal")
+    out.goals[name] = m.Goal(name=name, event=event, condition=condition,
+                             location=ctx.location(decl.name.span))

@@ -1,0 +1,99 @@
+"""Scenario steps checked against the journey they test."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from journeyflow.compile.context import CompileContext
+from journeyflow.compile.declarations import constant_value
+from journeyflow.errors import did_you_mean
+from journeyflow.model.scenario import Expectation, FeedEvent, Scenario, ScenarioStep, Wait
+from journeyflow.syntax import ast as a
+
+__all__ = ["lower_scenarios"]
+
+
+def lower_scenarios(ctx: CompileContext,
+                    decls: tuple[a.ScenarioDecl, ...]) -> tuple[Scenario, ...]:
+    messages, goals = set(ctx.names.messages), ctx.names.goals
+    out = []
+    for decl in decls:
+        steps = tuple(_step(ctx, step, messages, goals) for step in decl.steps)
+        out.append(Scenario(name=decl.name, steps=steps, location=ctx.location(decl.span)))
+    return tuple(out)
+
+
+def _step(ctx: CompileContext, step: a.Step, messages: set[str],
+          goals: set[str]) -> ScenarioStep:
+    if isinstance(step, a.StepWait):
+        return Wait(duration=timedelta(seconds=step.duration.seconds),
+                    location=ctx.location(step.span))
+    if isinstance(step, a.StepEvent):
+        return _feed(ctx, step)
+    return _expect(ctx, step, messages, goals)
+
+
+def _feed(ctx: CompileContext, step: a.StepEvent) -> FeedEvent:
+    event = step.event.name
+    if event not in ctx.names.events:
+        ctx.sink.error("JF202", f"unknown event '{event}'", step.event.span,
+                       did_you_mean(event, ctx.names.events))
+    at = offset = None
+    if isinstance(step.when, a.DateTimeLit):
+        at = _datetime(ctx, step.when)
+    else:
+        offset = timedelta(seconds=step.when.seconds)
+    fields = ctx.names.events.get(event, {})
+    data = _values(ctx, step.data, fields, f"event '{event}'")
+    attributes = _values(ctx, step.attributes, ctx.names.attributes, "the customer")
+    return FeedEvent(at=at, offset=offset, event=event, data=data, customer=step.customer,
+                     attributes=attributes, location=ctx.location(step.span))
+
+
+def _datetime(ctx: CompileContext, lit: a.DateTimeLit) -> datetime:
+    try:
+        value = datetime.fromisoformat(lit.text.replace("Z", "+00:00"))
+    except ValueError:
+        ctx.sink.error("JF413", f"'{lit.text}' is not a valid date", lit.span)
+        return datetime(2000, 1, 1, tzinfo=UTC)
+    if value.tzinfo is None:
+        from zoneinfo import ZoneInfo
+
+        value = value.replace(tzinfo=ZoneInfo(ctx.timezone))
+    return value.astimezone(UTC)
+
+
+def _values(ctx: CompileContext, kvs: tuple[a.KV, ...], known: dict[str, str],
+            owner: str) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for kv in kvs:
+        if kv.key.name not in known:
+            ctx.sink.error("JF205", f"{owner} has no field '{kv.key.name}'", kv.key.span,
+                           did_you_mean(kv.key.name, known))
+        ok, value = constant_value(kv.expr)
+        if not ok:
+            ctx.sink.error("JF410", "a scenario gives plain values such as 80 or \"shoes\"",
+                           kv.expr.span)
+        values[kv.key.name] = value
+    return values
+
+
+def _expect(ctx: CompileContext, step: a.Expect, messages: set[str],
+            goals: set[str]) -> Expectation:
+    location = ctx.location(step.span)
+    if step.kind == "expr":
+        assert step.expr is not None
+        scope = ctx.scope(None, "an expectation has no event")
+        condition = ctx.source_expr(step.expr, scope, condition=True, what="an expectation")
+        return Expectation(kind="expr", condition=condition, location=location)
+    known: dict[str, set[str] | dict[str, Any]] = {
+        "stage": ctx.names.stages, "sent": messages, "goal": goals,
+        "bonus": ctx.names.bonuses}
+    names = known.get(step.kind)
+    code = {"stage": "JF201", "sent": "JF203", "goal": "JF213", "bonus": "JF209"}.get(step.kind)
+    if names is not None and code and step.name not in names:
+        ctx.sink.error(code, f"unknown {'message' if step.kind == 'sent' else step.kind} "
+                       f"'{step.name}'", step.span, did_you_mean(step.name or "", names))
+    return Expectation(kind=step.kind, negated=step.negated, name=step.name,  # type: ignore[arg-type]
+                       location=location)

@@ -1,0 +1,307 @@
+"""Static types of expressions (LANGUAGE.md section 5).
+
+Every expression is checked once at compile time; a mistake is reported at
+the offending sub-expression and typed ``any`` so it causes no second report.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from journeyflow.errors import DiagnosticSink, did_you_mean
+from journeyflow.syntax import ast as a
+
+__all__ = ["BUILTIN_NAMES", "FUNCTIONS", "Scope", "TypeChecker", "parse_datetime_text"]
+
+# The value types. `date` values are midnights, so they share `datetime`.
+NUMBER, TEXT, BOOL, DATETIME, LIST, DURATION, NULL, ANY = (
+    "number", "text", "bool", "datetime", "list", "duration", "null", "any")
+
+ATTRIBUTE_TYPES = {"text": TEXT, "number": NUMBER, "bool": BOOL, "date": DATETIME,
+                   "datetime": DATETIME, "list": LIST}
+BUILTIN_NAMES = {"now": DATETIME, "stage_time": DURATION}
+FUNCTIONS = ("count", "sum", "last", "since", "has_tag", "has_bonus")
+_ORDERED = {NUMBER, TEXT, DATETIME, DURATION}
+
+
+@dataclass(frozen=True)
+class Scope:
+    """What names mean at one place in the file."""
+
+    attributes: Mapping[str, str]
+    segments: frozenset[str]
+    events: Mapping[str, Mapping[str, str]]  # event -> field -> type
+    bonuses: frozenset[str]
+    event: str | None = None  # the event in scope, if any
+    why_no_event: str = "no event is in scope here"
+    extra_names: Mapping[str, str] = field(default_factory=dict)
+
+    def with_event(self, event: str | None, why: str = "no event is in scope here") -> Scope:
+        return Scope(self.attributes, self.segments, self.events, self.bonuses, event, why,
+                     self.extra_names)
+
+
+def parse_datetime_text(text: str) -> bool:
+    from datetime import datetime
+
+    try:
+        datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
+
+
+class TypeChecker:
+    """Infers types and reports every mismatch into a :class:`DiagnosticSink`."""
+
+    def __init__(self, sink: DiagnosticSink) -> None:
+        self.sink = sink
+
+    def check_condition(self, expr: a.Expr, scope: Scope, what: str = "a condition") -> None:
+        kind = self.infer(expr, scope)
+        if kind not in (BOOL, ANY, NULL):
+            self.sink.error("JF404", f"{what} must be true or false, but this is {_article(kind)}",
+                            expr.span, "compare it, e.g. points >= 100")
+
+    def expect(self, expr: a.Expr, scope: Scope, wanted: str, what: str) -> None:
+        kind = self.infer(expr, scope)
+        if not compatible(kind, wanted):
+            self.sink.error("JF401", f"{what} must be {_article(wanted)}, not {_article(kind)}",
+                            expr.span)
+
+    def infer(self, expr: a.Expr, scope: Scope) -> str:  # noqa: C901 - one case per node
+        if isinstance(expr, a.Number | a.Percent):
+            return NUMBER
+        if isinstance(expr, a.Duration):
+            return self._duration(expr)
+        if isinstance(expr, a.StringLit):
+            return TEXT
+        if isinstance(expr, a.BoolLit):
+            return BOOL
+        if isinstance(expr, a.NullLit):
+            return NULL
+        if isinstance(expr, a.DateTimeLit):
+            if not parse_datetime_text(expr.text):
+                self.sink.error("JF413", f"'{expr.text}' is not a valid date", expr.span)
+            return DATETIME
+        if isinstance(expr, a.Name):
+            return self._name(expr, scope)
+        if isinstance(expr, a.EventField):
+            return self._event_field(expr, scope)
+        if isinstance(expr, a.Path):
+            self.sink.error("JF403", f"'{expr.owner}.{expr.field}' names an event's field: use it "
+                            f"inside sum(...) or last(...)", expr.span,
+                            f"e.g. last({expr.owner}.{expr.field})")
+            return ANY
+        if isinstance(expr, a.Call):
+            return self._call(expr, scope)
+        if isinstance(expr, a.ListLit):
+            for item in expr.items:
+                self.infer(item, scope)
+            return LIST
+        if isinstance(expr, a.Unary):
+            return self._unary(expr, scope)
+        if isinstance(expr, a.InList):
+            left = self.infer(expr.operand, scope)
+            for item in expr.items.items:
+                kind = self.infer(item, scope)
+                if not comparable(left, kind):
+                    self.sink.error("JF401", f"cannot look for {_article(left)} in a list of "
+                                    f"{kind} values", item.span)
+            return BOOL
+        return self._binary(expr, scope)
+
+    def _duration(self, expr: a.Duration) -> str:
+        if expr.seconds <= 0:
+            self.sink.error("JF405", f"duration '{expr.text}' must be longer than zero", expr.span)
+        return DURATION
+
+    def _name(self, expr: a.Name, scope: Scope) -> str:
+        name = expr.name
+        if name in scope.attributes:
+            return scope.attributes[name]
+        if name in scope.segments:
+            return BOOL
+        if name in scope.extra_names:
+            return scope.extra_names[name]
+        if name in BUILTIN_NAMES:
+            return BUILTIN_NAMES[name]
+        if name in scope.events:
+            hint = f"to use the event, write count({name}) or since({name})"
+        else:
+            hint = did_you_mean(name, [*scope.attributes, *scope.segments, *BUILTIN_NAMES,
+                                       *scope.extra_names])
+        self.sink.error("JF204", f"unknown attribute or segment '{name}'", expr.span, hint)
+        return ANY
+
+    def _event_field(self, expr: a.EventField, scope: Scope) -> str:
+        if scope.event is None:
+            self.sink.error("JF402", f"'event.{expr.field}' is used where {scope.why_no_event}",
+                            expr.span, "event fields can be read in rules triggered by 'on EVENT'")
+            return ANY
+        fields = scope.events.get(scope.event)
+        if fields is None:
+            return ANY
+        if expr.field not in fields:
+            hint = did_you_mean(expr.field, fields) or (
+                f"'{scope.event}' has the fields: {', '.join(fields) or 'none'}")
+            self.sink.error("JF205", f"event '{scope.event}' has no field '{expr.field}'",
+                            expr.span, hint)
+            return ANY
+        return fields[expr.field]
+
+    def _call(self, expr: a.Call, scope: Scope) -> str:
+        func = expr.func
+        if func not in FUNCTIONS:
+            self.sink.error("JF206", f"unknown function '{func}'", expr.span,
+                            did_you_mean(func, FUNCTIONS) or "functions: " + ", ".join(FUNCTIONS))
+            for arg in expr.args:
+                self.infer(arg.expr, scope)
+            return ANY
+        if len(expr.args) != 1:
+            self.sink.error("JF403", f"{func}(...) takes exactly one argument", expr.span)
+            return ANY
+        arg = expr.args[0]
+        if arg.within is not None:
+            self._duration(arg.within)
+            if func not in ("count", "sum"):
+                self.sink.error("JF403", f"'within' only applies to count(...) and sum(...)",
+                                arg.within.span)
+        if func == "count":
+            self._event_arg(arg.expr, scope, func)
+            return NUMBER
+        if func == "since":
+            if not (isinstance(arg.expr, a.Name) and arg.expr.name == "contacted"):
+                self._event_arg(arg.expr, scope, func)
+            return DURATION
+        if func in ("sum", "last"):
+            kind = self._field_arg(arg.expr, scope, func)
+            if func == "sum" and kind not in (NUMBER, ANY):
+                self.sink.error("JF401", f"sum(...) adds numbers, but this field is {kind}",
+                                arg.expr.span)
+            return NUMBER if func == "sum" else kind
+        if func == "has_tag":
+            self.expect(arg.expr, scope, TEXT, "the tag")
+            return BOOL
+        self._bonus_arg(arg.expr, scope)
+        return BOOL
+
+    def _event_arg(self, expr: a.Expr, scope: Scope, func: str) -> None:
+        if not isinstance(expr, a.Name):
+            self.sink.error("JF403", f"{func}(...) takes an event name", expr.span,
+                            f"e.g. {func}(purchased)")
+            return
+        if expr.name not in scope.events:
+            self.sink.error("JF202", f"unknown event '{expr.name}'", expr.span,
+                            did_you_mean(expr.name, scope.events))
+
+    def _field_arg(self, expr: a.Expr, scope: Scope, func: str) -> str:
+        if not isinstance(expr, a.Path):
+            self.sink.error("JF403", f"{func}(...) takes an event's field", expr.span,
+                            f"e.g. {func}(purchased.amount)")
+            return ANY
+        fields = scope.events.get(expr.owner)
+        if fields is None:
+            self.sink.error("JF202", f"unknown event '{expr.owner}'", expr.span,
+                            did_you_mean(expr.owner, scope.events))
+            return ANY
+        if expr.field not in fields:
+            self.sink.error("JF205", f"event '{expr.owner}' has no field '{expr.field}'",
+                            expr.span, did_you_mean(expr.field, fields))
+            return ANY
+        return fields[expr.field]
+
+    def _bonus_arg(self, expr: a.Expr, scope: Scope) -> None:
+        name = expr.name if isinstance(expr, a.Name) else (
+            expr.value if isinstance(expr, a.StringLit) else None)
+        if name is None:
+            self.sink.error("JF403", "has_bonus(...) takes a bonus name", expr.span,
+                            "e.g. has_bonus(rendezvous)")
+        elif name not in scope.bonuses:
+            self.sink.error("JF209", f"no rule grants a bonus '{name}'", expr.span,
+                            did_you_mean(name, scope.bonuses))
+
+    def _unary(self, expr: a.Unary, scope: Scope) -> str:
+        kind = self.infer(expr.operand, scope)
+        if expr.op == "not":
+            if kind not in (BOOL, ANY, NULL):
+                self.sink.error("JF401", f"'not' needs true or false, not {_article(kind)}",
+                                expr.operand.span)
+            return BOOL
+        if kind not in (NUMBER, DURATION, ANY, NULL):
+            self.sink.error("JF401", f"cannot negate {_article(kind)}", expr.operand.span)
+            return ANY
+        return kind
+
+    def _binary(self, expr: a.Binary, scope: Scope) -> str:
+        left, right = self.infer(expr.left, scope), self.infer(expr.right, scope)
+        op = expr.op
+        if op in ("and", "or"):
+            for side, kind in ((expr.left, left), (expr.right, right)):
+                if kind not in (BOOL, ANY, NULL):
+                    self.sink.error("JF401", f"'{op}' needs true or false on both sides, "
+                                    f"not {_article(kind)}", side.span)
+            return BOOL
+        if op in ("==", "!="):
+            if not comparable(left, right):
+                self._mismatch(expr, left, right)
+            return BOOL
+        if op in ("<", "<=", ">", ">="):
+            if ANY not in (left, right) and NULL not in (left, right) and (
+                    left != right or left not in _ORDERED):
+                self._mismatch(expr, left, right)
+            return BOOL
+        result = arithmetic(op, left, right)
+        if result is None:
+            self.sink.error("JF401", f"cannot use '{op}' with {_article(left)} and "
+                            f"{_article(right)}", expr.span)
+            return ANY
+        return result
+
+    def _mismatch(self, expr: a.Binary, left: str, right: str) -> None:
+        self.sink.error("JF401", f"cannot compare {_article(left)} with {_article(right)}",
+                        expr.right.span, _compare_hint(left, right))
+
+
+def _compare_hint(left: str, right: str) -> str | None:
+    if TEXT in (left, right) and NUMBER in (left, right):
+        return 'write the number without quotes, e.g. points > 100'
+    if DURATION in (left, right) and NUMBER in (left, right):
+        return "write a duration with its unit, e.g. 30d"
+    return None
+
+
+def compatible(kind: str, wanted: str) -> bool:
+    return kind == wanted or ANY in (kind, wanted) or kind == NULL
+
+
+def comparable(left: str, right: str) -> bool:
+    return left == right or ANY in (left, right) or NULL in (left, right)
+
+
+def arithmetic(op: str, left: str, right: str) -> str | None:
+    """The type of ``left op right``, or ``None`` when it has no meaning."""
+    if ANY in (left, right):
+        return ANY
+    if NULL in (left, right):
+        return left if right == NULL else right
+    pair = (left, right)
+    table: dict[str, dict[tuple[str, str], str]] = {
+        "+": {(NUMBER, NUMBER): NUMBER, (DURATION, DURATION): DURATION,
+              (DATETIME, DURATION): DATETIME, (DURATION, DATETIME): DATETIME,
+              (TEXT, TEXT): TEXT},
+        "-": {(NUMBER, NUMBER): NUMBER, (DURATION, DURATION): DURATION,
+              (DATETIME, DURATION): DATETIME, (DATETIME, DATETIME): DURATION},
+        "*": {(NUMBER, NUMBER): NUMBER, (DURATION, NUMBER): DURATION,
+              (NUMBER, DURATION): DURATION},
+        "/": {(NUMBER, NUMBER): NUMBER, (DURATION, NUMBER): DURATION,
+              (DURATION, DURATION): NUMBER},
+    }
+    return table[op].get(pair)
+
+
+def _article(kind: str) -> str:
+    words = {NUMBER: "a number", TEXT: "text", BOOL: "true or false", DATETIME: "a date",
+             LIST: "a list", DURATION: "a duration", NULL: "null", ANY: "a value"}
+    return words.get(kind, kind)

@@ -1,0 +1,101 @@
+"""The compiled journey, and :func:`load` / :func:`loads` to get one."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import networkx as nx
+
+from journeyflow.compile.lower import CompileResult, compile_scenarios, compile_tree
+from journeyflow.errors import CompileError, Diagnostic, JourneyError
+from journeyflow.model.behaviour import Behaviour
+from journeyflow.model.journey import JourneyModel
+from journeyflow.model.scenario import Scenario
+from journeyflow.syntax.parser import parse_journey, parse_scenarios
+
+__all__ = ["Journey", "check_text", "load", "loads"]
+
+
+@dataclass(frozen=True, eq=False)
+class Journey:
+    """A journey that compiled without errors.
+
+    Attributes
+    ----------
+    model : the validated :class:`~journeyflow.model.journey.JourneyModel`.
+    graph : a ``networkx.MultiDiGraph``, one node per stage, one edge per transition.
+    warnings : diagnostics of severity ``warning`` (the journey still runs).
+    scenarios : the journey's own scenarios, from the file and a ``.scenario`` beside it.
+    behaviour : the ``simulate`` block, if the file has one.
+    """
+
+    model: JourneyModel
+    graph: nx.MultiDiGraph
+    source: str
+    file: str
+    warnings: tuple[Diagnostic, ...]
+    scenarios: tuple[Scenario, ...]
+    behaviour: Behaviour | None
+
+    @property
+    def name(self) -> str:
+        return self.model.name
+
+    @property
+    def stages(self) -> list[str]:
+        return list(self.model.stages)
+
+
+def check_text(text: str, file: str = "<journey>") -> CompileResult:
+    """Parse and check ``text``; syntax errors are raised, everything else returned."""
+    tree = parse_journey(text, file)
+    return compile_tree(tree, text, file)
+
+
+def loads(text: str, file: str = "<journey>") -> Journey:
+    """Compile journey source text.
+
+    Raises
+    ------
+    JourneyError
+        :class:`~journeyflow.errors.JourneySyntaxError` or
+        :class:`~journeyflow.errors.CompileError`, carrying every diagnostic.
+    """
+    result = check_text(text, file)
+    errors = [d for d in result.diagnostics if d.is_error]
+    if errors or result.model is None or result.graph is None:
+        n = len(errors)
+        raise CompileError(f"{n} error{'s' if n != 1 else ''} in {file}", result.diagnostics)
+    scenarios = result.scenarios
+    warnings = tuple(d for d in result.diagnostics if not d.is_error)
+    sidecar = Path(file).with_suffix(".scenario") if not file.startswith("<") else None
+    if sidecar is not None and sidecar.is_file():
+        side_text = sidecar.read_text("utf-8")
+        extra, diags = compile_scenarios(parse_scenarios(side_text, str(sidecar)),
+                                         result.context, side_text, str(sidecar))
+        if any(d.is_error for d in diags):
+            raise CompileError(f"errors in {sidecar}", diags)
+        scenarios += extra
+    return Journey(result.model, result.graph, text, file, warnings, scenarios,
+                   result.behaviour)
+
+
+def load(path: str | Path) -> Journey:
+    """Compile the ``.journey`` file at ``path``.
+
+    Examples
+    --------
+    >>> import journeyflow
+    >>> journey = journeyflow.load("examples/lifecycle.journey")  # doctest: +SKIP
+    >>> journey.graph.nodes["awareness"]["start"]  # doctest: +SKIP
+    True
+    """
+    path = Path(path)
+    try:
+        text = path.read_text("utf-8")
+    except OSError as exc:
+        raise JourneyError(f"cannot read {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise JourneyError(f"{path} is not UTF-8 text") from exc
+    return loads(text, str(path))

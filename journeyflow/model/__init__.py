@@ -1,0 +1,1 @@
+"""The validated journey model (pydantic v2, frozen)."""

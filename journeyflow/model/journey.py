@@ -1,0 +1,258 @@
+"""The validated journey: names resolved, durations as ``timedelta``.
+
+The model knows nothing of the text format; expressions are kept as checked
+syntax-tree nodes (with their source text) for the runtime to compile.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+from typing import Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from journeyflow.syntax.ast import Expr
+
+__all__ = [
+    "Action", "Attribute", "Delayed", "Emit", "EventType", "Goal", "Goto", "GrantBonus",
+    "IfAction", "JourneyModel", "Limit", "Location", "Message", "Notify", "Offer", "QuietHours",
+    "RedeemBonus", "Reentry", "Rule", "Segment", "Send", "SendWindow", "SetAttribute",
+    "SourceExpr", "Split", "SplitArm", "Stage", "TagAction", "Trigger", "BUILTIN_EVENTS",
+    "BUILTIN_CHANNELS",
+]
+
+BUILTIN_CHANNELS = ("email", "sms", "push", "webhook")
+BUILTIN_EVENTS = ("bonus_expired", "bonus_expiring", "bonus_redeemed")
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+
+class Location(Frozen):
+    file: str
+    line: int
+    col: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class SourceExpr(Frozen):
+    """A checked expression and the text it was written as."""
+
+    expr: Any  # journeyflow.syntax.ast.Expr; Any keeps pydantic from walking it
+    source: str
+    type: str
+
+    @property
+    def node(self) -> Expr:
+        return self.expr  # type: ignore[no-any-return]
+
+
+class Attribute(Frozen):
+    name: str
+    type: str
+    optional: bool = False
+    default: Any = None
+
+
+class EventType(Frozen):
+    name: str
+    fields: dict[str, Attribute]
+    builtin: bool = False
+
+
+class Message(Frozen):
+    name: str
+    channel: str
+    subject: str | None = None
+    body: str | None = None
+    template: str | None = None
+    location: Location
+
+
+class Limit(Frozen):
+    channel: str  # a channel, or "any"
+    count: int
+    per: timedelta
+
+
+class QuietHours(Frozen):
+    start: time
+    end: time
+
+
+class SendWindow(Frozen):
+    days: frozenset[int]  # 0 is Monday
+    start: time
+    end: time
+
+
+class Segment(Frozen):
+    name: str
+    condition: SourceExpr
+
+
+class Goal(Frozen):
+    name: str
+    event: str | None = None
+    condition: SourceExpr | None = None
+    location: Location
+
+
+class Reentry(Frozen):
+    mode: Literal["never", "always", "after"] = "never"
+    after: timedelta | None = None
+
+
+# ---- actions -----------------------------------------------------------------------
+
+
+class Send(Frozen):
+    kind: Literal["send"] = "send"
+    message: str
+
+
+class Offer(Frozen):
+    kind: Literal["offer"] = "offer"
+    offer: Literal["cross_sell", "up_sell"]
+    item: str
+    message: str
+
+
+class GrantBonus(Frozen):
+    kind: Literal["grant_bonus"] = "grant_bonus"
+    bonus: str
+    value: float
+    percent: bool
+    expires: timedelta
+    remind: timedelta | None = None
+
+    @property
+    def value_text(self) -> str:
+        number = f"{self.value:g}"
+        return f"{number}%" if self.percent else number
+
+
+class RedeemBonus(Frozen):
+    kind: Literal["redeem_bonus"] = "redeem_bonus"
+    bonus: str
+
+
+class SetAttribute(Frozen):
+    kind: Literal["set"] = "set"
+    attribute: str
+    op: Literal["=", "+=", "-="]
+    value: SourceExpr
+
+
+class TagAction(Frozen):
+    kind: Literal["tag", "untag"]
+    tag: str
+
+
+class Emit(Frozen):
+    kind: Literal["emit"] = "emit"
+    event: str
+    fields: dict[str, SourceExpr] = Field(default_factory=dict)
+
+
+class Notify(Frozen):
+    kind: Literal["notify"] = "notify"
+    handler: str
+    fields: dict[str, SourceExpr] = Field(default_factory=dict)
+
+
+class Goto(Frozen):
+    kind: Literal["goto"] = "goto"
+    stage: str
+    location: Location
+
+
+class Delayed(Frozen):
+    kind: Literal["delayed"] = "delayed"
+    after: timedelta
+    unless: str | None = None
+    body: tuple[Action, ...]
+    location: Location
+
+
+class IfAction(Frozen):
+    kind: Literal["if"] = "if"
+    condition: SourceExpr
+    then: tuple[Action, ...]
+    orelse: tuple[Action, ...] = ()
+
+
+class SplitArm(Frozen):
+    share: float  # percent
+    body: tuple[Action, ...]
+
+
+class Split(Frozen):
+    kind: Literal["split"] = "split"
+    position: str  # "LINE:COL" of the split keyword (LANGUAGE.md 11.12)
+    arms: tuple[SplitArm, ...]
+
+
+Action = Union[Send, Offer, GrantBonus, RedeemBonus, SetAttribute, TagAction, Emit, Notify, Goto,
+               Delayed, IfAction, Split]
+
+
+# ---- rules and stages ------------------------------------------------------------------
+
+
+class Trigger(Frozen):
+    kind: Literal["on", "enter", "exit", "after", "every", "at", "when", "pass"]
+    event: str | None = None
+    duration: timedelta | None = None
+    without: str | None = None
+    expr: SourceExpr | None = None
+
+
+class Rule(Frozen):
+    trigger: Trigger
+    guard: SourceExpr | None = None
+    target: str | None = None
+    body: tuple[Action, ...] = ()
+    location: Location
+    stage: str | None = None  # None for `anywhere` rules
+
+
+class Stage(Frozen):
+    name: str
+    start: bool = False
+    final: bool = False
+    rules: tuple[Rule, ...] = ()
+    location: Location
+
+
+class JourneyModel(Frozen):
+    """Everything a journey file declares, checked and resolved."""
+
+    name: str
+    version: int | None = None
+    timezone: str = "UTC"
+    file: str
+    attributes: dict[str, Attribute]
+    events: dict[str, EventType]
+    messages: dict[str, Message]
+    channels: frozenset[str]
+    limits: tuple[Limit, ...] = ()
+    quiet_hours: QuietHours | None = None
+    send_window: SendWindow | None = None
+    segments: dict[str, Segment]
+    goals: dict[str, Goal]
+    value: SourceExpr | None = None
+    reentry: Reentry = Reentry()
+    anywhere: tuple[Rule, ...] = ()
+    stages: dict[str, Stage]
+
+    @property
+    def start_stage(self) -> str:
+        return next(name for name, stage in self.stages.items() if stage.start)
+
+
+for _model in (Delayed, IfAction, SplitArm, Rule, Stage, JourneyModel):
+    _model.model_rebuild()

@@ -1,0 +1,56 @@
+"""Scenarios: a journey's own executable examples (LANGUAGE.md section 10)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal, Union
+
+from journeyflow.model.journey import Frozen, Location, SourceExpr
+
+__all__ = ["Expectation", "FeedEvent", "Scenario", "ScenarioStep", "Wait"]
+
+
+class FeedEvent(Frozen):
+    """``at TIME|+DURATION EVENT {data} [as "id"] [with {attributes}]``."""
+
+    kind: Literal["event"] = "event"
+    at: datetime | None = None
+    offset: timedelta | None = None
+    event: str
+    data: dict[str, Any]
+    customer: str | None = None
+    attributes: dict[str, Any]
+    location: Location
+
+
+class Wait(Frozen):
+    kind: Literal["wait"] = "wait"
+    duration: timedelta
+    location: Location
+
+
+class Expectation(Frozen):
+    """``expect [not] stage|sent|tagged|goal|bonus NAME`` or ``expect EXPR``."""
+
+    kind: Literal["stage", "sent", "tagged", "goal", "bonus", "expr"]
+    negated: bool = False
+    name: str | None = None
+    condition: SourceExpr | None = None
+    location: Location
+
+    @property
+    def text(self) -> str:
+        if self.condition is not None:
+            return f"expect {self.condition.source}"
+        neg = "not " if self.negated else ""
+        value = f'"{self.name}"' if self.kind == "tagged" else self.name
+        return f"expect {neg}{self.kind} {value}"
+
+
+ScenarioStep = Union[FeedEvent, Wait, Expectation]
+
+
+class Scenario(Frozen):
+    name: str
+    steps: tuple[ScenarioStep, ...]
+    location: Location

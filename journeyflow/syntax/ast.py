@@ -1,0 +1,594 @@
+"""The syntax tree: close to the source text, every node with its span.
+
+Spans are excluded from equality, so two trees compare equal when they say
+the same thing, however they were laid out (the ``fmt`` round-trip property).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Union
+
+from journeyflow.errors import NOWHERE, Span
+
+__all__ = [
+    "Arg", "Arm", "Binary", "Block", "BoolLit", "Call", "ChannelDecl", "Clock", "CustomerDecl",
+    "DateTimeLit", "Decl", "Delayed", "Dist", "DistArg", "DistField", "Duration", "Emit",
+    "EventDecl", "EventField", "Expect", "Expr", "Field", "GoalDecl", "Goto", "Grant", "Header",
+    "Ident", "If", "InList", "JourneyFile", "KV", "LimitDecl", "ListLit", "MessageDecl",
+    "MessagePart", "Name", "Notify", "NullLit", "Number", "Offer", "Path", "Percent",
+    "QuietHours", "Redeem", "ReentryDecl", "Rule", "ScenarioDecl", "ScenarioFile",
+    "SegmentDecl", "Send", "SendWindow", "Set", "SimArrivals", "SimIn", "SimRate",
+    "SimReaction", "SimReacts", "SimulateDecl", "Split", "StageDecl", "Stmt", "StepEvent",
+    "StepWait", "StringLit", "Tag", "Trigger", "Unary", "ValueDecl", "AnywhereDecl", "DaySpan",
+]
+
+def _span() -> Span:
+    return field(default=NOWHERE, compare=False, repr=False)  # type: ignore[no-any-return]
+
+
+@dataclass(frozen=True, slots=True)
+class Ident:
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Duration:
+    """A duration literal kept as written (``1d12h``); ``seconds`` is its value."""
+
+    text: str
+    span: Span = _span()
+
+    @property
+    def seconds(self) -> int:
+        total, digits = 0, ""
+        for ch in self.text:
+            if ch.isdigit():
+                digits += ch
+            else:
+                total += int(digits) * _UNIT_SECONDS[ch]
+                digits = ""
+        return total
+
+
+_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
+
+
+@dataclass(frozen=True, slots=True)
+class Clock:
+    """A time of day, ``HH:MM``."""
+
+    text: str
+    span: Span = _span()
+
+
+# ---- expressions -------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Number:
+    text: str
+    span: Span = _span()
+
+    @property
+    def value(self) -> float:
+        return float(self.text)
+
+
+@dataclass(frozen=True, slots=True)
+class Percent:
+    """``10%``: a share in a split or a bonus, a fraction (0.1) in an expression."""
+
+    text: str
+    span: Span = _span()
+
+    @property
+    def value(self) -> float:
+        return float(self.text.rstrip("%"))
+
+
+@dataclass(frozen=True, slots=True)
+class StringLit:
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DateTimeLit:
+    text: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class BoolLit:
+    value: bool
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class NullLit:
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Name:
+    name: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Path:
+    """``purchased.amount``: an event's field, inside an aggregate function."""
+
+    owner: str
+    field: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class EventField:
+    field: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Arg:
+    expr: Expr
+    within: Duration | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    func: str
+    args: tuple[Arg, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ListLit:
+    items: tuple[Expr, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Unary:
+    op: str  # "not" or "-"
+    operand: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Binary:
+    op: str  # or and == != < <= > >= + - * /
+    left: Expr
+    right: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class InList:
+    operand: Expr
+    items: ListLit
+    negated: bool
+    span: Span = _span()
+
+
+Expr = Union[
+    Number, Percent, Duration, StringLit, DateTimeLit, BoolLit, NullLit, Name, Path, EventField,
+    Call, ListLit, Unary, Binary, InList,
+]
+
+# ---- statements ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Send:
+    message: Ident
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    kind: Ident
+    item: str
+    message: Ident
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    bonus: Ident
+    value: Number | Percent
+    expires: Duration
+    remind: Duration | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Redeem:
+    bonus: Ident
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Set:
+    attribute: Ident
+    op: str  # = += -=
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Tag:
+    tag: str
+    remove: bool = False
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class KV:
+    key: Ident
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Emit:
+    event: Ident
+    fields: tuple[KV, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Notify:
+    handler: Ident
+    fields: tuple[KV, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Block:
+    stmts: tuple[Stmt, ...]
+    span: Span = _span()  # from the first statement to the closing brace
+
+
+@dataclass(frozen=True, slots=True)
+class Delayed:
+    after: Duration
+    unless: Ident | None
+    block: Block
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class If:
+    cond: Expr
+    then: Block
+    orelse: Block | If | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Arm:
+    share: Percent
+    block: Block
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    arms: tuple[Arm, ...]
+    span: Span = _span()  # the `split` keyword: section 11.12 hashes its position
+
+    @property
+    def position(self) -> str:
+        return f"{self.span.line}:{self.span.col}"
+
+
+@dataclass(frozen=True, slots=True)
+class Goto:
+    stage: Ident
+    span: Span = _span()  # the arrow
+
+
+Stmt = Union[Send, Offer, Grant, Redeem, Set, Tag, Emit, Notify, Delayed, If, Split, Goto]
+
+# ---- rules and declarations -------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Trigger:
+    """``kind`` is one of on, enter, exit, after, every, at, when, pass."""
+
+    kind: str
+    event: Ident | None = None
+    duration: Duration | None = None
+    without: Ident | None = None
+    expr: Expr | None = None
+    span: Span = _span()  # the trigger keyword
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    trigger: Trigger
+    guard: Expr | None = None
+    target: Ident | None = None
+    block: Block | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Header:
+    name: str
+    version: Number | None = None
+    timezone: StringLit | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Field:
+    name: Ident
+    type: Ident
+    optional: bool = False
+    default: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerDecl:
+    fields: tuple[Field, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class EventDecl:
+    name: Ident
+    fields: tuple[Field, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class MessagePart:
+    name: Ident
+    value: str
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class MessageDecl:
+    name: Ident
+    channel: Ident
+    parts: tuple[MessagePart, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ChannelDecl:
+    name: Ident
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class LimitDecl:
+    channel: Ident
+    count: Number
+    per: Duration
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class QuietHours:
+    start: Clock
+    end: Clock
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DaySpan:
+    first: Ident
+    last: Ident | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SendWindow:
+    days: tuple[DaySpan, ...]
+    start: Clock
+    end: Clock
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentDecl:
+    name: Ident
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class GoalDecl:
+    name: Ident
+    event: Ident | None = None
+    where: Expr | None = None
+    when: Expr | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ValueDecl:
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ReentryDecl:
+    mode: str  # never, always, after
+    after: Duration | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class AnywhereDecl:
+    rules: tuple[Rule, ...]
+    span: Span = _span()
+    end: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class StageDecl:
+    name: Ident
+    flags: tuple[Ident, ...]
+    rules: tuple[Rule, ...]
+    has_body: bool = True
+    span: Span = _span()
+    end: Span = _span()
+
+    @property
+    def is_start(self) -> bool:
+        return any(f.name == "start" for f in self.flags)
+
+    @property
+    def is_final(self) -> bool:
+        return any(f.name == "final" for f in self.flags)
+
+
+# ---- simulate -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DistArg:
+    kind: str  # number, choice, bound
+    value: float
+    label: str | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Dist:
+    """A payload distribution: ``normal(80, 25, min 0)`` or a constant."""
+
+    func: str | None
+    args: tuple[DistArg, ...] = ()
+    constant: float | str | bool | None = None
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class DistField:
+    name: Ident
+    dist: Dist
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SimRate:
+    event: Ident
+    rate: Number | Percent
+    period: Ident
+    payload: tuple[DistField, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SimArrivals:
+    event: Ident
+    count: Number
+    period: Ident
+    lasting: Duration | None = None
+    payload: tuple[DistField, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SimIn:
+    stages: tuple[Ident, ...]
+    rates: tuple[SimRate, ...]
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SimReaction:
+    event: Ident
+    share: Percent
+    within: Duration
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class SimReacts:
+    message: Ident
+    reactions: tuple[SimReaction, ...]
+    span: Span = _span()
+
+
+SimItem = Union[SimArrivals, SimIn, SimReacts]
+
+
+@dataclass(frozen=True, slots=True)
+class SimulateDecl:
+    """``anywhere`` rates are a :class:`SimIn` with no stages."""
+
+    items: tuple[SimItem, ...]
+    span: Span = _span()
+
+
+# ---- scenarios ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class StepEvent:
+    when: DateTimeLit | Duration  # a Duration means "+DURATION" after the previous step
+    event: Ident
+    data: tuple[KV, ...] = ()
+    customer: str | None = None
+    attributes: tuple[KV, ...] = ()
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class StepWait:
+    duration: Duration
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class Expect:
+    """``kind`` is stage, sent, tagged, goal, bonus or expr."""
+
+    kind: str
+    negated: bool = False
+    name: str | None = None
+    expr: Expr | None = None
+    span: Span = _span()
+
+
+Step = Union[StepEvent, StepWait, Expect]
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioDecl:
+    name: str
+    steps: tuple[Step, ...]
+    span: Span = _span()
+
+
+Decl = Union[
+    CustomerDecl, EventDecl, MessageDecl, ChannelDecl, LimitDecl, QuietHours, SendWindow,
+    SegmentDecl, GoalDecl, ValueDecl, ReentryDecl, AnywhereDecl, StageDecl, SimulateDecl,
+    ScenarioDecl,
+]
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyFile:
+    header: Header
+    decls: tuple[Decl, ...]
+    comments: tuple[tuple[int, int, str], ...] = field(default=(), compare=False, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class ScenarioFile:
+    scenarios: tuple[ScenarioDecl, ...]
+    comments: tuple[tuple[int, int, str], ...] = field(default=(), compare=False, repr=False)

@@ -1,0 +1,159 @@
+"""Labelled syntax errors, matched by parser state (Lark's ``match_examples``).
+
+Each label lists small journeys that fail in the same parser state as the
+mistake it names; a raw error in that state gets the label's code and words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+
+from lark.exceptions import UnexpectedInput, UnexpectedToken
+from lark.lexer import PatternStr
+
+__all__ = ["SYNTAX_LABELS", "describe_expected", "label_for"]
+
+H = 'journey "x"\n'
+
+SYNTAX_LABELS: dict[tuple[str, str], list[str]] = {
+    ("JF110", 'a journey file must start with: journey "Name"'): [
+        "stage a start {}",
+        "customer { email: text }",
+        "event e {}",
+        "journey x",
+    ],
+    ("JF111", "expected a declaration (customer, event, message, stage, anywhere, ...)"): [
+        H + "foo",
+        H + "stage a start {}\nfoo",
+        H + "stage a start {}\n42",
+    ],
+    ("JF112", "a rule starts with a trigger (on, after, every, at, when) or '-> STAGE'"): [
+        H + "stage a { send m }",
+        H + "stage a { foo }",
+        H + "stage a { on e -> b\n send m }",
+        H + "anywhere { send m }",
+        H + "stage a { on e -> b\n foo }",
+    ],
+    ("JF113", "expected a duration such as 30m, 4h, 14d or 2w"): [
+        H + "stage a { after 14 -> b }",
+        H + "stage a { after x -> b }",
+        H + "stage a { every 3 { } }",
+        H + "stage a { on e { after 3 { } } }",
+        H + "limit email to 2 per 7",
+        H + "stage a { on e { grant bonus b 5 expires 3 } }",
+    ],
+    ("JF114", "expected a stage name after '->'"): [
+        H + "stage a { -> }",
+        H + "stage a { on e -> }",
+        H + "stage a { on e { -> } }",
+        H + "stage a { on e -> 5 }",
+    ],
+    ("JF115", "expected an expression"): [
+        H + "stage a { when -> b }",
+        H + "segment s where",
+        H + "stage a { on e where -> b }",
+        H + "stage a { on e { set x = } }",
+        H + "stage a { when x > -> b }",
+        H + "stage a { when x and -> b }",
+    ],
+    ("JF116", "a field is written NAME: TYPE, e.g. email: text"): [
+        H + "customer { email }",
+        H + "event e { amount }",
+        H + "customer { email: }",
+        H + "event e { amount: }",
+    ],
+    ("JF117", "'=' sets a value; compare with '=='"): [
+        H + "stage a { when x = 1 -> b }",
+        H + "stage a { on e where event.a = 1 -> b }",
+        H + "segment s where x = 1",
+        H + "stage a { on e { if x = 1 { } } }",
+    ],
+    ("JF118", "a message needs a channel: message NAME via CHANNEL { ... }"): [
+        H + 'message m { subject "s" }',
+        H + "message m email",
+    ],
+    ("JF119", "expected a statement (send, offer, grant, redeem, set, tag, emit, notify, after, "
+              "if, split or '-> STAGE')"): [
+        H + "stage a { on e { foo } }",
+        H + "stage a { on e { send m foo } }",
+        H + "stage a { on enter { welcome } }",
+    ],
+    ("JF121", "expected 'start', 'final' or '{' after the stage name"): [
+        H + "stage a begin {}",
+        H + "stage a start begin {}",
+    ],
+    ("JF122", "each split arm starts with its share, e.g. 50% { ... }"): [
+        H + "stage a { on e { split { 50 { } } } }",
+        H + "stage a { on e { split { send m } } }",
+    ],
+}
+
+_WORDS = {
+    "NAME": "a name",
+    "STRING": "a string",
+    "NUMBER": "a number",
+    "DURATION": "a duration (14d)",
+    "PERCENT": "a percentage (10%)",
+    "CLOCK": "a time of day (08:00)",
+    "DATETIME": "a date (2026-01-31)",
+    "CMP": "a comparison",
+    "$END": "the end of the file",
+}
+
+
+@cache
+def _label_table() -> dict[tuple[int, str], tuple[str, str]]:
+    """(parser state, token kind) -> label, learnt by parsing every example once.
+
+    Only the state on top of the stack is compared: what came before the
+    mistake (other stages, earlier errors) does not change what it is.
+    """
+    from journeyflow.syntax.parser import parser
+
+    table: dict[tuple[int, str], tuple[str, str]] = {}
+    for label, examples in SYNTAX_LABELS.items():
+        for text in examples:
+            try:
+                parser().parse(text, start="journey_file")
+            except UnexpectedToken as err:
+                table.setdefault((err.state.position, err.token.type), label)
+                table.setdefault((err.state.position, "*"), label)
+            except UnexpectedInput:
+                continue
+    return table
+
+
+def label_for(err: UnexpectedInput) -> tuple[str, str] | None:
+    """The (code, message) of the labelled mistake this error matches, if any."""
+    if not isinstance(err, UnexpectedToken):
+        return None
+    if err.token.type == "$END" and "RBRACE" in (err.accepts or err.expected):
+        return "JF120", "unexpected end of file: a '{' is still open"
+    table = _label_table()
+    position = err.state.position
+    return table.get((position, err.token.type)) or table.get((position, "*"))
+
+
+def describe_expected(names: Iterable[str]) -> str | None:
+    """``expected one of: ...`` in the file's own words, never terminal names."""
+    from journeyflow.syntax.parser import parser
+
+    lark = parser()
+    words: set[str] = set()
+    for name in names:
+        if name in _WORDS:
+            words.add(_WORDS[name])
+            continue
+        try:
+            pattern = lark.get_terminal(name).pattern
+        except KeyError:
+            continue
+        if isinstance(pattern, PatternStr):
+            words.add(f"'{pattern.value}'")
+    if not words:
+        return None
+    ordered = sorted(words, key=lambda w: (not w.startswith("'"), w))
+    if len(ordered) > 10:
+        ordered = ordered[:10] + ["..."]
+    return "expected " + (ordered[0] if len(ordered) == 1 else "one of: " + ", ".join(ordered))

@@ -1,0 +1,158 @@
+"""The ``journeyflow`` command line: a thin click group over the library.
+
+A :class:`~journeyflow.errors.JourneyError` is printed as diagnostics on
+stderr with exit status 1 and no traceback; usage errors exit with 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+import networkx as nx
+
+from journeyflow.errors import Diagnostic, JourneyError, diagnostics_to_json, format_diagnostic
+from journeyflow.journey import check_text, load
+
+__all__ = ["main"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def print_diagnostics(diags: tuple[Diagnostic, ...] | list[Diagnostic], source_for: dict[str, str],
+                      stream: Any = None) -> None:
+    out = stream or sys.stderr
+    for diag in diags:
+        click.echo(format_diagnostic(diag, source_for.get(diag.file)), file=out)
+        click.echo("", file=out)
+
+
+def _read_source(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"cannot read {path}: {exc}") from exc
+
+
+def load_or_exit(path: Path) -> Any:
+    """Compile ``path`` or print its diagnostics and exit 1."""
+    try:
+        return load(path)
+    except JourneyError as err:
+        sources = {str(path): _read_source(path)}
+        sidecar = path.with_suffix(".scenario")
+        if sidecar.is_file():
+            sources[str(sidecar)] = _read_source(sidecar)
+        if err.diagnostics:
+            print_diagnostics(err.diagnostics, sources)
+        else:
+            click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="journeyflow")
+def main() -> None:
+    """Customer-lifecycle journeys as code: check, format, run, test, simulate and render."""
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="json prints one list of diagnostics for editors and CI.")
+def check(files: tuple[Path, ...], fmt: str) -> None:
+    """Check journey files and report every error and warning in them."""
+    all_diags: list[Diagnostic] = []
+    failed = False
+    for path in files:
+        source = _read_source(path)
+        try:
+            result = check_text(source, str(path))
+            diags = list(result.diagnostics)
+        except JourneyError as err:
+            diags = list(err.diagnostics)
+        if not any(d.is_error for d in diags):
+            try:
+                load(path)  # the .scenario beside the file is part of the journey
+            except JourneyError as err:
+                diags += [d for d in err.diagnostics if d.file != str(path)]
+        all_diags += diags
+        errors = sum(d.is_error for d in diags)
+        failed |= errors > 0
+        if fmt == "text":
+            sources = {str(path): source}
+            sidecar = path.with_suffix(".scenario")
+            if sidecar.is_file():
+                sources[str(sidecar)] = _read_source(sidecar)
+            print_diagnostics(diags, sources, sys.stdout)
+            warnings = len(diags) - errors
+            status = "error" if errors else "ok"
+            click.echo(f"{status}: {path}: {errors} error{'s' * (errors != 1)}, "
+                       f"{warnings} warning{'s' * (warnings != 1)}")
+    if fmt == "json":
+        click.echo(diagnostics_to_json(all_diags))
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--check", "check_only", is_flag=True,
+              help="Change nothing; exit 1 if a file is not in canonical layout.")
+def fmt(files: tuple[Path, ...], check_only: bool) -> None:
+    """Rewrite journey files in the canonical layout, keeping comments."""
+    from journeyflow.syntax.format import format_source
+
+    unformatted = []
+    for path in files:
+        source = _read_source(path)
+        try:
+            formatted = format_source(source, str(path))
+        except JourneyError as err:
+            print_diagnostics(err.diagnostics, {str(path): source})
+            sys.exit(1)
+        if formatted != source:
+            unformatted.append(path)
+            if not check_only:
+                path.write_text(formatted, "utf-8")
+                click.echo(f"formatted {path}")
+    if check_only and unformatted:
+        for path in unformatted:
+            click.echo(f"would reformat {path}", err=True)
+        sys.exit(1)
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, default=True,
+              help="Node-link JSON of the compiled graph (the default and only format).")
+def graph(file: Path, as_json: bool) -> None:
+    """Print the compiled journey graph as node-link JSON."""
+    journey = load_or_exit(file)
+    data = nx.node_link_data(journey.graph, edges="edges")
+    click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def _register_optional_commands() -> None:
+    """Commands that live beside their own package, so this module stays thin."""
+    import importlib
+
+    for module, names in (("journeyflow.runtime.command", ("run", "test")),
+                          ("journeyflow.render.command", ("render",)),
+                          ("journeyflow.simulate.command", ("simulate",))):
+        try:
+            mod = importlib.import_module(module)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            continue
+        for name in names:
+            main.add_command(getattr(mod, name))
+
+
+_register_optional_commands()

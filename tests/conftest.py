@@ -1,0 +1,47 @@
+"""Shared fixtures: paths relative to this file, golden files, a CLI runner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+ROOT = Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-golden", action="store_true", default=False,
+                     help="rewrite golden files from the current output; review the diff")
+
+
+@pytest.fixture
+def update_golden(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture
+def golden(update_golden: bool) -> Callable[[Path, str], None]:
+    """Compare ``text`` with the golden file at ``path`` (or rewrite it with --update-golden)."""
+
+    def check(path: Path, text: str) -> None:
+        if update_golden or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, "utf-8")
+            if not update_golden:
+                pytest.fail(f"golden file {path} was missing and has been written; review it")
+        assert text == path.read_text("utf-8"), f"output differs from {path}"
+
+    return check
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def example_paths() -> list[Path]:
+    return sorted(EXAMPLES.glob("*.journey"))

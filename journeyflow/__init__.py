@@ -8,10 +8,15 @@
 
 from journeyflow.errors import CompileError, Diagnostic, JourneyError, JourneySyntaxError
 from journeyflow.journey import Journey, load, loads
+from journeyflow.runtime.engine import CustomerState, Engine
+from journeyflow.runtime.events import Event
 
 __all__ = [
     "CompileError",
     "Diagnostic",
+    "CustomerState",
+    "Engine",
+    "Event",
     "Journey",
     "JourneyError",
     "JourneySyntaxError",

@@ -102,10 +102,21 @@ class RuntimeJourneyError(JourneyError):
     """A journey failed for one customer while running."""
 
 
-def did_you_mean(name: str, candidates: Iterable[str]) -> str | None:
-    """A hint naming the closest candidate, or ``None`` when nothing is close."""
+def did_you_mean(name: str, candidates: Iterable[str],
+                 otherwise: str | None = None) -> str | None:
+    """A hint naming the closest candidate, else ``otherwise`` (``None`` by default).
+
+    Examples
+    --------
+    >>> did_you_mean("welcom", ["welcome", "thank_you"])
+    "did you mean 'welcome'?"
+    >>> print(did_you_mean("zzz", ["welcome"]))
+    None
+    >>> did_you_mean("zzz", ["welcome"], "declare it: message zzz via email")
+    'declare it: message zzz via email'
+    """
     close = difflib.get_close_matches(name, sorted(set(candidates)), n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else None
+    return f"did you mean '{close[0]}'?" if close else otherwise
 
 
 def format_diagnostic(diag: Diagnostic, source: str | None) -> str:
@@ -113,20 +124,22 @@ def format_diagnostic(diag: Diagnostic, source: str | None) -> str:
 
     Examples
     --------
-    >>> d = Diagnostic("JF201", "unknown stage 'welcom'", Span(2, 7, 2, 13),
+    >>> d = Diagnostic("JF201", "unknown stage 'welcom'", Span(2, 6, 2, 12),
     ...                hint="did you mean 'welcome'?", file="a.journey")
     >>> print(format_diagnostic(d, "stage a start {\\n  -> welcom\\n}"))
-    a.journey:2:7: error[JF201]: unknown stage 'welcom'
+    a.journey:2:6: error[JF201]: unknown stage 'welcom'
         2 |   -> welcom
           |      ^^^^^^
     hint: did you mean 'welcome'?
     """
-    head = f"{diag.file}:{diag.span.line}:{diag.span.col}: {diag.severity}[{diag.code}]: {diag.message}"
-    lines = [head]
+    where = f"{diag.file}:{diag.span.line}:{diag.span.col}"
+    lines = [f"{where}: {diag.severity}[{diag.code}]: {diag.message}"]
     if source is not None:
-        src_lines = source.splitlines()
+        # Only "\n" ends a line, as for the lexer: str.splitlines() also splits at
+        # form feeds and U+2028, and would then show the wrong line.
+        src_lines = source.split("\n")
         if 1 <= diag.span.line <= len(src_lines):
-            text = src_lines[diag.span.line - 1].rstrip("\n").expandtabs(1)
+            text = src_lines[diag.span.line - 1].rstrip("\r").expandtabs(1)
             number = str(diag.span.line)
             gutter = " " * (5 - len(number)) if len(number) < 5 else ""
             lines.append(f"{gutter}{number} | {text}")
@@ -140,7 +153,24 @@ def format_diagnostic(diag: Diagnostic, source: str | None) -> str:
 
 
 def format_diagnostics(diags: Iterable[Diagnostic], source: str | None) -> str:
-    return "\n".join(format_diagnostic(d, source) for d in diags)
+    """Every diagnostic as ``journeyflow check`` prints it, a blank line between two.
+
+    Examples
+    --------
+    >>> src = "stage a start {\\n  -> welcom\\n}"
+    >>> first = Diagnostic("JF201", "unknown stage 'welcom'", Span(2, 6, 2, 12), file="a.journey")
+    >>> second = Diagnostic("JF605", "message 'm' is never sent", Span(1, 7, 1, 8),
+    ...                     severity="warning", file="a.journey")
+    >>> print(format_diagnostics([first, second], src))
+    a.journey:2:6: error[JF201]: unknown stage 'welcom'
+        2 |   -> welcom
+          |      ^^^^^^
+    <BLANKLINE>
+    a.journey:1:7: warning[JF605]: message 'm' is never sent
+        1 | stage a start {
+          |       ^
+    """
+    return "\n\n".join(format_diagnostic(d, source) for d in diags)
 
 
 def diagnostics_to_json(diags: Iterable[Diagnostic]) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from journeyflow.compile.context import CompileContext
-from journeyflow.errors import did_you_mean
+from journeyflow.errors import Span, did_you_mean
 from journeyflow.model.behaviour import Arrival, Behaviour, Distribution, Rate, Reaction
 from journeyflow.syntax import ast as a
 
@@ -13,6 +13,8 @@ PERIODS = {"minute": 1 / 1440, "hour": 1 / 24, "day": 1.0, "week": 7.0, "month":
            "year": 365.0}
 ARITY = {"normal": 2, "lognormal": 2, "uniform": 2, "exponential": 1}
 DISTRIBUTIONS = (*ARITY, "choice")
+SIGNATURES = {"normal": "mean, spread", "lognormal": "mu, sigma", "uniform": "low, high",
+              "exponential": "mean"}
 
 
 def lower_behaviour(ctx: CompileContext, decl: a.SimulateDecl) -> Behaviour:
@@ -25,7 +27,7 @@ def lower_behaviour(ctx: CompileContext, decl: a.SimulateDecl) -> Behaviour:
             period = _period(ctx, item.period)
             arrivals.append(Arrival(event=event, per_day=item.count.value / period,
                                     days=item.lasting.seconds / 86400 if item.lasting else None,
-                                    payload=_payload(ctx, event, item.payload)))
+                                    payload=_payload(ctx, item.event, item.payload)))
         elif isinstance(item, a.SimIn):
             stages = tuple(_stage(ctx, s) for s in item.stages)
             for rate in item.rates:
@@ -34,12 +36,14 @@ def lower_behaviour(ctx: CompileContext, decl: a.SimulateDecl) -> Behaviour:
             message = item.message.name
             if message not in ctx.names.messages:
                 ctx.sink.error("JF203", f"unknown message '{message}'", item.message.span,
-                               did_you_mean(message, ctx.names.messages))
+                               did_you_mean(message, ctx.names.messages,
+                                            f"declare it: message {message} via email {{ ... }}"))
             for reaction in item.reactions:
                 share = reaction.share.value
                 if not 0 < share <= 100:
                     ctx.sink.error("JF501", "a reaction's chance is between 0% and 100%",
-                                   reaction.share.span)
+                                   reaction.share.span,
+                                   "it is the chance that one delivered send causes the event")
                 reactions.append(Reaction(message=message, event=_event(ctx, reaction.event),
                                           probability=share / 100,
                                           within_seconds=reaction.within.seconds))
@@ -58,20 +62,22 @@ def _rate(ctx: CompileContext, stages: tuple[str, ...], rate: a.SimRate) -> Rate
                            "events per customer write a plain number: 3 per day")
         value /= 100
     return Rate(stages=stages, event=event, per_day=value / period,
-                payload=_payload(ctx, event, rate.payload))
+                payload=_payload(ctx, rate.event, rate.payload))
 
 
 def _event(ctx: CompileContext, ident: a.Ident) -> str:
     if ident.name not in ctx.names.events:
         ctx.sink.error("JF202", f"unknown event '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.events))
+                       did_you_mean(ident.name, ctx.names.events,
+                                    f"declare it: event {ident.name} {{ ... }}"))
     return ident.name
 
 
 def _stage(ctx: CompileContext, ident: a.Ident) -> str:
     if ident.name not in ctx.names.stages:
         ctx.sink.error("JF201", f"unknown stage '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.stages))
+                       did_you_mean(ident.name, ctx.names.stages,
+                                    f"declare it: stage {ident.name} {{ ... }}"))
     return ident.name
 
 
@@ -84,22 +90,26 @@ def _period(ctx: CompileContext, ident: a.Ident) -> float:
     return PERIODS[name]
 
 
-def _payload(ctx: CompileContext, event: str,
+def _payload(ctx: CompileContext, ident: a.Ident,
              fields: tuple[a.DistField, ...]) -> dict[str, Distribution]:
+    """The payload distributions of the simulated ``ident`` events, checked field by field."""
+    event = ident.name
     declared = ctx.names.events.get(event, {})
     out: dict[str, Distribution] = {}
     for fld in fields:
         kind = declared.get(fld.name.name)
         if event in ctx.names.events and kind is None:
             ctx.sink.error("JF205", f"event '{event}' has no field '{fld.name.name}'",
-                           fld.name.span, did_you_mean(fld.name.name, declared))
+                           fld.name.span, did_you_mean(fld.name.name, declared,
+                                                       f"'{event}' has the fields: "
+                                                       + (", ".join(declared) or "none")))
         out[fld.name.name] = _distribution(ctx, fld, kind)
     missing = sorted(ctx.names.required_fields.get(event, set()) - out.keys())
-    if missing and fields is not None and event in ctx.names.events:
-        span = fields[0].span if fields else None
-        if span is not None:
-            ctx.sink.error("JF411", f"the simulated {event} events lack the field"
-                           f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}", span)
+    if missing:
+        ctx.sink.error("JF411", f"simulated '{event}' events lack the field"
+                       f"{'s' if len(missing) > 1 else ''} {', '.join(missing)}", ident.span,
+                       "give every field without a default a value: "
+                       f"{{ {missing[0]}: ... }}")
     return out
 
 
@@ -122,21 +132,25 @@ def _distribution(ctx: CompileContext, fld: a.DistField, kind: str | None) -> Di
                            'e.g. choice("shoes": 0.6, "bags": 0.4)')
         return Distribution(kind="choice", choices=choices)
     if func not in ARITY:
-        ctx.sink.error("JF503", f"unknown distribution '{func}'", dist.span,
-                       did_you_mean(func, DISTRIBUTIONS)
-                       or "use normal, lognormal, uniform, exponential or choice")
+        ctx.sink.error("JF503", f"unknown distribution '{func}'",
+                       Span.point(dist.span.line, dist.span.col, len(func)),
+                       did_you_mean(func, DISTRIBUTIONS,
+                                    "use normal, lognormal, uniform, exponential or choice"))
         return Distribution(kind="constant", constant=0)
     if len(numbers) != ARITY[func]:
         ctx.sink.error("JF503", f"{func} takes {ARITY[func]} number"
-                       f"{'s' if ARITY[func] > 1 else ''}, not {len(numbers)}", dist.span)
-        numbers = (numbers + [1.0, 1.0])[:ARITY[func]]
+                       f"{'s' if ARITY[func] > 1 else ''}, not {len(numbers)}", dist.span,
+                       f"write {func}({SIGNATURES[func]})")
+        return Distribution(kind="constant", constant=0)
     if func == "normal" and kind == "number" and "min" not in bounds:
         ctx.sink.warning("JF606", f"'{fld.name.name}' is drawn from an unbounded normal "
                          "distribution and may come out negative", dist.span,
                          f"bound it: normal({numbers[0]:g}, {numbers[1]:g}, min 0)")
-    if func in ("normal", "lognormal", "exponential") and numbers[-1] <= 0 and func != "normal":
-        ctx.sink.error("JF503", f"{func} needs a positive parameter", dist.span)
+    if func in ("lognormal", "exponential") and numbers[-1] <= 0:
+        ctx.sink.error("JF503", f"{func} needs a positive {SIGNATURES[func].split(', ')[-1]}",
+                       dist.span, f"write {func}({SIGNATURES[func]})")
     if func == "normal" and numbers[1] < 0:
-        ctx.sink.error("JF503", "a normal distribution's spread cannot be negative", dist.span)
+        ctx.sink.error("JF503", "a normal distribution's spread cannot be negative", dist.span,
+                       "write normal(mean, spread), e.g. normal(80, 25, min 0)")
     return Distribution(kind=func, params=tuple(numbers),  # type: ignore[arg-type]
                         low=bounds.get("min"), high=bounds.get("max"))

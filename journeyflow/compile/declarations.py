@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.templates import check_message_templates
 from journeyflow.compile.typecheck import ATTRIBUTE_TYPES, Scope
-from journeyflow.errors import did_you_mean
+from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
 
@@ -34,13 +34,15 @@ def collect_names(ctx: CompileContext, file: a.JourneyFile) -> None:
     seen_singletons: dict[type, a.Decl] = {}
     for decl in file.decls:
         if isinstance(decl, SINGLETONS):
-            if type(decl) in seen_singletons:
-                ctx.sink.error("JF225", f"'{_keyword(decl)}' is declared twice", decl.span,
-                               "merge the two declarations into one")
-            seen_singletons[type(decl)] = decl
+            first = seen_singletons.get(type(decl))
+            if first is not None:
+                ctx.sink.error("JF225", f"'{_keyword(decl)}' is declared twice",
+                               _keyword_span(ctx, decl),
+                               f"merge it into the one on line {first.span.line}")
+            seen_singletons.setdefault(type(decl), decl)
         if isinstance(decl, a.CustomerDecl):
             for fld in decl.fields:
-                _declare_field(ctx, names.attributes, fld, "customer attribute")
+                _declare_field(ctx, names.attributes, fld, "the customer has the attribute")
         elif isinstance(decl, a.EventDecl):
             _collect_event(ctx, decl)
         elif isinstance(decl, a.MessageDecl):
@@ -49,20 +51,30 @@ def collect_names(ctx: CompileContext, file: a.JourneyFile) -> None:
         elif isinstance(decl, a.ChannelDecl):
             if decl.name.name in names.channels:
                 ctx.sink.error("JF224", f"channel '{decl.name.name}' is already declared",
-                               decl.name.span, _builtin_hint(decl.name.name))
+                               decl.name.span, _builtin_hint(decl.name.name)
+                               or "remove this declaration")
             names.channels.add(decl.name.name)
         elif isinstance(decl, a.SegmentDecl):
             _unique(ctx, dict.fromkeys(names.segments), decl.name, "segment")
-            if decl.name.name in names.attributes:
-                ctx.sink.error("JF224", f"segment '{decl.name.name}' has the name of a customer "
-                               "attribute", decl.name.span)
             names.segments.add(decl.name.name)
         elif isinstance(decl, a.GoalDecl):
             names.goals.add(decl.name.name)
         elif isinstance(decl, a.StageDecl):
-            _unique(ctx, names.stages, decl.name, "stage")
+            first = names.stages.get(decl.name.name)
+            _unique(ctx, names.stages, decl.name, "stage",
+                    first.name.span.line if first is not None else None)
             names.stages.setdefault(decl.name.name, decl)
     names.bonuses.update(_granted_bonuses(file))
+    _segments_named_like_attributes(ctx, file)
+
+
+def _segments_named_like_attributes(ctx: CompileContext, file: a.JourneyFile) -> None:
+    """Checked once every attribute is known: the customer may be declared below."""
+    for decl in file.decls:
+        if isinstance(decl, a.SegmentDecl) and decl.name.name in ctx.names.attributes:
+            ctx.sink.error("JF224", f"segment '{decl.name.name}' has the name of a customer "
+                           "attribute", decl.name.span,
+                           f"rename the segment, e.g. is_{decl.name.name}")
 
 
 def _keyword(decl: a.Decl) -> str:
@@ -70,15 +82,32 @@ def _keyword(decl: a.Decl) -> str:
             a.ValueDecl: "value", a.ReentryDecl: "reentry"}[type(decl)]
 
 
+def _keyword_span(ctx: CompileContext, decl: a.Decl) -> Span:
+    """The declaration's keyword (``quiet hours`` as two words when written on one line)."""
+    start = decl.span
+    words = _keyword(decl).split()
+    width = len(words[0])
+    line = ctx.source.split("\n")[start.line - 1] if start.line >= 1 else ""
+    rest = line[start.col - 1:]
+    if len(words) == 2:
+        second = rest[len(words[0]):]
+        gap = len(second) - len(second.lstrip(" \t"))
+        if gap and second.lstrip(" \t").startswith(words[1]):
+            width += gap + len(words[1])
+    return Span.point(start.line, start.col, width)
+
+
 def _builtin_hint(name: str) -> str | None:
     return "email, sms, push and webhook are built in" if name in m.BUILTIN_CHANNELS else None
 
 
-def _unique(ctx: CompileContext, seen: dict[str, Any], ident: a.Ident, what: str) -> None:
+def _unique(ctx: CompileContext, seen: dict[str, Any], ident: a.Ident, what: str,
+            first_line: int | None = None) -> None:
     if ident.name in seen:
+        where = f" (the first is on line {first_line})" if first_line else ""
         ctx.sink.error("JF220" if what == "stage" else "JF222" if what == "message" else "JF224",
                        f"{what} '{ident.name}' is declared twice", ident.span,
-                       f"rename one of the two {what}s")
+                       f"rename or remove one of the two {what}s{where}")
 
 
 def _collect_event(ctx: CompileContext, decl: a.EventDecl) -> None:
@@ -89,11 +118,12 @@ def _collect_event(ctx: CompileContext, decl: a.EventDecl) -> None:
                        decl.name.span, "its payload is { bonus: text }")
         return
     if name in names.events:
-        ctx.sink.error("JF221", f"event '{name}' is declared twice", decl.name.span)
+        ctx.sink.error("JF221", f"event '{name}' is declared twice", decl.name.span,
+                       "give one event all the fields, and remove the other")
         return
     fields: dict[str, str] = {}
     for fld in decl.fields:
-        _declare_field(ctx, fields, fld, f"field of event '{name}'")
+        _declare_field(ctx, fields, fld, f"event '{name}' has the field")
     names.events[name] = fields
     names.required_fields[name] = {f.name.name for f in decl.fields
                                    if f.default is None and not f.optional}
@@ -101,7 +131,8 @@ def _collect_event(ctx: CompileContext, decl: a.EventDecl) -> None:
 
 def _declare_field(ctx: CompileContext, into: dict[str, str], fld: a.Field, what: str) -> None:
     if fld.name.name in into:
-        ctx.sink.error("JF223", f"{what} '{fld.name.name}' is declared twice", fld.name.span)
+        ctx.sink.error("JF223", f"{what} '{fld.name.name}' twice", fld.name.span,
+                       "remove one of the two, or rename it")
         return
     kind = ATTRIBUTE_TYPES.get(fld.type.name)
     if kind is None:
@@ -241,7 +272,8 @@ def _attribute(ctx: CompileContext, fld: a.Field, scope: Scope) -> m.Attribute:
     ok, value = constant_value(fld.default)
     if not ok and fld.default is not None:
         ctx.sink.error("JF410", "a default must be a plain value such as 0, \"DE\" or true",
-                       fld.default.span)
+                       fld.default.span, "compute values in a rule instead: "
+                       f"on enter {{ set {fld.name.name} = ... }}")
     elif fld.default is not None:
         ctx.types.expect(fld.default, scope, kind, f"the default of '{fld.name.name}'")
     return m.Attribute(name=fld.name.name, type=fld.type.name if kind != "any" else "text",
@@ -261,7 +293,8 @@ def _message(ctx: CompileContext, decl: a.MessageDecl) -> m.Message:
             ctx.sink.error("JF210", f"a message has no '{key}'", part.name.span,
                            did_you_mean(key, MESSAGE_PARTS) or "use subject, body or template")
         elif key in parts:
-            ctx.sink.error("JF223", f"'{key}' is given twice", part.name.span)
+            ctx.sink.error("JF223", f"message '{decl.name.name}' has '{key}' twice",
+                           part.name.span, "keep one of the two")
         else:
             parts[key] = part.value
     msg = m.Message(name=decl.name.name, channel=channel, subject=parts.get("subject"),
@@ -275,11 +308,12 @@ def _limit(ctx: CompileContext, decl: a.LimitDecl) -> m.Limit:
     channel = decl.channel.name
     if channel != "any" and channel not in ctx.names.channels:
         ctx.sink.error("JF207", f"unknown channel '{channel}'", decl.channel.span,
-                       did_you_mean(channel, [*ctx.names.channels, "any"]))
+                       did_you_mean(channel, [*ctx.names.channels, "any"],
+                                    f"declare it first: channel {channel}"))
     count = decl.count.value
     if count < 1 or not count.is_integer():
         ctx.sink.error("JF414", "a limit allows a whole number of sends, at least 1",
-                       decl.count.span)
+                       decl.count.span, f"e.g. limit {channel} to 2 per 7d")
     return m.Limit(channel=channel, count=max(int(count), 1),
                    per=_timedelta(ctx, decl.per))
 
@@ -325,12 +359,15 @@ def _days(ctx: CompileContext, spans: tuple[a.DaySpan, ...]) -> frozenset[int]:
 def _goal(ctx: CompileContext, decl: a.GoalDecl, out: Declarations) -> None:
     name = decl.name.name
     if name in out.goals:
-        ctx.sink.error("JF224", f"goal '{name}' is declared twice", decl.name.span)
+        ctx.sink.error("JF224", f"goal '{name}' is declared twice", decl.name.span,
+                       "rename one of the two goals (the first is on line "
+                       f"{out.goals[name].location.line})")
         return
     event = decl.event.name if decl.event else None
     if decl.event is not None and event not in ctx.names.events:
         ctx.sink.error("JF202", f"unknown event '{event}'", decl.event.span,
-                       did_you_mean(decl.event.name, ctx.names.events))
+                       did_you_mean(decl.event.name, ctx.names.events,
+                                    f"declare it: event {event} {{ ... }}"))
         event = None
     expr = decl.where if decl.where is not None else decl.when
     condition = None

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.typecheck import Scope
-from journeyflow.errors import did_you_mean
+from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
 
@@ -45,8 +45,9 @@ def lower_stages(ctx: CompileContext, file: a.JourneyFile) -> dict[str, m.Stage]
                 name=decl.name.name, start=decl.is_start, final=decl.is_final, rules=rules,
                 location=ctx.location(decl.name.span))
     if not starts:
+        first_stage = next(iter(ctx.names.stages), "awareness")
         ctx.sink.error("JF301", "the journey has no start stage", file.header.span,
-                       "mark the first stage: stage awareness start { ... }")
+                       f"mark the stage customers begin in: stage {first_stage} start {{ ... }}")
     for extra, _ in starts[1:]:
         first, name = starts[0]
         ctx.sink.error("JF302", "only one stage can be the start stage", extra.span,
@@ -61,7 +62,7 @@ def lower_anywhere(ctx: CompileContext, file: a.JourneyFile) -> tuple[m.Rule, ..
             for rule in decl.rules:
                 if rule.trigger.kind in ("enter", "exit", "pass"):
                     ctx.sink.error("JF309", f"'{_trigger_words(rule.trigger)}' has no meaning in "
-                                   "'anywhere'", rule.trigger.span,
+                                   "'anywhere'", _trigger_span(ctx, rule.trigger),
                                    "put it in the stage it belongs to")
                 rules.append(_rule(ctx, rule, None))
     return tuple(rules)
@@ -69,6 +70,18 @@ def lower_anywhere(ctx: CompileContext, file: a.JourneyFile) -> tuple[m.Rule, ..
 
 def _trigger_words(trigger: a.Trigger) -> str:
     return {"enter": "on enter", "exit": "on exit", "pass": "->"}.get(trigger.kind, trigger.kind)
+
+
+def _trigger_span(ctx: CompileContext, trigger: a.Trigger) -> Span:
+    """The trigger's words: ``on enter`` is two tokens, the tree keeps only ``on``."""
+    span = trigger.span
+    if trigger.kind not in ("enter", "exit"):
+        return span
+    line = ctx.source.split("\n")[span.line - 1]
+    end = line.find(trigger.kind, span.end_col - 1)
+    if end < 0 or line[span.end_col - 1:end].strip():
+        return span
+    return Span(span.line, span.col, span.line, end + len(trigger.kind) + 1)
 
 
 def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
@@ -112,7 +125,8 @@ def _trigger_expr(ctx: CompileContext, trig: a.Trigger, scope: Scope) -> m.Sourc
 def _event(ctx: CompileContext, ident: a.Ident) -> str | None:
     if ident.name not in ctx.names.events:
         ctx.sink.error("JF202", f"unknown event '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.events))
+                       did_you_mean(ident.name, ctx.names.events,
+                                    f"declare it: event {ident.name} {{ ... }}"))
         return None
     return ident.name
 
@@ -120,7 +134,8 @@ def _event(ctx: CompileContext, ident: a.Ident) -> str | None:
 def _stage(ctx: CompileContext, ident: a.Ident) -> str:
     if ident.name not in ctx.names.stages:
         ctx.sink.error("JF201", f"unknown stage '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.stages))
+                       did_you_mean(ident.name, ctx.names.stages,
+                                    f"declare it: stage {ident.name} {{ ... }}"))
     return ident.name
 
 
@@ -175,7 +190,9 @@ def _statement(ctx: CompileContext, stmt: a.Stmt, scope: Scope) -> m.Action | No
     if isinstance(stmt, a.Redeem):
         if stmt.bonus.name not in ctx.names.bonuses:
             ctx.sink.error("JF209", f"no rule grants a bonus '{stmt.bonus.name}'", stmt.bonus.span,
-                           did_you_mean(stmt.bonus.name, ctx.names.bonuses))
+                           did_you_mean(stmt.bonus.name, ctx.names.bonuses,
+                                        f"grant it in a rule: grant bonus {stmt.bonus.name} 10% "
+                                        "expires 30d"))
         return m.RedeemBonus(bonus=stmt.bonus.name)
     if isinstance(stmt, a.Set):
         return _set(ctx, stmt, scope)
@@ -204,7 +221,8 @@ def _statement(ctx: CompileContext, stmt: a.Stmt, scope: Scope) -> m.Action | No
 def _message(ctx: CompileContext, ident: a.Ident) -> str:
     if ident.name not in ctx.names.messages:
         ctx.sink.error("JF203", f"unknown message '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.messages))
+                       did_you_mean(ident.name, ctx.names.messages,
+                                    f"declare it: message {ident.name} via email {{ ... }}"))
     return ident.name
 
 
@@ -228,7 +246,7 @@ def _set(ctx: CompileContext, stmt: a.Set, scope: Scope) -> m.SetAttribute:
         kind = "any"
     if stmt.op != "=" and kind not in ("number", "any"):
         ctx.sink.error("JF401", f"'{stmt.op}' needs a number attribute, '{name}' is {kind}",
-                       stmt.attribute.span)
+                       stmt.attribute.span, f"replace the value instead: set {name} = ...")
     wanted = kind if stmt.op == "=" else "number"
     value = ctx.source_expr(stmt.expr, scope, wanted=wanted, what=f"the value of '{name}'")
     return m.SetAttribute(attribute=name, op=stmt.op, value=value)  # type: ignore[arg-type]
@@ -271,7 +289,8 @@ def _split(ctx: CompileContext, stmt: a.Split, scope: Scope) -> m.Split:
                        "make the arms' shares sum to 100%")
     for arm in stmt.arms:
         if arm.share.value <= 0:
-            ctx.sink.error("JF414", "a split arm needs a share above 0%", arm.share.span)
+            ctx.sink.error("JF414", "a split arm needs a share above 0%", arm.share.span,
+                           "remove the arm, or give it a share")
     arms = tuple(m.SplitArm(share=arm.share.value, body=_block(ctx, arm.block, scope))
                  for arm in stmt.arms)
     return m.Split(position=stmt.position, arms=arms)

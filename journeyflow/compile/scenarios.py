@@ -7,7 +7,7 @@ from typing import Any
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import constant_value
-from journeyflow.errors import did_you_mean
+from journeyflow.errors import Span, did_you_mean
 from journeyflow.model.scenario import Expectation, FeedEvent, Scenario, ScenarioStep, Wait
 from journeyflow.syntax import ast as a
 
@@ -38,15 +38,15 @@ def _feed(ctx: CompileContext, step: a.StepEvent) -> FeedEvent:
     event = step.event.name
     if event not in ctx.names.events:
         ctx.sink.error("JF202", f"unknown event '{event}'", step.event.span,
-                       did_you_mean(event, ctx.names.events))
+                       did_you_mean(event, ctx.names.events, f"declare it: event {event} {{ ... }}"))
     at = offset = None
     if isinstance(step.when, a.DateTimeLit):
         at = _datetime(ctx, step.when)
     else:
         offset = timedelta(seconds=step.when.seconds)
     fields = ctx.names.events.get(event, {})
-    data = _values(ctx, step.data, fields, f"event '{event}'")
-    attributes = _values(ctx, step.attributes, ctx.names.attributes, "the customer")
+    data = _values(ctx, step.data, fields, event)
+    attributes = _values(ctx, step.attributes, ctx.names.attributes, None)
     return FeedEvent(at=at, offset=offset, event=event, data=data, customer=step.customer,
                      attributes=attributes, location=ctx.location(step.span))
 
@@ -65,18 +65,38 @@ def _datetime(ctx: CompileContext, lit: a.DateTimeLit) -> datetime:
 
 
 def _values(ctx: CompileContext, kvs: tuple[a.KV, ...], known: dict[str, str],
-            owner: str) -> dict[str, Any]:
+            event: str | None) -> dict[str, Any]:
+    """Plain values for an event's fields, or for customer attributes when ``event`` is None."""
     values: dict[str, Any] = {}
+    scope = ctx.scope(None, "a scenario step has no event in scope")
     for kv in kvs:
-        if kv.key.name not in known:
-            ctx.sink.error("JF205", f"{owner} has no field '{kv.key.name}'", kv.key.span,
-                           did_you_mean(kv.key.name, known))
+        key = kv.key.name
+        if key in known:
+            pass
+        elif event is None:
+            ctx.sink.error("JF204", f"unknown customer attribute '{key}'", kv.key.span,
+                           did_you_mean(key, known, "declare it in customer { ... }"))
+        elif event in ctx.names.events:
+            ctx.sink.error("JF205", f"event '{event}' has no field '{key}'", kv.key.span,
+                           did_you_mean(key, known, f"'{event}' has the fields: "
+                                        + (", ".join(known) or "none")))
         ok, value = constant_value(kv.expr)
         if not ok:
             ctx.sink.error("JF410", "a scenario gives plain values such as 80 or \"shoes\"",
-                           kv.expr.span)
-        values[kv.key.name] = value
+                           kv.expr.span, "work the value out and write the result")
+        elif key in known:
+            ctx.types.expect(kv.expr, scope, known[key], f"'{key}'")
+        values[key] = value
     return values
+
+
+_UNKNOWN = {  # expectation kind -> code, message, hint when no name is close
+    "stage": ("JF201", "unknown stage '{}'", "declare it: stage {} {{ ... }}"),
+    "sent": ("JF203", "unknown message '{}'", "declare it: message {} via email {{ ... }}"),
+    "goal": ("JF213", "unknown goal '{}'", "declare it: goal {} on EVENT"),
+    "bonus": ("JF209", "no rule grants a bonus '{}'",
+              "grant it in a rule: grant bonus {} 10% expires 30d"),
+}
 
 
 def _expect(ctx: CompileContext, step: a.Expect, messages: set[str],
@@ -91,9 +111,11 @@ def _expect(ctx: CompileContext, step: a.Expect, messages: set[str],
         "stage": ctx.names.stages, "sent": messages, "goal": goals,
         "bonus": ctx.names.bonuses}
     names = known.get(step.kind)
-    code = {"stage": "JF201", "sent": "JF203", "goal": "JF213", "bonus": "JF209"}.get(step.kind)
-    if names is not None and code and step.name not in names:
-        ctx.sink.error(code, f"unknown {'message' if step.kind == 'sent' else step.kind} "
-                       f"'{step.name}'", step.span, did_you_mean(step.name or "", names))
+    if names is not None and step.name is not None and step.name not in names:
+        code, message, otherwise = _UNKNOWN[step.kind]
+        end = step.span
+        ctx.sink.error(code, message.format(step.name),
+                       Span(end.end_line, end.end_col - len(step.name), end.end_line, end.end_col),
+                       did_you_mean(step.name, names, otherwise.format(step.name)))
     return Expectation(kind=step.kind, negated=step.negated, name=step.name,  # type: ignore[arg-type]
                        location=location)

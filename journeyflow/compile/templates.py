@@ -6,6 +6,7 @@ have, is a compile error rather than a broken mail at three in the morning.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -44,15 +45,45 @@ def check_message_templates(ctx: object, decl: a.MessageDecl, msg: m.Message) ->
         if key == "template":
             path = template_path(ctx.file, part.value)
             if not path.is_file():
-                ctx.sink.error("JF412", f"template file '{part.value}' not found", part.span,
-                               f"looked for {path}")
+                ctx.sink.error("JF412", f"template file '{part.value}' not found",
+                               _string_span(ctx, part),
+                               "a template path is relative to the folder of the .journey file")
                 continue
-            _check_text(ctx, path.read_text("utf-8"), part.span)
+            _check_text(ctx, path.read_text("utf-8"), part, part.value)
         elif key in ("subject", "body"):
-            _check_text(ctx, part.value, part.span)
+            _check_text(ctx, part.value, part, None)
 
 
-def _check_text(ctx: object, text: str, span: Span) -> None:
+def _string_span(ctx: object, part: a.MessagePart) -> Span:
+    """The string literal of a message part (the part's span also covers its name)."""
+    from journeyflow.compile.context import CompileContext
+
+    assert isinstance(ctx, CompileContext)
+    span = part.span
+    line = ctx.source.split("\n")[span.line - 1]
+    quote = line.find('"', part.name.span.end_col - 1)
+    if quote < 0:
+        return span
+    return Span(span.line, quote + 1, span.end_line, span.end_col)
+
+
+def _spot(ctx: object, part: a.MessagePart, pattern: str) -> Span:
+    """Where ``pattern`` (a regex) occurs in the part's string, else the whole string."""
+    from journeyflow.compile.context import CompileContext
+
+    assert isinstance(ctx, CompileContext)
+    literal = _string_span(ctx, part)
+    if literal.line != literal.end_line:
+        return literal
+    line = ctx.source.split("\n")[literal.line - 1]
+    found = re.compile(pattern).search(line, literal.col - 1, literal.end_col - 1)
+    if found is None:
+        return literal
+    return Span(literal.line, found.start() + 1, literal.line, found.end() + 1)
+
+
+def _check_text(ctx: object, text: str, part: a.MessagePart, file: str | None) -> None:
+    """Check one template; ``file`` names a template file (errors then say where in it)."""
     from journeyflow.compile.context import CompileContext
 
     assert isinstance(ctx, CompileContext)
@@ -61,24 +92,44 @@ def _check_text(ctx: object, text: str, span: Span) -> None:
     try:
         tree = environment().parse(text)
     except TemplateSyntaxError as err:
-        ctx.sink.error("JF408", f"template error: {err.message}", span,
+        where = f" ({file}, line {err.lineno})" if file else ""
+        ctx.sink.error("JF408", f"template error{where}: {err.message}",
+                       _string_span(ctx, part),
                        "templates use {{ customer.first_name }} and {% if ... %}")
         return
     attributes = ctx.names.attributes
     fields = {f for fs in ctx.names.events.values() for f in fs}
     for node in tree.find_all(nodes.Name):
         if node.ctx == "load" and node.name not in TEMPLATE_NAMES and not _is_local(tree, node):
-            ctx.sink.error("JF409", f"template variable '{node.name}' does not exist", span,
-                           did_you_mean(node.name, TEMPLATE_NAMES)
-                           or "templates can use customer, event and bonus")
+            span = _string_span(ctx, part) if file else _spot(ctx, part, rf"\b{re.escape(node.name)}\b")
+            ctx.sink.error("JF409", f"template variable '{node.name}' does not exist"
+                           + _in_file(file, node), span,
+                           did_you_mean(node.name, TEMPLATE_NAMES,
+                                        "templates can use customer, event and bonus"))
     for getattr_node in tree.find_all(nodes.Getattr):
         owner = getattr_node.node
         if not isinstance(owner, nodes.Name):
             continue
         known = {"customer": attributes, "event": fields, "bonus": BONUS_FIELDS}.get(owner.name)
         if known is not None and getattr_node.attr not in known:
-            ctx.sink.error("JF409", f"template variable '{owner.name}.{getattr_node.attr}' "
-                           "does not exist", span, did_you_mean(getattr_node.attr, known))
+            name = f"{owner.name}.{getattr_node.attr}"
+            span = _string_span(ctx, part) if file else _spot(
+                ctx, part, rf"\b{owner.name}\s*\.\s*{re.escape(getattr_node.attr)}\b")
+            ctx.sink.error("JF409", f"template variable '{name}' does not exist"
+                           + _in_file(file, getattr_node), span,
+                           did_you_mean(getattr_node.attr, known,
+                                        _known_hint(owner.name, sorted(known))))
+
+
+def _in_file(file: str | None, node: nodes.Node) -> str:
+    return f" ({file}, line {node.lineno})" if file else ""
+
+
+def _known_hint(owner: str, known: list[str]) -> str:
+    if not known:
+        return f"no {owner} value is declared"
+    shown = ", ".join(f"{owner}.{k}" for k in known[:6])
+    return f"known: {shown}" + (", ..." if len(known) > 6 else "")
 
 
 def _is_local(tree: nodes.Template, name: nodes.Name) -> bool:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from journeyflow.errors import DiagnosticSink, did_you_mean
+from journeyflow.errors import DiagnosticSink, Span, did_you_mean
 from journeyflow.syntax import ast as a
 
 __all__ = ["BUILTIN_NAMES", "FUNCTIONS", "Scope", "TypeChecker", "parse_datetime_text"]
@@ -68,7 +68,7 @@ class TypeChecker:
         kind = self.infer(expr, scope)
         if not compatible(kind, wanted):
             self.sink.error("JF401", f"{what} must be {_article(wanted)}, not {_article(kind)}",
-                            expr.span)
+                            expr.span, _expect_hint(kind, wanted))
 
     def infer(self, expr: a.Expr, scope: Scope) -> str:  # noqa: C901 - one case per node
         if isinstance(expr, a.Number | a.Percent):
@@ -131,7 +131,8 @@ class TypeChecker:
             hint = f"to use the event, write count({name}) or since({name})"
         else:
             hint = did_you_mean(name, [*scope.attributes, *scope.segments, *BUILTIN_NAMES,
-                                       *scope.extra_names])
+                                       *scope.extra_names],
+                                f"declare it in customer {{ {name}: ... }} or as a segment")
         self.sink.error("JF204", f"unknown attribute or segment '{name}'", expr.span, hint)
         return ANY
 
@@ -144,8 +145,7 @@ class TypeChecker:
         if fields is None:
             return ANY
         if expr.field not in fields:
-            hint = did_you_mean(expr.field, fields) or (
-                f"'{scope.event}' has the fields: {', '.join(fields) or 'none'}")
+            hint = did_you_mean(expr.field, fields, _fields_hint(scope.event, fields))
             self.sink.error("JF205", f"event '{scope.event}' has no field '{expr.field}'",
                             expr.span, hint)
             return ANY
@@ -154,10 +154,14 @@ class TypeChecker:
     def _call(self, expr: a.Call, scope: Scope) -> str:
         func = expr.func
         if func not in FUNCTIONS:
-            self.sink.error("JF206", f"unknown function '{func}'", expr.span,
-                            did_you_mean(func, FUNCTIONS) or "functions: " + ", ".join(FUNCTIONS))
+            self.sink.error("JF206", f"unknown function '{func}'",
+                            Span.point(expr.span.line, expr.span.col, len(func)),
+                            did_you_mean(func, FUNCTIONS, "functions: " + ", ".join(FUNCTIONS)))
             for arg in expr.args:
-                self.infer(arg.expr, scope)
+                # An event name or an event's field is what most functions take:
+                # reporting them as unknown attributes would only repeat the mistake.
+                if not isinstance(arg.expr, a.Name | a.Path):
+                    self.infer(arg.expr, scope)
             return ANY
         if len(expr.args) != 1:
             self.sink.error("JF403", f"{func}(...) takes exactly one argument", expr.span)
@@ -194,7 +198,8 @@ class TypeChecker:
             return
         if expr.name not in scope.events:
             self.sink.error("JF202", f"unknown event '{expr.name}'", expr.span,
-                            did_you_mean(expr.name, scope.events))
+                            did_you_mean(expr.name, scope.events,
+                                         f"declare it: event {expr.name} {{ ... }}"))
 
     def _field_arg(self, expr: a.Expr, scope: Scope, func: str) -> str:
         if not isinstance(expr, a.Path):
@@ -203,12 +208,15 @@ class TypeChecker:
             return ANY
         fields = scope.events.get(expr.owner)
         if fields is None:
-            self.sink.error("JF202", f"unknown event '{expr.owner}'", expr.span,
-                            did_you_mean(expr.owner, scope.events))
+            self.sink.error("JF202", f"unknown event '{expr.owner}'",
+                            Span.point(expr.span.line, expr.span.col, len(expr.owner)),
+                            did_you_mean(expr.owner, scope.events,
+                                         f"declare it: event {expr.owner} {{ ... }}"))
             return ANY
         if expr.field not in fields:
             self.sink.error("JF205", f"event '{expr.owner}' has no field '{expr.field}'",
-                            expr.span, did_you_mean(expr.field, fields))
+                            expr.span, did_you_mean(expr.field, fields, _fields_hint(
+                                expr.owner, fields)))
             return ANY
         return fields[expr.field]
 
@@ -220,7 +228,8 @@ class TypeChecker:
                             "e.g. has_bonus(rendezvous)")
         elif name not in scope.bonuses:
             self.sink.error("JF209", f"no rule grants a bonus '{name}'", expr.span,
-                            did_you_mean(name, scope.bonuses))
+                            did_you_mean(name, scope.bonuses,
+                                         f"grant it in a rule: grant bonus {name} 10% expires 30d"))
 
     def _unary(self, expr: a.Unary, scope: Scope) -> str:
         kind = self.infer(expr.operand, scope)
@@ -262,6 +271,23 @@ class TypeChecker:
     def _mismatch(self, expr: a.Binary, left: str, right: str) -> None:
         self.sink.error("JF401", f"cannot compare {_article(left)} with {_article(right)}",
                         expr.right.span, _compare_hint(left, right))
+
+
+def _fields_hint(event: str, fields: Mapping[str, str]) -> str:
+    return (f"'{event}' has the fields: {', '.join(fields)}" if fields
+            else f"'{event}' has no fields; declare them: event {event} {{ name: type }}")
+
+
+def _expect_hint(kind: str, wanted: str) -> str | None:
+    if (kind, wanted) == (TEXT, NUMBER):
+        return "write the number without quotes, e.g. 100"
+    if (kind, wanted) == (TEXT, DATETIME):
+        return "write the date without quotes, e.g. 2026-01-31"
+    if (kind, wanted) == (TEXT, BOOL):
+        return "write true or false without quotes"
+    if {kind, wanted} == {NUMBER, DURATION}:
+        return "write a duration with its unit, e.g. 30d"
+    return None
 
 
 def _compare_hint(left: str, right: str) -> str | None:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from functools import cache
 
-from lark.exceptions import UnexpectedInput, UnexpectedToken
+from lark import Token
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
 __all__ = ["SYNTAX_LABELS", "describe_expected", "label_for"]
@@ -126,22 +127,83 @@ def _label_table() -> dict[tuple[int, str], tuple[str, str]]:
 
 def label_for(err: UnexpectedInput) -> tuple[str, str] | None:
     """The (code, message) of the labelled mistake this error matches, if any."""
+    if isinstance(err, UnexpectedCharacters):
+        return _character_label(err.char)
     if not isinstance(err, UnexpectedToken):
         return None
     if err.token.type == "$END" and "RBRACE" in (err.accepts or err.expected):
-        return "JF120", "unexpected end of file: a '{' is still open"
+        return "JF120", _unclosed_message(err)
     table = _label_table()
     position = err.state.position
     return table.get((position, err.token.type)) or table.get((position, "*"))
 
 
+# Characters people bring from other languages or word processors.
+_CHARACTER_ADVICE = {
+    "&": "combine conditions with 'and'",
+    "|": "combine conditions with 'or'",
+    "!": "negate with 'not'; compare with '!='",
+    "'": 'strings use double quotes: "text"',
+    "\u201c": 'use straight double quotes: "text"',
+    "\u201d": 'use straight double quotes: "text"',
+    "\u2013": "use '-' for a day range and 'to' between two times",
+    "\u2014": "use '-' for a day range and 'to' between two times",
+    "%": "a percentage is written without a space: 10%",
+    "$": "amounts are plain numbers: 20, not $20",
+    "\u20ac": "amounts are plain numbers: 20, not 20\u20ac",
+}
+
+
+def _character_label(char: str) -> tuple[str, str] | None:
+    advice = _CHARACTER_ADVICE.get(char)
+    return ("JF101", f"unexpected character '{char}': {advice}") if advice else None
+
+
+def _unclosed_message(err: UnexpectedToken) -> str:
+    """Name the innermost '{' that is still open: every brace left on the stack is."""
+    stack = getattr(err.state, "value_stack", None) or ()
+    braces = [v for v in stack if isinstance(v, Token) and v.type == "LBRACE"]
+    if braces and braces[-1].line:
+        return f"unexpected end of file: the '{{' on line {braces[-1].line} is never closed"
+    return "unexpected end of file: a '{' is still open"
+
+
+# Kinds of token that are described together once most of the kind is expected.
+_GROUPS: tuple[tuple[str, frozenset[str], int], ...] = (
+    ("an expression", frozenset({
+        "LPAR", "MINUS", "LBRACKET", "EVENT", "FALSE", "NOT", "NULL", "TRUE", "DATETIME",
+        "DURATION", "NAME", "NUMBER", "PERCENT", "STRING"}), 10),
+    ("an operator (+ - * / == < and or in)", frozenset({
+        "PLUS", "MINUS", "STAR", "SLASH", "CMP", "AND", "OR", "IN", "NOT", "DOT", "LPAR"}), 4),
+    ("a declaration (stage, event, customer, message, ...)", frozenset({
+        "CUSTOMER", "EVENT", "MESSAGE", "CHANNEL", "LIMIT", "QUIET", "SEND", "SEGMENT", "GOAL",
+        "VALUE", "REENTRY", "ANYWHERE", "STAGE", "SIMULATE", "SCENARIO"}), 10),
+    ("a statement (send, set, tag, grant, if, split, ...)", frozenset({
+        "SEND", "OFFER", "GRANT", "REDEEM", "SET", "TAG", "UNTAG", "EMIT", "NOTIFY", "AFTER",
+        "IF", "SPLIT", "SEMICOLON"}), 8),
+    ("another rule (on, after, every, at, when)", frozenset({
+        "ON", "AFTER", "EVERY", "AT", "WHEN"}), 5),
+)
+
+
 def describe_expected(names: Iterable[str]) -> str | None:
-    """``expected one of: ...`` in the file's own words, never terminal names."""
+    """``expected one of: ...`` in the file's own words, never terminal names.
+
+    Kinds that are expected almost as a whole (every way an expression can
+    start, every declaration) are named once instead of listed.
+    """
     from journeyflow.syntax.parser import parser
 
     lark = parser()
+    remaining = set(names)
+    groups: list[str] = []
+    for phrase, members, enough in _GROUPS:
+        present = remaining & members
+        if len(present) >= enough:
+            remaining -= present
+            groups.append(phrase)
     words: set[str] = set()
-    for name in names:
+    for name in remaining:
         if name in _WORDS:
             words.add(_WORDS[name])
             continue
@@ -151,9 +213,12 @@ def describe_expected(names: Iterable[str]) -> str | None:
             continue
         if isinstance(pattern, PatternStr):
             words.add(f"'{pattern.value}'")
-    if not words:
+    ordered = sorted(words, key=lambda w: (not w.startswith("'"), w == _WORDS["$END"], w))
+    ordered += groups
+    if not ordered:
         return None
-    ordered = sorted(words, key=lambda w: (not w.startswith("'"), w))
     if len(ordered) > 10:
         ordered = ordered[:10] + ["..."]
-    return "expected " + (ordered[0] if len(ordered) == 1 else "one of: " + ", ".join(ordered))
+    if len(ordered) == 1:
+        return "expected " + ordered[0]
+    return "expected one of: " + ", ".join(ordered)

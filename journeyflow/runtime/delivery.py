@@ -1,0 +1,126 @@
+"""When a send may go out: quiet hours, send windows and frequency caps.
+
+Quiet hours and windows are [start, end) in the journey's time zone
+(LANGUAGE.md 11.3); a local time that does not exist (spring forward) moves
+forward to the next valid instant.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from journeyflow.model.journey import Limit, QuietHours, SendWindow
+
+__all__ = ["DeliveryRules", "local_instant"]
+
+
+def local_instant(day: date, clock: time, zone: ZoneInfo) -> float:
+    """The instant of wall time ``clock`` on ``day``; inside a DST gap, the end of the gap."""
+    early = datetime.combine(day, clock, zone).timestamp()
+    late = datetime.combine(day, clock, zone).replace(fold=1).timestamp()
+    if early == late:
+        return early
+    wall = datetime.combine(day, clock)
+    if datetime.fromtimestamp(early, zone).replace(tzinfo=None) == wall:
+        return min(early, late)  # an ambiguous time (fall back): its first occurrence
+    low, high = min(early, late), max(early, late)  # the gap lies between the two readings
+    while high - low > 1:
+        mid = (low + high) / 2
+        if datetime.fromtimestamp(mid, zone).replace(tzinfo=None) >= wall:
+            high = mid
+        else:
+            low = mid
+    return float(int(high))
+
+
+def _in_range(clock: time, start: time, end: time) -> bool:
+    if start <= end:
+        return start <= clock < end
+    return clock >= start or clock < end  # wraps midnight, e.g. 22:00 to 08:00
+
+
+class DeliveryRules:
+    """The journey's quiet hours, send window and caps, compiled for fast checks."""
+
+    def __init__(self, zone: str, quiet: QuietHours | None, window: SendWindow | None,
+                 limits: tuple[Limit, ...]) -> None:
+        self.zone = ZoneInfo(zone)
+        self.quiet = quiet
+        self.window = window
+        self.timed = quiet is not None or window is not None
+        self.limits: dict[str, list[tuple[int, float]]] = {}
+        for limit in limits:
+            self.limits.setdefault(limit.channel, []).append(
+                (limit.count, limit.per.total_seconds()))
+        self.keep = {ch: max(per for _, per in rules) for ch, rules in self.limits.items()}
+
+    def next_allowed(self, at: float) -> float:
+        """The first instant at or after ``at`` outside quiet hours and inside the window."""
+        if not self.timed:
+            return at
+        for _ in range(16):
+            moved = self._after_quiet(at)
+            moved = self._into_window(moved)
+            if moved == at:
+                return at
+            at = moved
+        return at
+
+    def _after_quiet(self, at: float) -> float:
+        quiet = self.quiet
+        if quiet is None:
+            return at
+        local = datetime.fromtimestamp(at, self.zone)
+        if not _in_range(local.time(), quiet.start, quiet.end):
+            return at
+        day = local.date()
+        if quiet.start > quiet.end and local.time() >= quiet.start:
+            day += timedelta(days=1)
+        return max(at, local_instant(day, quiet.end, self.zone))
+
+    def _into_window(self, at: float) -> float:
+        window = self.window
+        if window is None:
+            return at
+        local = datetime.fromtimestamp(at, self.zone)
+        if local.weekday() in window.days and _in_range(local.time(), window.start, window.end):
+            return at
+        day = local.date()
+        for offset in range(8):
+            candidate = day + timedelta(days=offset)
+            if candidate.weekday() not in window.days:
+                continue
+            opening = local_instant(candidate, window.start, self.zone)
+            if opening > at:
+                return opening
+        return at
+
+    def over_cap(self, sends: dict[str, deque[float]], channel: str, at: float) -> bool:
+        """Whether one more delivery on ``channel`` at ``at`` would break a cap."""
+        for key in (channel, "any"):
+            rules = self.limits.get(key)
+            if not rules:
+                continue
+            times = sends.get(key)
+            if not times:
+                continue
+            for count, per in rules:
+                low = at - per
+                if sum(1 for t in times if t > low) >= count:
+                    return True
+        return False
+
+    def record(self, sends: dict[str, deque[float]], channel: str, at: float) -> None:
+        for key in (channel, "any"):
+            keep = self.keep.get(key)
+            if keep is None:
+                continue
+            times = sends.get(key)
+            if times is None:
+                times = sends[key] = deque()
+            times.append(at)
+            low = at - keep
+            while times and times[0] <= low:
+                times.popleft()

@@ -1,0 +1,223 @@
+"""The embedding API: ``Engine(journey, store=..., channels=...)``.
+
+>>> import journeyflow
+>>> journey = journeyflow.loads('''journey "hello"
+... event signed_up {}
+... message welcome via email { subject "Hi" }
+... stage new start { on signed_up -> welcomed }
+... stage welcomed { on enter { send welcome } }''')
+>>> engine = journeyflow.Engine(journey)
+>>> engine.handle({"at": "2026-01-05T10:00:00Z", "customer": "c1", "event": "signed_up"}).accepted
+True
+>>> engine.customer("c1").stage
+'welcomed'
+>>> [r["message"] for r in engine.trace if r["kind"] == "action"]
+['welcome']
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from journeyflow.journey import Journey
+from journeyflow.runtime.clock import Clock, SystemClock
+from journeyflow.runtime.events import Event, EventValidator, Rejection, ValidEvent
+from journeyflow.runtime.executor import ActionExecutor, ChannelExecutor
+from journeyflow.runtime.interpreter import Interpreter
+from journeyflow.runtime.program import Program
+from journeyflow.runtime.state import Customer
+from journeyflow.runtime.store import Store, open_store
+from journeyflow.runtime.timeutil import format_instant
+from journeyflow.runtime.trace import Trace
+
+__all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
+
+
+class CustomerState(BaseModel):
+    """A snapshot of one customer, as the state file shows it (LANGUAGE.md section 9)."""
+
+    id: str
+    stage: str
+    status: str
+    attributes: dict[str, Any]
+    tags: list[str]
+    bonuses: dict[str, dict[str, Any]]
+    goals: list[str]
+    segments: list[str]
+    pending: list[dict[str, Any]]
+    value: float | None = None
+
+
+@dataclass(frozen=True)
+class Rejected:
+    reason: str
+    event: Any
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    accepted: bool
+    reason: str | None = None
+
+
+def _instant(when: datetime | float | str) -> float:
+    if isinstance(when, datetime):
+        from journeyflow.runtime.timeutil import parse_instant
+
+        return when.timestamp() if when.tzinfo else parse_instant(when.isoformat())
+    if isinstance(when, str):
+        from journeyflow.runtime.timeutil import parse_instant
+
+        return parse_instant(when)
+    return float(when)
+
+
+class Engine:
+    """Steps customers through one journey.
+
+    Parameters
+    ----------
+    journey : a compiled :class:`~journeyflow.journey.Journey` (``journeyflow.load``).
+    store : ``None`` (memory), ``"sqlite:///state.db"``, or a :class:`Store`.
+    channels : handlers by channel name (``email``, ``sms``, ``crm``...): each is called
+        with a :class:`~journeyflow.runtime.executor.Delivery` (or, for ``notify``, a
+        ``Notification``). Everything is also recorded in :attr:`trace`.
+    clock : what time it is for events without ``at`` and for :meth:`advance` without
+        a time; defaults to the system clock. The engine never sleeps.
+    trace : keep trace records (on by default).
+    """
+
+    def __init__(self, journey: Journey, *, store: Store | str | None = None,
+                 channels: Mapping[str, Callable[[Any], object]] | None = None,
+                 clock: Clock | None = None, trace: bool = True,
+                 executor: ActionExecutor | None = None) -> None:
+        self.journey = journey
+        self.program = Program(journey.model)
+        self.clock = clock or SystemClock()
+        if executor is None and channels:
+            executor = ChannelExecutor(channels)
+        self.interpreter = Interpreter(self.program, Trace(trace), executor)
+        self.validator = EventValidator(journey.model)
+        self.store = open_store(store)
+        self.key = f"{journey.name}@{hashlib.sha256(journey.source.encode()).hexdigest()[:16]}"
+        counters = self.store.load(self.interpreter, self.key)
+        self.processed: int = counters.get("processed", 0)
+        self.rejected: list[Rejected] = []
+
+    # ---- feeding events ----------------------------------------------------------
+
+    def handle(self, event: Event | Mapping[str, Any], line: int | None = None) -> HandleResult:
+        """Process one event (timers due before it fire first); bad events are rejected.
+
+        A rejected event is kept in :attr:`rejected` and recorded in the trace with
+        its reason: nothing is silently lost.
+        """
+        try:
+            valid = self.validator.validate(event, default_at=self.clock.now())
+        except Rejection as rej:
+            return self.reject(rej.reason, event, line)
+        return self.handle_valid(valid, event, line)
+
+    def handle_valid(self, valid: ValidEvent, raw: Any = None,
+                     line: int | None = None) -> HandleResult:
+        cid, name, data, at, attributes = valid
+        customer = self.interpreter.customers.get(cid)
+        if customer is not None and at < customer.clock:
+            return self.reject(f"late event: {format_instant(at)} is before the customer's "
+                               f"clock {format_instant(customer.clock)}", raw, line, at, cid)
+        self.interpreter.advance(at)
+        self.interpreter.handle(cid, name, data, at, attributes)
+        self.processed += 1
+        return HandleResult(True)
+
+    def reject(self, reason: str, event: Any, line: int | None = None, at: float | None = None,
+               customer: str | None = None) -> HandleResult:
+        raw = event.model_dump(mode="json") if isinstance(event, BaseModel) else event
+        self.rejected.append(Rejected(reason, raw, line))
+        if customer is None and isinstance(raw, Mapping):
+            value = raw.get("customer")
+            customer = str(value) if value not in (None, "") else None
+        fields: dict[str, Any] = {"reason": reason, "event": raw}
+        if line is not None:
+            fields["line"] = line
+        self.interpreter.records.append((at, customer, "rejected", fields))
+        return HandleResult(False, reason)
+
+    def advance(self, until: datetime | float | str | None = None) -> None:
+        """Fire every timer due at or before ``until`` (default: the clock's now)."""
+        self.interpreter.advance(self.clock.now() if until is None else _instant(until))
+
+    # ---- reading state ---------------------------------------------------------------
+
+    @property
+    def trace(self) -> list[dict[str, Any]]:
+        """Every trace record so far, as dicts in processing order (LANGUAGE.md section 8)."""
+        return self.interpreter.trace.dicts()
+
+    @property
+    def warnings(self) -> int:
+        """Extra data fields and unknown attributes ignored so far."""
+        return self.validator.warnings
+
+    def customer(self, cid: str) -> CustomerState | None:
+        c = self.interpreter.customers.get(cid)
+        return None if c is None else self.snapshot(c)
+
+    def snapshot(self, c: Customer) -> CustomerState:
+        p = self.program
+        attrs = {k: (format_instant(v) if k in p.date_attributes and isinstance(v, float)
+                     else v) for k, v in c.attrs.items()}
+        now = c.clock
+        value = p.value(c, {}, now) if p.value is not None else None
+        return CustomerState(
+            id=c.id, stage=p.stage_names[c.stage], status=c.status, attributes=attrs,
+            tags=sorted(c.tags),
+            bonuses={k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()},
+            goals=list(c.goals),
+            segments=[name for name, test in p.segment_tests.items() if test(c, {}, now)],
+            pending=[{"message": x["message"], "due": format_instant(x["due"])}
+                     for x in c.pending],
+            value=value)
+
+    def state(self, pending_events: int = 0) -> dict[str, Any]:
+        """The state file of ``journeyflow run`` (LANGUAGE.md section 9)."""
+        customers = {}
+        for cid in sorted(self.interpreter.customers):
+            snap = self.snapshot(self.interpreter.customers[cid]).model_dump()
+            del snap["id"]
+            if self.program.value is None:
+                del snap["value"]
+            customers[cid] = snap
+        return {
+            "customers": customers,
+            "processed": self.processed,
+            "rejected": [{"line": r.line, "reason": r.reason} if r.line is not None
+                         else {"reason": r.reason} for r in self.rejected],
+            "pending": pending_events,
+            "warnings": self.warnings,
+        }
+
+    # ---- persistence -------------------------------------------------------------------
+
+    def flush(self) -> None:
+        """Write what changed to the store, in one transaction."""
+        self.store.save(self.interpreter, {"processed": self.processed, "journey": self.key},
+                        self.interpreter.touched)
+        self.interpreter.touched = set()
+
+    def close(self) -> None:
+        self.flush()
+        self.store.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,207 @@
+"""Checked expressions compiled to Python closures, once per journey.
+
+Python source is generated from the *checked syntax tree*, never from user
+text: names become dictionary look-ups, user strings become ``repr`` literals.
+Null semantics (LANGUAGE.md 11.10): comparisons with null are false except
+``== null`` / ``!= null``, arithmetic with null gives null.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from journeyflow.errors import JourneyError
+from journeyflow.runtime.timeutil import parse_instant
+from journeyflow.syntax import ast as a
+
+__all__ = ["CompiledExpr", "ExpressionCompiler", "HistoryNeeds"]
+
+CompiledExpr = Callable[[Any, Any, float], Any]  # (customer, event data, now) -> value
+INF = math.inf
+
+
+class HistoryNeeds:
+    """Which event aggregates the journey's expressions read (and so must be kept)."""
+
+    def __init__(self) -> None:
+        self.sums: set[tuple[str, str]] = set()
+        self.lasts: set[tuple[str, str]] = set()
+        self.windows: dict[str, float] = {}  # event -> longest `within`, seconds
+        self.window_fields: dict[str, set[str]] = {}
+
+    def window(self, event: str, seconds: float, field: str | None = None) -> None:
+        self.windows[event] = max(self.windows.get(event, 0.0), seconds)
+        if field is not None:
+            self.window_fields.setdefault(event, set()).add(field)
+
+
+def _count_within(c: Any, event: str, span: float, now: float) -> int:
+    window = c.windows.get(event)
+    if not window:
+        return 0
+    low = now - span
+    return sum(1 for t, _ in window if low < t <= now)
+
+
+def _sum_within(c: Any, event: str, field: str, span: float, now: float) -> float:
+    window = c.windows.get(event)
+    if not window:
+        return 0
+    low = now - span
+    total = 0.0
+    for t, data in window:
+        if low < t <= now:
+            value = data.get(field)
+            if value is not None:
+                total += value
+    return total
+
+
+def _div(x: Any, y: Any) -> Any:
+    if x is None or y is None or y == 0:
+        return None
+    return x / y
+
+
+_HELPERS: dict[str, Any] = {"_count_within": _count_within, "_sum_within": _sum_within,
+                            "_div": _div, "INF": INF, "__builtins__": {}}
+
+
+class ExpressionCompiler:
+    """Turns checked expressions into closures ``(customer, event, now) -> value``."""
+
+    def __init__(self, segments: Mapping[str, a.Expr], attribute_types: Mapping[str, str],
+                 timezone: str) -> None:
+        self.segments = segments
+        self.attribute_types = attribute_types
+        self.timezone = timezone
+        self.needs = HistoryNeeds()
+        self._temps = itertools.count()
+        self._expanding: list[str] = []
+
+    def compile(self, expr: a.Expr) -> CompiledExpr:
+        source = f"lambda c, e, now: {self.source(expr)}"
+        return eval(compile(source, "<journey expression>", "eval"), dict(_HELPERS))  # type: ignore[no-any-return]  # noqa: S307 - source is generated, never user text
+
+    def compile_condition(self, expr: a.Expr) -> CompiledExpr:
+        source = f"lambda c, e, now: {self._truth(expr)}"
+        return eval(compile(source, "<journey condition>", "eval"), dict(_HELPERS))  # type: ignore[no-any-return]  # noqa: S307
+
+    def _temp(self) -> str:
+        return f"_t{next(self._temps)}"
+
+    def _truth(self, expr: a.Expr) -> str:
+        """Source for ``expr`` as a strict bool (null is false)."""
+        if isinstance(expr, a.Binary) and expr.op in ("and", "or", "==", "!=", "<", "<=", ">",
+                                                      ">="):
+            return self.source(expr)
+        if isinstance(expr, a.Unary | a.InList | a.BoolLit):
+            return self.source(expr)
+        if isinstance(expr, a.Name) and expr.name in self.segments:
+            return self.source(expr)
+        if isinstance(expr, a.Call) and expr.func in ("has_tag", "has_bonus"):
+            return self.source(expr)
+        return f"({self.source(expr)} is True)"
+
+    def source(self, expr: a.Expr) -> str:  # noqa: C901 - one case per node kind
+        if isinstance(expr, a.Number):
+            value = expr.value
+            return repr(int(value)) if value.is_integer() else repr(value)
+        if isinstance(expr, a.Percent):
+            return repr(expr.value / 100)
+        if isinstance(expr, a.Duration):
+            return repr(float(expr.seconds))
+        if isinstance(expr, a.StringLit):
+            return repr(expr.value)
+        if isinstance(expr, a.BoolLit):
+            return "True" if expr.value else "False"
+        if isinstance(expr, a.NullLit):
+            return "None"
+        if isinstance(expr, a.DateTimeLit):
+            return repr(parse_instant(expr.text, self.timezone))
+        if isinstance(expr, a.Name):
+            return self._name(expr.name)
+        if isinstance(expr, a.EventField):
+            return f"e.get({expr.field!r})"
+        if isinstance(expr, a.Call):
+            return self._call(expr)
+        if isinstance(expr, a.ListLit):
+            return "(" + "".join(self.source(i) + ", " for i in expr.items) + ")"
+        if isinstance(expr, a.InList):
+            test = f"({self.source(expr.operand)} in {self.source(expr.items)})"
+            return f"(not {test})" if expr.negated else test
+        if isinstance(expr, a.Unary):
+            if expr.op == "not":
+                return f"(not {self._truth(expr.operand)})"
+            t = self._temp()
+            return f"(None if ({t} := {self.source(expr.operand)}) is None else -{t})"
+        if isinstance(expr, a.Path):
+            raise JourneyError(f"'{expr.owner}.{expr.field}' outside sum() or last()")
+        return self._binary(expr)
+
+    def _name(self, name: str) -> str:
+        if name == "now":
+            return "now"
+        if name == "stage_time":
+            return "(now - c.entered)"
+        if name in self.segments:
+            if name in self._expanding:
+                raise JourneyError(f"segment '{name}' is defined in terms of itself")
+            self._expanding.append(name)
+            try:
+                return f"({self._truth(self.segments[name])})"
+            finally:
+                self._expanding.pop()
+        return f"c.attrs[{name!r}]"
+
+    def _call(self, call: a.Call) -> str:
+        arg = call.args[0]
+        inner = arg.expr
+        within = float(arg.within.seconds) if arg.within is not None else None
+        if call.func == "count":
+            assert isinstance(inner, a.Name)
+            if within is not None:
+                self.needs.window(inner.name, within)
+                return f"_count_within(c, {inner.name!r}, {within!r}, now)"
+            return f"c.counts.get({inner.name!r}, 0)"
+        if call.func == "sum":
+            assert isinstance(inner, a.Path)
+            if within is not None:
+                self.needs.window(inner.owner, within, inner.field)
+                return f"_sum_within(c, {inner.owner!r}, {inner.field!r}, {within!r}, now)"
+            self.needs.sums.add((inner.owner, inner.field))
+            return f"c.sums.get({inner.owner + '.' + inner.field!r}, 0)"
+        if call.func == "last":
+            assert isinstance(inner, a.Path)
+            self.needs.lasts.add((inner.owner, inner.field))
+            return f"c.lasts.get({inner.owner + '.' + inner.field!r})"
+        if call.func == "since":
+            assert isinstance(inner, a.Name)
+            t = self._temp()
+            key = "c.last_contact" if inner.name == "contacted" else (
+                f"c.last_at.get({inner.name!r})")
+            return f"(INF if ({t} := {key}) is None else now - {t})"
+        if call.func == "has_tag":
+            return f"({self.source(inner)} in c.tags)"
+        name = inner.name if isinstance(inner, a.Name) else (
+            inner.value if isinstance(inner, a.StringLit) else "")
+        return f"({name!r} in c.bonuses)"
+
+    def _binary(self, expr: a.Expr) -> str:
+        assert isinstance(expr, a.Binary)
+        op = expr.op
+        if op in ("and", "or"):
+            return f"({self._truth(expr.left)} {op} {self._truth(expr.right)})"
+        left, right = self.source(expr.left), self.source(expr.right)
+        if op in ("==", "!="):
+            return f"({left} {op} {right})"
+        x, y = self._temp(), self._temp()
+        if op in ("<", "<=", ">", ">="):
+            return (f"(({x} := {left}) is not None and ({y} := {right}) is not None "
+                    f"and {x} {op} {y})")
+        if op == "/":
+            return f"_div({left}, {right})"
+        return f"(None if ({x} := {left}) is None or ({y} := {right}) is None else {x} {op} {y})"

@@ -1,0 +1,445 @@
+"""The step semantics of LANGUAGE.md sections 6 and 11, over every customer at once.
+
+One global timer heap ordered by ``(due, seq)`` keeps the trace in time order
+across customers. Timers are never removed when cancelled: each carries the
+stage *epoch* (or bonus grant, or life) it was made for, and a stale one is
+skipped when it comes due.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter, deque
+from typing import Any
+
+from journeyflow.runtime.actions import run_body
+from journeyflow.runtime.executor import ActionExecutor
+from journeyflow.runtime.program import CompiledRule, Program
+from journeyflow.runtime.state import ACTIVE, FINAL, PARKED, Bonus, Customer
+from journeyflow.runtime.timeutil import format_instant
+from journeyflow.runtime.trace import Trace
+
+__all__ = ["Interpreter", "MAX_TRANSITIONS"]
+
+MAX_TRANSITIONS = 100
+RULE, ANYWHERE, DELAYED, EXPIRE, REMIND, DELIVER = range(6)
+EMPTY: dict[str, Any] = {}
+
+
+class Parked(Exception):
+    """Unwinds a step whose customer has just been parked."""
+
+
+class Interpreter:
+    """Steps customers through one compiled journey."""
+
+    def __init__(self, program: Program, trace: Trace | None = None,
+                 executor: ActionExecutor | None = None) -> None:
+        self.p = program
+        self.trace = trace if trace is not None else Trace()
+        self.records = self.trace.records
+        self.executor = executor
+        self.customers: dict[str, Customer] = {}
+        self.timers: list[list[Any]] = []
+        self.seq = 0
+        self.steps = 0
+        self.used = 0
+        self.now = 0.0
+        self.path: list[str] = []
+        self.queue: deque[tuple[str, dict[str, Any]]] = deque()
+        self.stats: Counter[tuple[str, str]] = Counter()
+        self.touched: set[str] = set()  # customers changed since the store last saved
+        names = program.stage_names
+        self._enter_fields = [{"stage": n} for n in names]
+        self._instant = [program.anywhere_instant + s.instant for s in program.stages]
+        needs = program.needs
+        self._sums: dict[str, list[tuple[str, str]]] = {}
+        for event, fld in needs.sums:
+            self._sums.setdefault(event, []).append((f"{event}.{fld}", fld))
+        self._lasts: dict[str, list[tuple[str, str]]] = {}
+        for event, fld in needs.lasts:
+            self._lasts.setdefault(event, []).append((f"{event}.{fld}", fld))
+        self._windows = dict(needs.windows)
+
+    # ---- entry points ----------------------------------------------------------
+
+    def handle(self, cid: str, name: str, data: dict[str, Any], t: float,  # noqa: C901
+               attributes: dict[str, Any] | None = None) -> Customer:
+        """Process one validated event (timers due before ``t`` must already have fired)."""
+        c = self.customers.get(cid)
+        self.touched.add(cid)
+        self.used = 0
+        self.path = []
+        self.now = t
+        try:
+            if c is None:
+                c = self._create(cid, t, attributes or EMPTY)
+            else:
+                if attributes:
+                    c.attrs.update(attributes)
+                if c.status is FINAL:
+                    self._maybe_reenter(c, t)
+            if c.status is PARKED:
+                self._remember(c, name, data, t)
+            else:
+                self._event_step(c, name, data, t)
+                self._drain(c, t)
+        except Parked:
+            self.queue.clear()
+        if t > c.clock:
+            c.clock = t
+        return c
+
+    def advance(self, until: float) -> None:
+        """Fire every timer due at or before ``until``, in (due, seq) order."""
+        timers = self.timers
+        while timers and timers[0][0] <= until:
+            self._fire_timer(heapq.heappop(timers))
+
+    def next_due(self) -> float | None:
+        return self.timers[0][0] if self.timers else None
+
+    # ---- creation and re-entry ---------------------------------------------------
+
+    def _create(self, cid: str, t: float, attributes: dict[str, Any]) -> Customer:
+        attrs = dict(self.p.defaults)
+        attrs.update(attributes)
+        c = Customer(cid, self.p.start, attrs, t)
+        self.customers[cid] = c
+        self._start(c, t)
+        return c
+
+    def _start(self, c: Customer, t: float) -> None:
+        self._schedule_anywhere(c, t)
+        self._enter(c, t, EMPTY, self.p.start)
+        self._settle(c, t)
+
+    def _maybe_reenter(self, c: Customer, t: float) -> None:
+        mode = self.p.reentry.mode
+        if mode == "never":
+            return
+        after = self.p.reentry.after
+        if mode == "after" and after is not None and c.final_at is not None and (
+                t < c.final_at + after.total_seconds()):
+            return
+        c.status = ACTIVE
+        c.life += 1
+        c.epoch += 1
+        c.fired.clear()
+        self._start(c, t)
+
+    # ---- event steps --------------------------------------------------------------
+
+    def _remember(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
+        """Update event history: done before rules run, so count() includes this event."""
+        self.steps += 1
+        c.counts[name] = c.counts.get(name, 0) + 1
+        c.last_at[name] = t
+        c.last_seq[name] = self.steps
+        sums = self._sums.get(name)
+        if sums:
+            for key, fld in sums:
+                value = data.get(fld)
+                if value is not None:
+                    c.sums[key] = c.sums.get(key, 0) + value
+        lasts = self._lasts.get(name)
+        if lasts:
+            for key, fld in lasts:
+                c.lasts[key] = data.get(fld)
+        span = self._windows.get(name)
+        if span is not None:
+            window = c.windows.get(name)
+            if window is None:
+                window = c.windows[name] = deque()
+            window.append((t, data))
+            while window and window[0][0] <= t - span:
+                window.popleft()
+
+    def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
+        self._remember(c, name, data, t)
+        if name == "bonus_redeemed":
+            self.redeem(c, t, str(data.get("bonus")), record=False)
+        if c.status is not ACTIVE:
+            return
+        moved = False
+        for rule in self.p.anywhere_on.get(name, ()):
+            guard = rule.guard
+            if (guard is None or guard(c, data, t)) and self._fire(c, rule, t, data):
+                moved = True
+                break
+        if not moved:
+            for rule in self.p.stages[c.stage].on.get(name, ()):
+                guard = rule.guard
+                if guard is None or guard(c, data, t):
+                    self._fire(c, rule, t, data)
+                    break
+        self._settle(c, t)
+        self._goals(c, t, name, data)
+
+    def _drain(self, c: Customer, t: float) -> None:
+        queue = self.queue
+        while queue:
+            name, data = queue.popleft()
+            self._event_step(c, name, data, t)
+
+    # ---- rules and transitions ------------------------------------------------------
+
+    def _fire(self, c: Customer, rule: CompiledRule, t: float, e: dict[str, Any]) -> bool:
+        """Run a matching rule; True when it moved the customer."""
+        target = rule.target
+        if target is None:
+            return run_body(self, c, t, e, rule.body)
+        self._spend(c)
+        self._leave(c, t, e)
+        run_body(self, c, t, e, rule.body)
+        self._arrive(c, t, e, target, rule.location)
+        return True
+
+    def move(self, c: Customer, t: float, e: dict[str, Any], target: int, location: str) -> None:
+        """``-> STAGE`` inside a block: the actions before it have already run."""
+        self._spend(c)
+        self._leave(c, t, e)
+        self._arrive(c, t, e, target, location)
+
+    def _spend(self, c: Customer) -> None:
+        """Count one transition or emit toward the runaway guard (LANGUAGE.md 11.8)."""
+        if self.used >= MAX_TRANSITIONS:
+            c.status = PARKED
+            self.records.append((self.now, c.id, "error", {
+                "reason": f"more than {MAX_TRANSITIONS} transitions and emitted events in one "
+                          "step; the customer is parked",
+                "stage": self.p.stage_names[c.stage], "path": self.path[:]}))
+            raise Parked
+        self.used += 1
+
+    def _leave(self, c: Customer, t: float, e: dict[str, Any]) -> None:
+        stage = self.p.stages[c.stage]
+        self.records.append((t, c.id, "exit", self._enter_fields[c.stage]))
+        for rule in stage.exit:
+            guard = rule.guard
+            if guard is None or guard(c, e, t):
+                run_body(self, c, t, e, rule.body)
+        c.epoch += 1
+
+    def _arrive(self, c: Customer, t: float, e: dict[str, Any], target: int,
+                location: str) -> None:
+        names = self.p.stage_names
+        self.records.append((t, c.id, "transition",
+                             {"from": names[c.stage], "to": names[target], "rule": location}))
+        self.path.append(names[target])
+        if c.fired:
+            c.fired = {key for key in c.fired if key < 0}
+        self._enter(c, t, e, target)
+
+    def _enter(self, c: Customer, t: float, e: dict[str, Any], target: int) -> None:
+        c.stage = target
+        c.entered = t
+        self.records.append((t, c.id, "enter", self._enter_fields[target]))
+        stage = self.p.stages[target]
+        if stage.final:
+            c.status = FINAL
+            c.final_at = t
+            return
+        for rule in stage.timers:
+            self._schedule_rule(c, t, e, rule, RULE, c.epoch)
+        for rule in stage.enter:
+            guard = rule.guard
+            if (guard is None or guard(c, e, t)) and run_body(self, c, t, e, rule.body):
+                return
+
+    def _settle(self, c: Customer, t: float) -> None:
+        """Run-to-completion: `when` rules and pass-throughs until none fires."""
+        while c.status is ACTIVE:
+            for rule in self._instant[c.stage]:
+                if rule.kind == "pass":
+                    self._fire(c, rule, t, EMPTY)
+                    break
+                key = rule.id if rule.stage is not None else -rule.id - 1
+                if rule.target is None and key in c.fired:
+                    continue
+                expr, guard = rule.expr, rule.guard
+                if (expr is None or expr(c, EMPTY, t)) and (guard is None or guard(c, EMPTY, t)):
+                    if rule.target is None:
+                        c.fired.add(key)
+                    self._fire(c, rule, t, EMPTY)
+                    break
+            else:
+                return
+
+    def _goals(self, c: Customer, t: float, name: str | None, data: dict[str, Any]) -> None:
+        by_event = self.p.goals_by_event
+        if not by_event:
+            return
+        for event in (name, None) if name is not None else (None,):
+            for goal, cond in by_event.get(event, ()):
+                if goal not in c.goals and (cond is None or cond(c, data if event else EMPTY,
+                                                                 t)):
+                    c.goals[goal] = t
+                    self.records.append((t, c.id, "goal", {"goal": goal}))
+
+    # ---- timers -----------------------------------------------------------------------
+
+    def _push(self, due: float, cid: str, kind: int, a: Any, b: Any, extra: Any = None) -> None:
+        self.seq += 1
+        heapq.heappush(self.timers, [due, self.seq, cid, kind, a, b, extra])
+
+    def _schedule_rule(self, c: Customer, t: float, e: dict[str, Any], rule: CompiledRule,
+                       kind: int, life: int) -> None:
+        if rule.kind == "at":
+            assert rule.expr is not None
+            due = rule.expr(c, e, t)
+            if due is None or due < t:
+                return  # a past time does not fire
+        else:
+            due = t + rule.duration
+        self._push(due, c.id, kind, life, rule.id)
+
+    def _schedule_anywhere(self, c: Customer, t: float) -> None:
+        for rule in self.p.anywhere_timers:
+            self._schedule_rule(c, t, EMPTY, rule, ANYWHERE, c.life)
+
+    def _fire_timer(self, entry: list[Any]) -> None:
+        due, _, cid, kind, a, b, extra = entry
+        c = self.customers.get(cid)
+        if c is None:
+            return
+        self.touched.add(cid)
+        self.used = 0
+        self.path = []
+        self.now = due
+        try:
+            if kind == RULE or kind == ANYWHERE:
+                self._rule_timer(c, due, kind, a, b)
+            elif kind == DELAYED:
+                self._delayed_timer(c, due, a, b, extra)
+            elif kind == EXPIRE or kind == REMIND:
+                self._bonus_timer(c, due, kind, a, b)
+            else:
+                self._deliver_pending(c, due, a)
+            self._drain(c, due)
+        except Parked:
+            self.queue.clear()
+        if due > c.clock:
+            c.clock = due
+
+    def _rule_timer(self, c: Customer, t: float, kind: int, life: int, rule_id: int) -> None:
+        if c.status is not ACTIVE or life != (c.epoch if kind == RULE else c.life):
+            return
+        rule = self.p.rules[rule_id]
+        if rule.without is not None:
+            last = c.last_at.get(rule.without)
+            start = c.entered if kind == RULE else c.created
+            due = max(start, last if last is not None else start) + rule.duration
+            if due > t:
+                self._push(due, c.id, kind, life, rule_id)
+                return
+        if rule.kind == "every":
+            self._push(t + rule.duration, c.id, kind, life, rule_id)
+        guard = rule.guard
+        if guard is None or guard(c, EMPTY, t):
+            self._fire(c, rule, t, EMPTY)
+            self._settle(c, t)
+        self._goals(c, t, None, EMPTY)
+
+    def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
+                       extra: tuple[dict[str, Any], int]) -> None:
+        if c.status is not ACTIVE or epoch != c.epoch:
+            return
+        body, unless = self.p.delayed[delayed_id]
+        event, scheduled_at = extra
+        if unless is not None and c.last_seq.get(unless, -1) > scheduled_at:
+            return
+        run_body(self, c, t, event, body)
+        self._settle(c, t)
+        self._goals(c, t, None, EMPTY)
+
+    def _bonus_timer(self, c: Customer, t: float, kind: int, name: str, grant: int) -> None:
+        bonus = c.bonuses.get(name)
+        if bonus is None or bonus.grant != grant:
+            return
+        if kind == EXPIRE:
+            del c.bonuses[name]
+            self.stats["bonus_expired", name] += 1
+            self._event_step(c, "bonus_expired", {"bonus": name}, t)
+        else:
+            self.stats["bonus_reminded", name] += 1
+            self._event_step(c, "bonus_expiring", {"bonus": name}, t)
+
+    def schedule_delayed(self, c: Customer, due: float, delayed_id: int,
+                         e: dict[str, Any]) -> None:
+        self._push(due, c.id, DELAYED, c.epoch, delayed_id, (e, self.steps))
+
+    # ---- actions ------------------------------------------------------------------------
+
+    def record(self, c: Customer, t: float, kind: str, fields: dict[str, Any]) -> None:
+        self.records.append((t, c.id, kind, fields))
+
+    def record_set(self, c: Customer, t: float, name: str, value: Any) -> None:
+        if name in self.p.date_attributes and isinstance(value, float):
+            value = format_instant(value)
+        self.records.append((t, c.id, "action", {"action": "set", "attribute": name,
+                                                 "value": value}))
+
+    def send(self, c: Customer, t: float, e: dict[str, Any], fields: dict[str, Any]) -> None:
+        delivery = self.p.delivery
+        at = delivery.next_allowed(t) if delivery.timed else t
+        if at > t:
+            pending = {"message": fields["message"], "due": at, "fields": fields, "event": e,
+                       "seq": self.seq + 1}
+            c.pending.append(pending)
+            self._push(at, c.id, DELIVER, pending, None)
+            return
+        self._deliver(c, t, fields, e)
+
+    def _deliver_pending(self, c: Customer, t: float, pending: dict[str, Any]) -> None:
+        c.pending = [p for p in c.pending if p is not pending]
+        self._deliver(c, t, pending["fields"], pending["event"])
+
+    def _deliver(self, c: Customer, t: float, fields: dict[str, Any], e: dict[str, Any]) -> None:
+        delivery = self.p.delivery
+        channel = fields["channel"]
+        if delivery.limits:
+            if delivery.over_cap(c.sends, channel, t):
+                self.records.append((t, c.id, "suppressed", {
+                    "message": fields["message"], "channel": channel,
+                    "reason": "frequency_cap"}))
+                return
+            delivery.record(c.sends, channel, t)
+        c.last_contact = t
+        self.records.append((t, c.id, "action", fields))
+        if self.executor is not None:
+            self.executor.deliver(self.p, c, t, fields, e)
+
+    def grant(self, c: Customer, t: float, name: str, value: str, expires: float,
+              remind: float | None) -> None:
+        c.grants += 1
+        at = t + expires
+        c.bonuses[name] = Bonus(value, at, c.grants)
+        self._push(at, c.id, EXPIRE, name, c.grants)
+        if remind is not None:
+            self._push(at - remind, c.id, REMIND, name, c.grants)
+        self.records.append((t, c.id, "action", {"action": "grant_bonus", "bonus": name,
+                                                 "value": value,
+                                                 "expires": format_instant(at)}))
+
+    def redeem(self, c: Customer, t: float, name: str, record: bool) -> None:
+        held = c.bonuses.pop(name, None) is not None
+        if held or record:
+            fields: dict[str, Any] = {"action": "redeem_bonus", "bonus": name}
+            if not held:
+                fields["held"] = False
+            self.records.append((t, c.id, "action", fields))
+
+    def emit(self, c: Customer, t: float, name: str, data: dict[str, Any]) -> None:
+        self._spend(c)
+        full = dict(self.p.event_defaults.get(name, EMPTY))
+        full.update(data)
+        self.records.append((t, c.id, "action", {"action": "emit", "event": name,
+                                                 "data": data}))
+        self.queue.append((name, full))
+
+    def notify(self, c: Customer, t: float, handler: str, data: dict[str, Any]) -> None:
+        self.records.append((t, c.id, "action", {"action": "notify", "handler": handler,
+                                                 "data": data}))
+        if self.executor is not None:
+            self.executor.notify(self.p, c, t, handler, data)

@@ -1,0 +1,160 @@
+"""A compiled journey: flat dispatch tables and closures, built once per journey.
+
+Walking the networkx graph per event costs 6-14x; the interpreter instead
+looks rules up in ``{event: rules}`` tables per stage and runs closures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from journeyflow.model import journey as m
+from journeyflow.runtime.delivery import DeliveryRules
+from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler
+from journeyflow.runtime.timeutil import format_instant, parse_instant
+
+if TYPE_CHECKING:
+    from journeyflow.runtime.interpreter import Interpreter
+    from journeyflow.runtime.state import Customer
+
+__all__ = ["Action", "CompiledRule", "CompiledStage", "Program", "split_arm"]
+
+# An action: (interpreter, customer, now, event data) -> True when it moved the customer.
+Action = Callable[["Interpreter", "Customer", float, dict[str, Any]], bool]
+
+
+class CompiledRule:
+    __slots__ = ("body", "duration", "event", "expr", "guard", "id", "kind", "location",
+                 "stage", "target", "without")
+
+    def __init__(self, rid: int, rule: m.Rule) -> None:
+        self.id = rid
+        self.kind = rule.trigger.kind
+        self.event = rule.trigger.event
+        self.location = str(rule.location)
+        self.duration = rule.trigger.duration.total_seconds() if rule.trigger.duration else 0.0
+        self.without = rule.trigger.without
+        self.stage = rule.stage
+        self.guard: CompiledExpr | None = None
+        self.expr: CompiledExpr | None = None
+        self.target: int | None = None
+        self.body: tuple[Action, ...] = ()
+
+
+class CompiledStage:
+    __slots__ = ("enter", "exit", "final", "index", "instant", "name", "on", "timers")
+
+    def __init__(self, index: int, stage: m.Stage) -> None:
+        self.index = index
+        self.name = stage.name
+        self.final = stage.final
+        self.on: dict[str, tuple[CompiledRule, ...]] = {}
+        self.enter: tuple[CompiledRule, ...] = ()
+        self.exit: tuple[CompiledRule, ...] = ()
+        self.timers: tuple[CompiledRule, ...] = ()
+        self.instant: tuple[CompiledRule, ...] = ()
+
+
+def split_arm(journey: str, customer: str, position: str, shares: tuple[float, ...]) -> int:
+    """The arm a customer takes (LANGUAGE.md 11.12): stable in every process and run.
+
+    >>> split_arm("Newsletter-Test", "kunde-2", "11:5", (30.0, 70.0))
+    0
+    """
+    digest = hashlib.sha256(f"{journey}\x1f{customer}\x1f{position}".encode()).digest()
+    point = (int.from_bytes(digest[:8], "big") % 10000) / 100
+    total = 0.0
+    for i, share in enumerate(shares):
+        total += share
+        if total > point:
+            return i
+    return len(shares) - 1
+
+
+class Program:
+    """Everything the interpreter needs, resolved to integers and closures."""
+
+    def __init__(self, model: m.JourneyModel) -> None:
+        from journeyflow.runtime.actions import ActionCompiler
+
+        self.model = model
+        self.name = model.name
+        self.stage_names = list(model.stages)
+        self.stage_index = {name: i for i, name in enumerate(self.stage_names)}
+        self.start = self.stage_index[model.start_stage]
+        segments = {name: seg.condition.node for name, seg in model.segments.items()}
+        self.exprs = ExpressionCompiler(
+            segments, {k: v.type for k, v in model.attributes.items()}, model.timezone)
+        self.delivery = DeliveryRules(model.timezone, model.quiet_hours, model.send_window,
+                                      model.limits)
+        self.channels = {name: msg.channel for name, msg in model.messages.items()}
+        self.rules: list[CompiledRule] = []
+        self.delayed: list[tuple[tuple[Action, ...], str | None]] = []
+        self.actions = ActionCompiler(self)
+        self.stages = [self._stage(i, stage) for i, stage in enumerate(model.stages.values())]
+        any_rules = [self._rule(rule) for rule in model.anywhere]
+        self.anywhere_on: dict[str, tuple[CompiledRule, ...]] = {}
+        for rule in any_rules:
+            if rule.kind == "on" and rule.event is not None:
+                self.anywhere_on[rule.event] = (*self.anywhere_on.get(rule.event, ()), rule)
+        self.anywhere_timers = tuple(r for r in any_rules if r.kind in ("after", "every", "at"))
+        self.anywhere_instant = tuple(r for r in any_rules if r.kind == "when")
+        self.goals = [(g.name, g.event, self.exprs.compile_condition(g.condition.node)
+                       if g.condition else None) for g in model.goals.values()]
+        self.goals_by_event: dict[str | None, list[tuple[str, CompiledExpr | None]]] = {}
+        for name, event, cond in self.goals:
+            self.goals_by_event.setdefault(event, []).append((name, cond))
+        self.value = self.exprs.compile(model.value.node) if model.value else None
+        self.segment_tests = {name: self.exprs.compile_condition(seg.condition.node)
+                              for name, seg in model.segments.items()}
+        self.needs = self.exprs.needs
+        self.reentry = model.reentry
+        self.date_attributes = {k for k, v in model.attributes.items()
+                                if v.type in ("date", "datetime")}
+        self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
+        self.event_defaults = {
+            name: {f: self._default(attr) for f, attr in event.fields.items()
+                   if attr.default is not None}
+            for name, event in model.events.items()}
+
+    def _default(self, attr: m.Attribute) -> Any:
+        if attr.default is not None and attr.type in ("date", "datetime"):
+            return parse_instant(str(attr.default), self.model.timezone)
+        if isinstance(attr.default, list):
+            return list(attr.default)
+        return attr.default
+
+    def _stage(self, index: int, stage: m.Stage) -> CompiledStage:
+        compiled = CompiledStage(index, stage)
+        rules = [self._rule(rule) for rule in stage.rules]
+        for rule in rules:
+            if rule.kind == "on" and rule.event is not None:
+                compiled.on[rule.event] = (*compiled.on.get(rule.event, ()), rule)
+        compiled.enter = tuple(r for r in rules if r.kind == "enter")
+        compiled.exit = tuple(r for r in rules if r.kind == "exit")
+        compiled.timers = tuple(r for r in rules if r.kind in ("after", "every", "at"))
+        compiled.instant = tuple(r for r in rules if r.kind in ("when", "pass"))
+        return compiled
+
+    def _rule(self, rule: m.Rule) -> CompiledRule:
+        compiled = CompiledRule(len(self.rules), rule)
+        self.rules.append(compiled)
+        if rule.guard is not None:
+            compiled.guard = self.exprs.compile_condition(rule.guard.node)
+        expr = rule.trigger.expr
+        if expr is not None:
+            compiled.expr = (self.exprs.compile(expr.node) if rule.trigger.kind == "at"
+                             else self.exprs.compile_condition(expr.node))
+        if rule.target is not None:
+            compiled.target = self.stage_index[rule.target]
+        compiled.body = self.actions.block(rule.body)
+        return compiled
+
+    def register_delayed(self, body: tuple[Action, ...], unless: str | None) -> int:
+        self.delayed.append((body, unless))
+        return len(self.delayed) - 1
+
+    def describe_bonus(self, value: str, expires: float) -> dict[str, Any]:
+        return {"value": value, "expires": format_instant(expires)}

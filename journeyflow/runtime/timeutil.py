@@ -1,0 +1,55 @@
+"""Instants as float seconds since the epoch (UTC), and their ISO 8601 text."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+__all__ = ["format_instant", "parse_instant", "to_datetime"]
+
+
+def parse_instant(text: str, zone: str = "UTC") -> float:
+    """An ISO 8601 date or date-time as epoch seconds.
+
+    A date alone is midnight and a time without offset is local time, both in
+    ``zone`` (the journey's time zone), as a marketer writing them means.
+
+    >>> parse_instant("2026-01-05T10:00:00Z")
+    1767607200.0
+    """
+    value = datetime.fromisoformat(text.strip())
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=_zone(zone))
+    return value.timestamp()
+
+
+def parse_date_value(value: object, zone: str) -> float:
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=_zone(zone))).timestamp()
+    if isinstance(value, date):
+        return datetime.combine(value, time(), _zone(zone)).timestamp()
+    if isinstance(value, str):
+        return parse_instant(value, zone)
+    raise ValueError(f"not a date: {value!r}")
+
+
+@lru_cache(maxsize=64)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def to_datetime(instant: float) -> datetime:
+    return _EPOCH + timedelta(seconds=instant)
+
+
+@lru_cache(maxsize=65536)
+def format_instant(instant: float) -> str:
+    """``2026-01-05T10:00:00Z``; fractions of a second only when there are some."""
+    moment = _EPOCH + timedelta(seconds=instant)
+    if moment.microsecond:
+        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -31,7 +31,7 @@ class Journey:
     """
 
     model: JourneyModel
-    graph: nx.MultiDiGraph
+    graph: nx.MultiDiGraph[str]
     source: str
     file: str
     warnings: tuple[Diagnostic, ...]

@@ -90,14 +90,23 @@ class ActionCompiler:
     def _set(self, action: m.SetAttribute) -> Action:
         value = self.program.exprs.compile(action.value.node)
         name, op = action.attribute, action.op
+        if name in self.program.date_attributes:
+            def set_date(ip: Interpreter, c: Customer, t: float, e: Data) -> bool:
+                new = value(c, e, t)
+                c.attrs[name] = new
+                ip.record_set(c, t, name, new)
+                return False
+
+            return set_date
+        sign = -1 if op == "-=" else 1
 
         def set_attribute(ip: Interpreter, c: Customer, t: float, e: Data) -> bool:
             new = value(c, e, t)
             if op != "=" and new is not None:
-                current = c.attrs.get(name) or 0
-                new = current + new if op == "+=" else current - new
+                new = (c.attrs[name] or 0) + sign * new
             c.attrs[name] = new
-            ip.record_set(c, t, name, new)
+            ip.records.append((t, c.id, "action", {"action": "set", "attribute": name,
+                                                   "value": new}))
             return False
 
         return set_attribute

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from datetime import UTC, datetime
+from datetime import datetime
 
 __all__ = ["Clock", "SimulatedClock", "SystemClock"]
 
@@ -22,6 +22,7 @@ class SimulatedClock(Clock):
 
     Examples
     --------
+    >>> from datetime import UTC
     >>> clock = SimulatedClock(datetime(2026, 1, 1, tzinfo=UTC))
     >>> clock.advance(3600); clock.now() - 1767225600.0
     3600.0

@@ -67,6 +67,9 @@ class HandleResult:
     reason: str | None = None
 
 
+ACCEPTED = HandleResult(True)
+
+
 def _instant(when: datetime | float | str) -> float:
     if isinstance(when, datetime):
         from journeyflow.runtime.timeutil import parse_instant
@@ -109,7 +112,9 @@ class Engine:
         self.key = f"{journey.name}@{hashlib.sha256(journey.source.encode()).hexdigest()[:16]}"
         counters = self.store.load(self.interpreter, self.key)
         self.processed: int = counters.get("processed", 0)
-        self.rejected: list[Rejected] = []
+        self.rejected: list[Rejected] = [Rejected(r["reason"], r.get("event"), r.get("line"))
+                                         for r in counters.get("rejected", [])]
+        self.validator.warnings = counters.get("warnings", 0)
 
     # ---- feeding events ----------------------------------------------------------
 
@@ -128,14 +133,17 @@ class Engine:
     def handle_valid(self, valid: ValidEvent, raw: Any = None,
                      line: int | None = None) -> HandleResult:
         cid, name, data, at, attributes = valid
-        customer = self.interpreter.customers.get(cid)
+        ip = self.interpreter
+        customer = ip.customers.get(cid)
         if customer is not None and at < customer.clock:
             return self.reject(f"late event: {format_instant(at)} is before the customer's "
                                f"clock {format_instant(customer.clock)}", raw, line, at, cid)
-        self.interpreter.advance(at)
-        self.interpreter.handle(cid, name, data, at, attributes)
+        timers = ip.timers
+        if timers and timers[0][0] <= at:
+            ip.advance(at)
+        ip.handle(cid, name, data, at, attributes)
         self.processed += 1
-        return HandleResult(True)
+        return ACCEPTED
 
     def reject(self, reason: str, event: Any, line: int | None = None, at: float | None = None,
                customer: str | None = None) -> HandleResult:
@@ -208,8 +216,11 @@ class Engine:
 
     def flush(self) -> None:
         """Write what changed to the store, in one transaction."""
-        self.store.save(self.interpreter, {"processed": self.processed, "journey": self.key},
-                        self.interpreter.touched)
+        counters = {"processed": self.processed, "journey": self.key,
+                    "warnings": self.warnings,
+                    "rejected": [{"reason": r.reason, "event": r.event, "line": r.line}
+                                 for r in self.rejected]}
+        self.store.save(self.interpreter, counters, self.interpreter.touched)
         self.interpreter.touched = set()
 
     def close(self) -> None:

@@ -90,6 +90,8 @@ class EventValidator:
             return default_at
         if isinstance(value, datetime):
             return value.timestamp() if value.tzinfo else parse_instant(value.isoformat())
+        if isinstance(value, int | float) and not isinstance(value, bool):
+            return float(value)  # seconds since the epoch, as embeddings often have them
         if not isinstance(value, str):
             raise Rejection(f"unparsable timestamp {value!r}")
         try:

@@ -26,6 +26,23 @@ RULE, ANYWHERE, DELAYED, EXPIRE, REMIND, DELIVER = range(6)
 EMPTY: dict[str, Any] = {}
 
 
+HistoryPlan = tuple[list[tuple[str, str]], list[tuple[str, str]], float | None, bool]
+
+
+def _history_plans(program: Program) -> dict[str, HistoryPlan]:
+    """Per event, what history beyond count and last time the journey reads."""
+    needs = program.needs
+    unless = {body_unless for _, body_unless in program.delayed if body_unless}
+    events = ({e for e, _ in needs.sums} | {e for e, _ in needs.lasts} | set(needs.windows)
+              | unless)
+    plans: dict[str, HistoryPlan] = {}
+    for event in events:
+        plans[event] = ([(f"{event}.{f}", f) for e, f in sorted(needs.sums) if e == event],
+                        [(f"{event}.{f}", f) for e, f in sorted(needs.lasts) if e == event],
+                        needs.windows.get(event), event in unless)
+    return plans
+
+
 class Parked(Exception):
     """Unwinds a step whose customer has just been parked."""
 
@@ -52,14 +69,7 @@ class Interpreter:
         names = program.stage_names
         self._enter_fields = [{"stage": n} for n in names]
         self._instant = [program.anywhere_instant + s.instant for s in program.stages]
-        needs = program.needs
-        self._sums: dict[str, list[tuple[str, str]]] = {}
-        for event, fld in needs.sums:
-            self._sums.setdefault(event, []).append((f"{event}.{fld}", fld))
-        self._lasts: dict[str, list[tuple[str, str]]] = {}
-        for event, fld in needs.lasts:
-            self._lasts.setdefault(event, []).append((f"{event}.{fld}", fld))
-        self._windows = dict(needs.windows)
+        self._history = _history_plans(program)
 
     # ---- entry points ----------------------------------------------------------
 
@@ -86,6 +96,7 @@ class Interpreter:
                 self._drain(c, t)
         except Parked:
             self.queue.clear()
+        c = self.customers[cid]
         if t > c.clock:
             c.clock = t
         return c
@@ -135,18 +146,18 @@ class Interpreter:
         self.steps += 1
         c.counts[name] = c.counts.get(name, 0) + 1
         c.last_at[name] = t
-        c.last_seq[name] = self.steps
-        sums = self._sums.get(name)
-        if sums:
-            for key, fld in sums:
-                value = data.get(fld)
-                if value is not None:
-                    c.sums[key] = c.sums.get(key, 0) + value
-        lasts = self._lasts.get(name)
-        if lasts:
-            for key, fld in lasts:
-                c.lasts[key] = data.get(fld)
-        span = self._windows.get(name)
+        plan = self._history.get(name)
+        if plan is None:
+            return
+        sums, lasts, span, track_seq = plan
+        if track_seq:
+            c.last_seq[name] = self.steps
+        for key, fld in sums:
+            value = data.get(fld)
+            if value is not None:
+                c.sums[key] = c.sums.get(key, 0) + value
+        for key, fld in lasts:
+            c.lasts[key] = data.get(fld)
         if span is not None:
             window = c.windows.get(name)
             if window is None:

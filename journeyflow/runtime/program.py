@@ -90,6 +90,8 @@ class Program:
         self.delivery = DeliveryRules(model.timezone, model.quiet_hours, model.send_window,
                                       model.limits)
         self.channels = {name: msg.channel for name, msg in model.messages.items()}
+        self.date_attributes = {k for k, v in model.attributes.items()
+                                if v.type in ("date", "datetime")}
         self.rules: list[CompiledRule] = []
         self.delayed: list[tuple[tuple[Action, ...], str | None]] = []
         self.actions = ActionCompiler(self)
@@ -111,8 +113,6 @@ class Program:
                               for name, seg in model.segments.items()}
         self.needs = self.exprs.needs
         self.reentry = model.reentry
-        self.date_attributes = {k for k, v in model.attributes.items()
-                                if v.type in ("date", "datetime")}
         self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
         self.event_defaults = {
             name: {f: self._default(attr) for f, attr in event.fields.items()

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 
 from journeyflow.errors import JourneyError
 from journeyflow.runtime.interpreter import DELIVER, Interpreter
-from journeyflow.runtime.state import Bonus, Customer
+from journeyflow.runtime.state import ACTIVE, FINAL, PARKED, Bonus, Customer
 
 __all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store"]
 
@@ -128,6 +128,8 @@ def _customer_from(data: dict[str, Any]) -> Customer:
     c = Customer.__new__(Customer)
     for slot in Customer.__slots__:
         setattr(c, slot, data[slot])
+    # The interpreter compares statuses by identity: use the module's own strings.
+    c.status = {ACTIVE: ACTIVE, FINAL: FINAL, PARKED: PARKED}[data["status"]]
     c.tags = set(data["tags"])
     c.fired = set(data["fired"])
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()}

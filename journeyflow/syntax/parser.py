@@ -12,7 +12,7 @@ from importlib import resources
 from typing import Any
 
 from lark import Lark, Token
-from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
+from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 
 from journeyflow.errors import Diagnostic, DiagnosticSink, JourneySyntaxError, Span
 from journeyflow.syntax import ast
@@ -106,7 +106,8 @@ class _Recovery:
         return True
 
     def _repair(self, err: UnexpectedToken) -> None:
-        ip, tok = err.interactive_parser, err.token
+        ip: Any = err.interactive_parser  # lark's interactive parser is untyped
+        tok = err.token
         if tok.type in _SYNC and self._starts_line(tok) and self._unwind_to(ip, tok):
             ip.feed_token(tok)
             return
@@ -157,7 +158,7 @@ class _Recovery:
             self._record(err)
         self.last_line = err.line
         if err.char == '"':
-            state = err.interactive_parser.lexer_thread.state
+            state: Any = err.interactive_parser.lexer_thread.state
             text = state.text.text
             pos = state.line_ctr.char_pos
             eol = text.find("\n", pos)
@@ -176,7 +177,8 @@ def syntax_diagnostic(err: UnexpectedInput) -> tuple[str, str, str | None, Span]
         span = Span.point(err.line, err.column)
         char = err.char
         if char == '"':
-            return "JF102", "unterminated string", "close the string with '\"' on the same line", span
+            hint = "close the string with '\"' on the same line"
+            return "JF102", "unterminated string", hint, span
         code, message = labelled or ("JF101", f"unexpected character '{char}'")
         return code, message, describe_expected(err.allowed), span
     if isinstance(err, UnexpectedToken):

@@ -55,11 +55,28 @@ class DeliveryRules:
             self.limits.setdefault(limit.channel, []).append(
                 (limit.count, limit.per.total_seconds()))
         self.keep = {ch: max(per for _, per in rules) for ch, rules in self.limits.items()}
+        clocks = [c for c in (quiet.start, quiet.end) if quiet] if quiet else []
+        clocks += [window.start, window.end] if window else []
+        # When every boundary sits on a quarter hour, a whole quarter hour is either open
+        # or not (time zones move by quarter hours too), so the answer can be cached.
+        self._bucketed = all(c.minute % 15 == 0 for c in clocks)
+        self._open: dict[int, bool] = {}
 
     def next_allowed(self, at: float) -> float:
         """The first instant at or after ``at`` outside quiet hours and inside the window."""
         if not self.timed:
             return at
+        if self._bucketed:
+            bucket = int(at // 900)
+            is_open = self._open.get(bucket)
+            if is_open is None:
+                start = bucket * 900.0
+                is_open = self._open[bucket] = self._search(start) == start
+            if is_open:
+                return at
+        return self._search(at)
+
+    def _search(self, at: float) -> float:
         for _ in range(16):
             moved = self._after_quiet(at)
             moved = self._into_window(moved)

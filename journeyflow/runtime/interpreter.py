@@ -73,13 +73,14 @@ class Interpreter:
 
     # ---- entry points ----------------------------------------------------------
 
-    def handle(self, cid: str, name: str, data: dict[str, Any], t: float,  # noqa: C901
+    def handle(self, cid: str, name: str, data: dict[str, Any], t: float,
                attributes: dict[str, Any] | None = None) -> Customer:
         """Process one validated event (timers due before ``t`` must already have fired)."""
         c = self.customers.get(cid)
         self.touched.add(cid)
         self.used = 0
-        self.path = []
+        if self.path:
+            self.path = []
         self.now = t
         try:
             if c is None:
@@ -93,7 +94,8 @@ class Interpreter:
                 self._remember(c, name, data, t)
             else:
                 self._event_step(c, name, data, t)
-                self._drain(c, t)
+                if self.queue:
+                    self._drain(c, t)
         except Parked:
             self.queue.clear()
         c = self.customers[cid]
@@ -146,10 +148,12 @@ class Interpreter:
         self.steps += 1
         c.counts[name] = c.counts.get(name, 0) + 1
         c.last_at[name] = t
-        plan = self._history.get(name)
-        if plan is None:
-            return
-        sums, lasts, span, track_seq = plan
+        if name in self._history:
+            self._remember_more(c, name, data, t)
+
+    def _remember_more(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
+        """Sums, last values and windows: kept only for the events expressions read."""
+        sums, lasts, span, track_seq = self._history[name]
         if track_seq:
             c.last_seq[name] = self.steps
         for key, fld in sums:
@@ -167,25 +171,32 @@ class Interpreter:
                 window.popleft()
 
     def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
-        self._remember(c, name, data, t)
+        self.steps += 1
+        c.counts[name] = c.counts.get(name, 0) + 1
+        c.last_at[name] = t
+        if name in self._history:
+            self._remember_more(c, name, data, t)
         if name == "bonus_redeemed":
             self.redeem(c, t, str(data.get("bonus")), record=False)
         if c.status is not ACTIVE:
             return
+        p = self.p
         moved = False
-        for rule in self.p.anywhere_on.get(name, ()):
+        for rule in p.anywhere_on.get(name, ()):
             guard = rule.guard
             if (guard is None or guard(c, data, t)) and self._fire(c, rule, t, data):
                 moved = True
                 break
         if not moved:
-            for rule in self.p.stages[c.stage].on.get(name, ()):
+            for rule in p.stages[c.stage].on.get(name, ()):
                 guard = rule.guard
                 if guard is None or guard(c, data, t):
                     self._fire(c, rule, t, data)
                     break
-        self._settle(c, t)
-        self._goals(c, t, name, data)
+        if self._instant[c.stage]:
+            self._settle(c, t)
+        if p.goals_by_event:
+            self._goals(c, t, name, data)
 
     def _drain(self, c: Customer, t: float) -> None:
         queue = self.queue
@@ -279,14 +290,16 @@ class Interpreter:
 
     def _goals(self, c: Customer, t: float, name: str | None, data: dict[str, Any]) -> None:
         by_event = self.p.goals_by_event
-        if not by_event:
-            return
-        for event in (name, None) if name is not None else (None,):
-            for goal, cond in by_event.get(event, ()):
-                if goal not in c.goals and (cond is None or cond(c, data if event else EMPTY,
-                                                                 t)):
-                    c.goals[goal] = t
+        reached = c.goals
+        if name is not None:
+            for goal, cond in by_event.get(name, ()):
+                if goal not in reached and (cond is None or cond(c, data, t)):
+                    reached[goal] = t
                     self.records.append((t, c.id, "goal", {"goal": goal}))
+        for goal, cond in by_event.get(None, ()):
+            if goal not in reached and cond is not None and cond(c, EMPTY, t):
+                reached[goal] = t
+                self.records.append((t, c.id, "goal", {"goal": goal}))
 
     # ---- timers -----------------------------------------------------------------------
 
@@ -350,7 +363,8 @@ class Interpreter:
         if guard is None or guard(c, EMPTY, t):
             self._fire(c, rule, t, EMPTY)
             self._settle(c, t)
-        self._goals(c, t, None, EMPTY)
+        if self.p.goals_by_event:
+            self._goals(c, t, None, EMPTY)
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
                        extra: tuple[dict[str, Any], int]) -> None:

@@ -70,7 +70,8 @@ def generate(lines: int) -> str:
     messages = max(1, lines // 400)
     parts = [HEADER]
     for m in range(messages):
-        parts.append(f'message welcome_{m} via email {{ subject "Hallo {{{{ customer.first_name }}}}" }}\n')
+        greeting = "Hallo {{ customer.first_name }}"
+        parts.append(f'message welcome_{m} via email {{ subject "{greeting}" }}\n')
         parts.append(f'message reminder_{m} via email {{ subject "Erinnerung {m}" }}\n')
     stages = max(2, (lines - len("".join(parts).splitlines())) // STAGE.count("\n"))
     for i in range(stages):

@@ -35,4 +35,5 @@ def test_readme_commands_name_real_files() -> None:
     for name in re.findall(r"examples/[\w.]+", readme):
         assert (ROOT / name).exists(), name
     ci = (ROOT / ".ci" / "run").read_text("utf-8")
-    assert ".venv/bin/pytest" in readme and ".venv/bin/pytest" in ci
+    assert ".venv/bin/pytest" in readme
+    assert ".venv/bin/pytest" in ci

@@ -11,6 +11,7 @@ from typing import Any, TextIO
 import click
 
 from journeyflow.errors import JourneyError
+from journeyflow.runtime.channels import SmtpChannel
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.events import Rejection, ValidEvent
 from journeyflow.runtime.io import read_events
@@ -60,8 +61,12 @@ def _read_valid(engine: Engine, stream: TextIO, fmt: str) -> list[tuple[float, i
               help="State store: memory:// or sqlite:///state.db (resumes a previous run).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv"]), default="auto",
               show_default=True, help="Input format; auto looks at the file's extension.")
+@click.option("--smtp", metavar="HOST:PORT",
+              help="Deliver email sends to this SMTP server (to each customer's email).")
+@click.option("--mail-from", default="journeys@localhost", show_default=True,
+              help="Sender address for --smtp.")
 def run(journey_file: Path, events_file: str, until: str | None, trace_file: str | None,
-        state_file: str, store: str, fmt: str) -> None:
+        state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str) -> None:
     """Step customers through JOURNEY with the events of a file."""
     from journeyflow.cli import load_or_exit
 
@@ -69,8 +74,9 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
     until_at = _parse_until(until)
     if fmt == "auto":
         fmt = "csv" if events_file.lower().endswith(".csv") else "jsonl"
+    mailer = _mailer(smtp, mail_from)
     try:
-        engine = Engine(journey, store=store)
+        engine = Engine(journey, store=store, channels={"email": mailer} if mailer else None)
     except JourneyError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
@@ -95,10 +101,22 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
         engine.advance(horizon)
     _write_outputs(engine, trace_file, state_file, pending, start)
     engine.close()
+    if mailer is not None:
+        mailer.close()
     click.echo(f"{engine.processed} processed, {len(engine.rejected)} rejected, {pending} "
                f"pending, {len(engine.interpreter.customers)} customers"
-               + (f", until {format_instant(horizon)}" if horizon is not None else ""),
+               + (f", until {format_instant(horizon)}" if horizon is not None else "")
+               + (f", {mailer.sent} mails sent" if mailer is not None else ""),
                err=True)
+
+
+def _mailer(smtp: str | None, sender: str) -> SmtpChannel | None:
+    if smtp is None:
+        return None
+    host, _, port = smtp.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter("use HOST:PORT, e.g. localhost:1025", param_hint="--smtp")
+    return SmtpChannel(host=host, port=int(port), sender=sender)
 
 
 def _parse_until(until: str | None) -> float | None:

@@ -97,7 +97,8 @@ def test_run_writes_trace_and_state(runner: CliRunner, journey_file: Path,
     data = json.loads(state.read_text())
     assert data["customers"]["c1"]["stage"] == "bought"
     assert data["customers"]["c2"]["stage"] == "lost"  # the 7-day timer fired before --until
-    assert data["pending"] == 1 and data["processed"] == 3
+    assert data["pending"] == 1
+    assert data["processed"] == 3
     records = [json.loads(line) for line in trace.read_text().splitlines()]
     assert records[0] == {"at": "2026-01-01T10:00:00Z", "customer": "c1", "kind": "enter",
                           "stage": "awareness"}

@@ -35,7 +35,7 @@ def rule_text(draw: st.DrawFn, stages: int) -> str:
         f"on {event} {{ emit {other} {{ v: 1 }} }}",
         f"on {event} {{ split {{ 50% {{ send m0 }} 50% {{ send m1 -> {target} }} }} }}",
         f"on {event} {{ grant bonus b{hours % 2} 5 expires {hours}h remind 30m before }}",
-        f"on bonus_expired {{ send m2 }}",
+        "on bonus_expired { send m2 }",
         f"when has_tag(\"t{event}\") -> {target}",
     ]))
 

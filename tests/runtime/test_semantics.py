@@ -72,7 +72,8 @@ stage churned final
 """, [ev("01T10:00:00", "unsubscribed"), ev("02T10:00:00", "unsubscribed")])
     assert "action:never" not in kinds(engine)
     state = engine.customer("c1")
-    assert state is not None and state.status == "final"
+    assert state is not None
+    assert state.status == "final"
 
 
 def test_reentry_after_duration() -> None:
@@ -144,7 +145,8 @@ stage busy final
 """, [ev("01T10:00:00", "buy", {"amount": 60}), ev("09T10:00:00", "buy", {"amount": 50}),
       ev("10T09:00:00", "buy", {"amount": 50})])
     state = engine.customer("c1")
-    assert state is not None and state.stage == "big"  # 50 + 50 within 7 days
+    assert state is not None
+    assert state.stage == "big"
 
 
 def test_send_window_defers_to_next_opening() -> None:

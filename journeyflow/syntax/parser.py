@@ -157,6 +157,10 @@ class _Recovery:
         if err.line != self.last_line:
             self._record(err)
         self.last_line = err.line
+        ip: Any = err.interactive_parser
+        if ip is not None:
+            # What the parser says next, in the state it was left in, is about this mistake.
+            self.settled = tuple(ip.parser_state.state_stack)
         if err.char == '"':
             state: Any = err.interactive_parser.lexer_thread.state
             text = state.text.text

@@ -117,6 +117,7 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
             print_diagnostics(err.diagnostics, {str(path): source})
             sys.exit(1)
         if formatted != source:
+            _warn_moved_splits(path, source, formatted)
             unformatted.append(path)
             if not check_only:
                 path.write_text(formatted, "utf-8")
@@ -125,6 +126,40 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
         for path in unformatted:
             click.echo(f"would reformat {path}", err=True)
         sys.exit(1)
+
+
+def _split_positions(text: str, file: str) -> list[str]:
+    """Where each ``split`` keyword is: its position seeds every customer's arm (11.12)."""
+    from dataclasses import fields, is_dataclass
+
+    from journeyflow.syntax import ast
+    from journeyflow.syntax.parser import parse_journey, parse_scenarios
+
+    tree: Any = parse_scenarios(text, file) if file.endswith(".scenario") else parse_journey(
+        text, file)
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, ast.Split):
+            found.append(node.position)
+        if isinstance(node, tuple | list):
+            for item in node:
+                walk(item)
+        elif is_dataclass(node):
+            for f in fields(node):
+                if f.name != "span":
+                    walk(getattr(node, f.name))
+
+    walk(tree)
+    return found
+
+
+def _warn_moved_splits(path: Path, before: str, after: str) -> None:
+    old, new = _split_positions(before, str(path)), _split_positions(after, str(path))
+    for was, now in zip(old, new, strict=False):
+        if was != now:
+            click.echo(f"warning: {path}: formatting moves a split from {was} to {now}; "
+                       "customers already in the journey may take another arm", err=True)
 
 
 @main.command()

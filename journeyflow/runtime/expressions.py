@@ -17,7 +17,7 @@ from journeyflow.errors import JourneyError
 from journeyflow.runtime.timeutil import parse_instant
 from journeyflow.syntax import ast as a
 
-__all__ = ["CompiledExpr", "ExpressionCompiler", "HistoryNeeds"]
+__all__ = ["HELPERS", "CompiledExpr", "ExpressionCompiler", "HistoryNeeds"]
 
 CompiledExpr = Callable[[Any, Any, float], Any]  # (customer, event data, now) -> value
 INF = math.inf
@@ -66,7 +66,7 @@ def _div(x: Any, y: Any) -> Any:
     return x / y
 
 
-_HELPERS: dict[str, Any] = {"_count_within": _count_within, "_sum_within": _sum_within,
+HELPERS: dict[str, Any] = {"_count_within": _count_within, "_sum_within": _sum_within,
                             "_div": _div, "INF": INF, "__builtins__": {}}
 
 
@@ -84,16 +84,16 @@ class ExpressionCompiler:
 
     def compile(self, expr: a.Expr) -> CompiledExpr:
         source = f"lambda c, e, now: {self.source(expr)}"
-        return eval(compile(source, "<journey expression>", "eval"), dict(_HELPERS))  # type: ignore[no-any-return]  # noqa: S307 - source is generated, never user text
+        return eval(compile(source, "<journey expression>", "eval"), dict(HELPERS))  # type: ignore[no-any-return]  # noqa: S307 - source is generated, never user text
 
     def compile_condition(self, expr: a.Expr) -> CompiledExpr:
-        source = f"lambda c, e, now: {self._truth(expr)}"
-        return eval(compile(source, "<journey condition>", "eval"), dict(_HELPERS))  # type: ignore[no-any-return]  # noqa: S307
+        source = f"lambda c, e, now: {self.truth(expr)}"
+        return eval(compile(source, "<journey condition>", "eval"), dict(HELPERS))  # type: ignore[no-any-return]  # noqa: S307
 
     def _temp(self) -> str:
         return f"_t{next(self._temps)}"
 
-    def _truth(self, expr: a.Expr) -> str:
+    def truth(self, expr: a.Expr) -> str:
         """Source for ``expr`` as a strict bool (null is false)."""
         if isinstance(expr, a.Binary) and expr.op in ("and", "or", "==", "!=", "<", "<=", ">",
                                                       ">="):
@@ -135,7 +135,7 @@ class ExpressionCompiler:
             return f"(not {test})" if expr.negated else test
         if isinstance(expr, a.Unary):
             if expr.op == "not":
-                return f"(not {self._truth(expr.operand)})"
+                return f"(not {self.truth(expr.operand)})"
             t = self._temp()
             return f"(None if ({t} := {self.source(expr.operand)}) is None else -{t})"
         if isinstance(expr, a.Path):
@@ -152,7 +152,7 @@ class ExpressionCompiler:
                 raise JourneyError(f"segment '{name}' is defined in terms of itself")
             self._expanding.append(name)
             try:
-                return f"({self._truth(self.segments[name])})"
+                return f"({self.truth(self.segments[name])})"
             finally:
                 self._expanding.pop()
         return f"c.attrs[{name!r}]"
@@ -194,7 +194,7 @@ class ExpressionCompiler:
         assert isinstance(expr, a.Binary)
         op = expr.op
         if op in ("and", "or"):
-            return f"({self._truth(expr.left)} {op} {self._truth(expr.right)})"
+            return f"({self.truth(expr.left)} {op} {self.truth(expr.right)})"
         left, right = self.source(expr.left), self.source(expr.right)
         if op in ("==", "!="):
             return f"({left} {op} {right})"

@@ -12,7 +12,6 @@ import heapq
 from collections import Counter, deque
 from typing import Any
 
-from journeyflow.runtime.actions import run_body
 from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.program import CompiledRule, Program
 from journeyflow.runtime.state import ACTIVE, FINAL, PARKED, Bonus, Customer
@@ -210,10 +209,10 @@ class Interpreter:
         """Run a matching rule; True when it moved the customer."""
         target = rule.target
         if target is None:
-            return run_body(self, c, t, e, rule.body)
+            return rule.body(self, c, t, e)
         self._spend(c)
         self._leave(c, t, e)
-        run_body(self, c, t, e, rule.body)
+        rule.body(self, c, t, e)
         self._arrive(c, t, e, target, rule.location)
         return True
 
@@ -240,7 +239,7 @@ class Interpreter:
         for rule in stage.exit:
             guard = rule.guard
             if guard is None or guard(c, e, t):
-                run_body(self, c, t, e, rule.body)
+                rule.body(self, c, t, e)
         c.epoch += 1
 
     def _arrive(self, c: Customer, t: float, e: dict[str, Any], target: int,
@@ -262,11 +261,18 @@ class Interpreter:
             c.status = FINAL
             c.final_at = t
             return
-        for rule in stage.timers:
-            self._schedule_rule(c, t, e, rule, RULE, c.epoch)
+        if stage.timers:
+            timers, epoch, cid = self.timers, c.epoch, c.id
+            for rule in stage.timers:
+                if rule.kind == "at":
+                    self._schedule_rule(c, t, e, rule, RULE, epoch)
+                else:
+                    self.seq += 1
+                    heapq.heappush(timers, [t + rule.duration, self.seq, cid, RULE, epoch,
+                                            rule.id, None])
         for rule in stage.enter:
             guard = rule.guard
-            if (guard is None or guard(c, e, t)) and run_body(self, c, t, e, rule.body):
+            if (guard is None or guard(c, e, t)) and rule.body(self, c, t, e):
                 return
 
     def _settle(self, c: Customer, t: float) -> None:
@@ -374,7 +380,7 @@ class Interpreter:
         event, scheduled_at = extra
         if unless is not None and c.last_seq.get(unless, -1) > scheduled_at:
             return
-        run_body(self, c, t, event, body)
+        body(self, c, t, event)
         self._settle(c, t)
         self._goals(c, t, None, EMPTY)
 

@@ -7,22 +7,16 @@ looks rules up in ``{event: rules}`` tables per stage and runs closures.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from journeyflow.model import journey as m
+from journeyflow.runtime.codegen import NO_BODY, Body, BodyCompiler
 from journeyflow.runtime.delivery import DeliveryRules
 from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler
 from journeyflow.runtime.timeutil import format_instant, parse_instant
 
-if TYPE_CHECKING:
-    from journeyflow.runtime.interpreter import Interpreter
-    from journeyflow.runtime.state import Customer
+__all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm"]
 
-__all__ = ["Action", "CompiledRule", "CompiledStage", "Program", "split_arm"]
-
-# An action: (interpreter, customer, now, event data) -> True when it moved the customer.
-Action = Callable[["Interpreter", "Customer", float, dict[str, Any]], bool]
 
 
 class CompiledRule:
@@ -40,7 +34,7 @@ class CompiledRule:
         self.guard: CompiledExpr | None = None
         self.expr: CompiledExpr | None = None
         self.target: int | None = None
-        self.body: tuple[Action, ...] = ()
+        self.body: Body = NO_BODY
 
 
 class CompiledStage:
@@ -77,8 +71,6 @@ class Program:
     """Everything the interpreter needs, resolved to integers and closures."""
 
     def __init__(self, model: m.JourneyModel) -> None:
-        from journeyflow.runtime.actions import ActionCompiler
-
         self.model = model
         self.name = model.name
         self.stage_names = list(model.stages)
@@ -93,8 +85,8 @@ class Program:
         self.date_attributes = {k for k, v in model.attributes.items()
                                 if v.type in ("date", "datetime")}
         self.rules: list[CompiledRule] = []
-        self.delayed: list[tuple[tuple[Action, ...], str | None]] = []
-        self.actions = ActionCompiler(self)
+        self.delayed: list[tuple[Body, str | None]] = []
+        self.bodies = BodyCompiler(self)
         self.stages = [self._stage(i, stage) for i, stage in enumerate(model.stages.values())]
         any_rules = [self._rule(rule) for rule in model.anywhere]
         self.anywhere_on: dict[str, tuple[CompiledRule, ...]] = {}
@@ -149,10 +141,10 @@ class Program:
                              else self.exprs.compile_condition(expr.node))
         if rule.target is not None:
             compiled.target = self.stage_index[rule.target]
-        compiled.body = self.actions.block(rule.body)
+        compiled.body = self.bodies.compile(rule.body, str(rule.location))
         return compiled
 
-    def register_delayed(self, body: tuple[Action, ...], unless: str | None) -> int:
+    def register_delayed(self, body: Body, unless: str | None) -> int:
         self.delayed.append((body, unless))
         return len(self.delayed) - 1
 

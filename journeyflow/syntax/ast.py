@@ -443,7 +443,7 @@ class StageDecl:
     name: Ident
     flags: tuple[Ident, ...]
     rules: tuple[Rule, ...]
-    has_body: bool = True
+    has_body: bool = field(default=True, compare=False)  # `stage x final {}` is `stage x final`
     span: Span = _span()
     end: Span = _span()
 

@@ -13,10 +13,32 @@ from lark import Token
 from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedToken
 from lark.lexer import PatternStr
 
-__all__ = ["SYNTAX_LABELS", "describe_expected", "label_for"]
+__all__ = ["MISSING_BRACE_LABELS", "SYNTAX_LABELS", "describe_expected", "label_for"]
 
 H = 'journey "x"\n'
 
+# Small pieces the generated examples below are made of.
+_STATEMENTS = (
+    "", "send m", 'tag "x"', 'untag "x"', "set x = 1", "set x = y", "set x += f(y)",
+    "set x = y.z", "set x = event.a", "set x = (y)", "set x = [1]", "set x = 1d",
+    'set x = "s"', "set x = true", "set x = not y", "set x = y in [1]", "set x = -y",
+    "set x = 5%", "set x = 2026-01-01", "set x = null", "redeem bonus b",
+    "grant bonus b 5 expires 3d", "grant bonus b 5% expires 3d remind 1d before", "emit e",
+    "emit e { a: 1 }", "notify crm", "notify crm { a: 1 }", 'offer cross_sell "x" via m',
+    "after 1d { }", "after 1d unless e { }", "if y { }", "if y { } else { }",
+    "if y { } else if z { }", "split { 100% { } }", "-> b", ";",
+)
+_RULES = (
+    "", "on e", "on e -> b", "on e where y", "on e where y -> b", "on e { }", "on enter { }",
+    "on exit { }", "after 1d -> b", "after 1d without e -> b", "every 1d { }", "when y -> b",
+    "at y { }", "-> b",
+)
+_DECLARATIONS = (
+    "stage c final", "event f {}", "message n via email", "customer { }", "channel crm",
+    "limit email to 1 per 1d", "quiet hours 22:00 to 06:00", "segment s where y",
+    "goal g on e", "value 1", "reentry never", "anywhere { }", "simulate { }",
+    'scenario "s" { }',
+)
 SYNTAX_LABELS: dict[tuple[str, str], list[str]] = {
     ("JF110", 'a journey file must start with: journey "Name"'): [
         "stage a start {}",
@@ -28,6 +50,12 @@ SYNTAX_LABELS: dict[tuple[str, str], list[str]] = {
         H + "foo",
         H + "stage a start {}\nfoo",
         H + "stage a start {}\n42",
+        'journey "x" version 3\nfoo',
+        'journey "x" timezone "UTC"\nfoo',
+        # (not after an expression: those parser states are shared by every expression)
+        *(f"{H}{decl}\nfoo" for decl in _DECLARATIONS
+          if not decl.startswith(("stage", "segment", "value"))),
+        H + "stage a final\nstage b { }\nfoo",
     ],
     ("JF112", "a rule starts with a trigger (on, after, every, at, when) or '-> STAGE'"): [
         H + "stage a { send m }",
@@ -87,7 +115,22 @@ SYNTAX_LABELS: dict[tuple[str, str], list[str]] = {
     ("JF122", "each split arm starts with its share, e.g. 50% { ... }"): [
         H + "stage a { on e { split { 50 { } } } }",
         H + "stage a { on e { split { send m } } }",
+        H + "stage a { on e { split { 50% { } 50 { } } } }",
+        H + "stage a { on e { split { 50% { send m } 50 { } } } }",
     ],
+}
+
+# A '}' left out shows only at the next rule or declaration, which then seems
+# to start inside the block above. These labels are matched on the exact
+# token kind only: other mistakes in the same parser states mean other things.
+MISSING_BRACE_LABELS: dict[tuple[str, str], list[str]] = {
+    ("JF123", "a rule cannot start inside a block: a '}' is missing before it"): [
+        f"{H}stage a {{ on e {{ {stmt}\n{rule} }}"
+        for stmt in _STATEMENTS for rule in ("on f -> b", "when y -> b", "every 1d { }")
+    ],
+    ("JF123", "a declaration cannot start inside a stage: a '}' is missing before it"): [
+        f"{H}stage a {{\n{rule}\n{decl}" for rule in _RULES for decl in _DECLARATIONS
+    ] + [f"{H}anywhere {{\n{rule}\n{decl}" for rule in _RULES[1:] for decl in _DECLARATIONS],
 }
 
 _WORDS = {
@@ -113,15 +156,17 @@ def _label_table() -> dict[tuple[int, str], tuple[str, str]]:
     from journeyflow.syntax.parser import parser
 
     table: dict[tuple[int, str], tuple[str, str]] = {}
-    for label, examples in SYNTAX_LABELS.items():
-        for text in examples:
-            try:
-                parser().parse(text, start="journey_file")
-            except UnexpectedToken as err:
-                table.setdefault((err.state.position, err.token.type), label)
-                table.setdefault((err.state.position, "*"), label)
-            except UnexpectedInput:
-                continue
+    for labels, any_token in ((SYNTAX_LABELS, True), (MISSING_BRACE_LABELS, False)):
+        for label, examples in labels.items():
+            for text in examples:
+                try:
+                    parser().parse(text, start="journey_file")
+                except UnexpectedToken as err:
+                    table.setdefault((err.state.position, err.token.type), label)
+                    if any_token:
+                        table.setdefault((err.state.position, "*"), label)
+                except UnexpectedInput:
+                    continue
     return table
 
 
@@ -156,7 +201,10 @@ _CHARACTER_ADVICE = {
 
 def _character_label(char: str) -> tuple[str, str] | None:
     advice = _CHARACTER_ADVICE.get(char)
-    return ("JF101", f"unexpected character '{char}': {advice}") if advice else None
+    if advice is None:
+        return None
+    quoted = f'"{char}"' if char == "'" else f"'{char}'"
+    return "JF101", f"unexpected character {quoted}: {advice}"
 
 
 def _unclosed_message(err: UnexpectedToken) -> str:

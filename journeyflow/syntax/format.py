@@ -35,10 +35,8 @@ from typing import Any, TypeVar
 
 from journeyflow.errors import Span
 from journeyflow.syntax import ast as a
-from journeyflow.syntax.format_expr import (
-    SourceText, decl_text, expr_text, field_text, is_simple, quote, rule_head_text, sim_text,
-    simple_stmt_text, step_text,
-)
+from journeyflow.syntax import format_expr as fx
+from journeyflow.syntax.format_expr import SourceText, expr_text, quote
 from journeyflow.syntax.parser import grammar_text, parse_journey, parse_scenarios
 
 __all__ = ["format_source", "format_tree"]
@@ -71,7 +69,8 @@ def format_tree(tree: a.JourneyFile | a.ScenarioFile, comments: Iterable[Comment
     """The canonical text of ``tree``; ``comments`` are placed by their (line, col).
 
     ``source``, the text the tree came from, lets ``simulate`` numbers keep their
-    written form (``60%`` rather than ``0.6``).
+    written form (``60%`` rather than ``0.6``) and places comments before the closing
+    brace of a ``split`` exactly (without it, those indented past ``split`` stay inside).
     """
     out = _Formatter(comments, SourceText(source) if source is not None else None)
     if isinstance(tree, a.ScenarioFile):
@@ -132,8 +131,8 @@ class _Writer:
 
     def comment_lines(self, first: int, last: int) -> int:
         """How many comments begin on lines ``first`` to ``last``."""
-        lines = [c[0] for c in self.comments]
-        return bisect_right(lines, last) - bisect_left(lines, first)
+        return (bisect_right(self.comments, last, key=lambda c: c[0])
+                - bisect_left(self.comments, first, key=lambda c: c[0]))
 
     def _pending(self, before: Pos) -> Comment | None:
         if self.next < len(self.comments):
@@ -153,6 +152,7 @@ class _Writer:
         """Place the comments before ``before``; with ``min_col``, stop at an own-line
         comment that does not start right of that column. Before a ``node``, a blank
         line after a comment is kept."""
+        last = 0  # source line of the last own-line comment placed
         while (comment := self._pending(before)) is not None:
             line, col, text = comment
             anchor = self._anchor(line, col)
@@ -162,10 +162,12 @@ class _Writer:
             if anchor is not None:
                 self.out[anchor] += "  " + text
                 continue
-            self.out.append(_INDENT * self.depth + text)
-            following = self._pending(before)
-            if (following[0] if following else before[0] if node else line + 1) > line + 1:
+            if last and line > last + 1:
                 self.blank.add(len(self.out))
+            self.out.append(_INDENT * self.depth + text)
+            last = line
+        if node and last and before[0] > last + 1:
+            self.blank.add(len(self.out))
 
     def _register(self, end: Pos, index: int) -> None:
         i = bisect_left(self.ends, end, key=lambda e: e[0])
@@ -197,6 +199,7 @@ class _Writer:
         if end is not None:
             self._register(end, len(self.out))
         self.out.append(_INDENT * self.depth + text)
+        self.code += 1
         self.depth += reopen
 
 
@@ -235,11 +238,11 @@ class _Formatter(_Writer):
         return gap < 0 or gap == self.comment_lines(prev_line + 1, line - 1)
 
     def decl(self, decl: a.Decl) -> None:
-        text = decl_text(decl)
+        text = fx.decl_text(decl)
         if text is not None:
             self.line(text, _start(decl), end_of(decl))
             return
-        _DECLS[type(decl)](self, decl)
+        getattr(self, _DECLS[type(decl)])(decl)
 
     def braced(self, head: str, node: Any, head_end: Pos, items: Sequence[T],
                item: Callable[[T], None], inline: str | None) -> None:
@@ -260,9 +263,9 @@ class _Formatter(_Writer):
         items = [(f, i + 1 < len(node.fields) and f.default is not None
                   and node.fields[i + 1].name.name in keywords)
                  for i, f in enumerate(node.fields)]
-        one_line = ", ".join(field_text(f) for f in node.fields)
+        one_line = ", ".join(fx.field_text(f) for f in node.fields)
         self.braced(head, node, head_end, items,
-                    lambda fc: self.line(field_text(fc[0]) + "," * fc[1], _start(fc[0]),
+                    lambda fc: self.line(fx.field_text(fc[0]) + "," * fc[1], _start(fc[0]),
                                          end_of(fc[0])),
                     one_line if inline or not node.fields else None)
 
@@ -295,7 +298,7 @@ class _Formatter(_Writer):
                     None if d.rules else "")
 
     def rule(self, r: a.Rule) -> None:
-        head = rule_head_text(r)
+        head = fx.rule_head_text(r)
         if r.block is None:
             self.line(head, _start(r), end_of(r))
             return
@@ -305,11 +308,11 @@ class _Formatter(_Writer):
         """``head { statements }``, on one line for a single simple statement."""
         stmts = block.stmts
         inline = None
-        if not stmts or (len(stmts) == 1 and is_simple(stmts[0])):
-            inline = simple_stmt_text(stmts[0]) if stmts else ""
+        if not stmts or (len(stmts) == 1 and fx.is_simple(stmts[0])):
+            inline = fx.simple_stmt_text(stmts[0]) if stmts else ""
+        end = end_of(block)
         self.braced(head, node, head_end, [(s, i) for i, s in enumerate(stmts)],
-                    lambda si: self.stmt(si[0], self._limit(stmts, si[1], end_of(block))),
-                    inline)
+                    lambda si: self.stmt(si[0], self._limit(stmts, si[1], end)), inline)
 
     @staticmethod
     def _limit(stmts: Sequence[a.Stmt], i: int, end: Pos) -> Pos:
@@ -325,7 +328,7 @@ class _Formatter(_Writer):
         elif isinstance(s, a.Split):
             self.split(s, limit)
         else:
-            self.line(simple_stmt_text(s), _start(s), end_of(s))
+            self.line(fx.simple_stmt_text(s), _start(s), end_of(s))
 
     def if_stmt(self, s: a.If) -> None:
         head = f"if {expr_text(s.cond)}"
@@ -333,21 +336,17 @@ class _Formatter(_Writer):
             self.block(head, s, end_of(s.cond), s.then)
             return
         self.line(head + " {", _start(s), end_of(s), head_end=end_of(s.cond))
-        node: a.If = s
-        while True:
+        node: a.If | a.Block | None = s
+        while isinstance(node, a.If):
             self.body(node.then)
-            orelse = node.orelse
-            if orelse is None:
-                self.close(end_of(node.then))
-                return
-            if isinstance(orelse, a.Block):
-                self.close(end_of(node.then), "} else {", reopen=True)
-                self.body(orelse)
-                self.close(end_of(orelse))
-                return
-            self.close(end_of(node.then), f"}} else if {expr_text(orelse.cond)} {{",
-                       reopen=True)
-            node = orelse
+            nxt = node.orelse
+            text = ("}" if nxt is None else "} else {" if isinstance(nxt, a.Block)
+                    else f"}} else if {expr_text(nxt.cond)} {{")
+            self.close(end_of(node.then), text, reopen=nxt is not None)
+            if isinstance(nxt, a.Block):
+                self.body(nxt)
+                self.close(end_of(nxt))
+            node = nxt
 
     def body(self, block: a.Block) -> None:
         end = end_of(block)
@@ -355,12 +354,15 @@ class _Formatter(_Writer):
             self.stmt(s, self._limit(block.stmts, i, end))
 
     def split(self, s: a.Split, limit: Pos) -> None:
-        self.line("split {", _start(s), end_of(s), head_end=end_of(s.span))
+        # The tree does not know where `}` is. The source does; else comments indented
+        # past `split` stay inside.
+        brace = self.src.brace_after(*end_of(s)) if self.src else None
+        self.line("split {", _start(s), brace or end_of(s), head_end=end_of(s.span))
         for arm in s.arms:
             self.block(arm.share.text, arm, end_of(arm.share), arm.block)
-        # The tree does not know where `}` is: keep comments indented past `split` inside.
-        self.flush(limit, min_col=s.span.col)
-        self.close(None)
+        if brace is None:
+            self.flush(limit, min_col=s.span.col)
+        self.close(brace)
 
     def simulate(self, d: a.SimulateDecl) -> None:
         self.braced("simulate", d, _after_word(d, "simulate"), d.items, self.sim_item,
@@ -368,7 +370,7 @@ class _Formatter(_Writer):
 
     def sim_item(self, item: a.SimArrivals | a.SimIn | a.SimReacts) -> None:
         if isinstance(item, a.SimArrivals):
-            self.line(sim_text(item, self.src), _start(item), end_of(item))
+            self.line(fx.sim_text(item, self.src), _start(item), end_of(item))
             return
         if isinstance(item, a.SimIn):
             names = ", ".join(st.name for st in item.stages)
@@ -378,23 +380,17 @@ class _Formatter(_Writer):
         else:
             head, head_end = f"reacts to {item.message.name}", end_of(item.message)
             lines = item.reactions
-        texts = [sim_text(x, self.src) for x in lines]
+        texts = [fx.sim_text(x, self.src) for x in lines]
         self.braced(head, item, head_end, list(zip(lines, texts, strict=True)),
                     lambda lt: self.line(lt[1], _start(lt[0]), end_of(lt[0])),
                     texts[0] if len(texts) == 1 else "" if not texts else None)
 
     def scenario(self, d: a.ScenarioDecl) -> None:
         self.braced(f"scenario {quote(d.name)}", d, _after_word(d, "scenario"), d.steps,
-                    lambda st: self.line(step_text(st), _start(st), end_of(st)),
+                    lambda st: self.line(fx.step_text(st), _start(st), end_of(st)),
                     None if d.steps else "")
 
 
-_DECLS: dict[type, Callable[[_Formatter, Any], None]] = {
-    a.CustomerDecl: _Formatter.customer,
-    a.EventDecl: _Formatter.event,
-    a.MessageDecl: _Formatter.message,
-    a.AnywhereDecl: _Formatter.anywhere,
-    a.StageDecl: _Formatter.stage,
-    a.SimulateDecl: _Formatter.simulate,
-    a.ScenarioDecl: _Formatter.scenario,
-}
+_DECLS = {a.CustomerDecl: "customer", a.EventDecl: "event", a.MessageDecl: "message",
+          a.AnywhereDecl: "anywhere", a.StageDecl: "stage", a.SimulateDecl: "simulate",
+          a.ScenarioDecl: "scenario"}

@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -222,17 +223,30 @@ def decl_text(decl: a.Decl) -> str | None:
 
 
 class SourceText:
-    """The source a tree was parsed from, to recover literal text the tree keeps as floats."""
+    """The source a tree was parsed from: the written form of ``simulate`` numbers (the
+    tree keeps floats) and the closing brace of a ``split`` (the tree has no span for it)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
         self.starts = [0] + [i + 1 for i, ch in enumerate(text) if ch == "\n"]
 
+    def _offset(self, line: int, col: int) -> int:
+        return self.starts[line - 1] + col - 1 if 0 < line <= len(self.starts) else len(self.text)
+
     def cut(self, span: Span) -> str:
-        if span.line > len(self.starts) or span.end_line > len(self.starts):
-            return ""
-        start = self.starts[span.line - 1] + span.col - 1
-        return self.text[start:self.starts[span.end_line - 1] + span.end_col - 1]
+        return self.text[self._offset(span.line, span.col):self._offset(span.end_line,
+                                                                        span.end_col)]
+
+    def brace_after(self, line: int, col: int) -> tuple[int, int] | None:
+        """The end (line, col) of the ``}`` that comes next after only blanks and comments."""
+        i = self._offset(line, col)
+        while i < len(self.text) and (self.text[i].isspace() or self.text[i] == "#"):
+            i = self.text.find("\n", i) if self.text[i] == "#" else i + 1
+            i = len(self.text) if i < 0 else i
+        if i >= len(self.text) or self.text[i] != "}":
+            return None
+        line = bisect_right(self.starts, i)
+        return (line, i - self.starts[line - 1] + 2)
 
 
 def float_text(value: float) -> str:

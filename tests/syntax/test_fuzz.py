@@ -15,6 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import journeyflow
+from journeyflow.errors import format_diagnostics
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
@@ -66,14 +67,21 @@ headed_soup = token_soup.map(lambda body: 'journey "fuzz"\n' + body)
 
 
 def _compiles_or_journey_error(text: str) -> None:
+    """Anything but a ``JourneyError`` propagates and fails the property."""
+    error: journeyflow.JourneyError | None = None
     try:
         journeyflow.loads(text)
     except journeyflow.JourneyError as err:
-        assert str(err), "a JourneyError must carry a message"
-        for diag in err.diagnostics:
-            assert diag.code.startswith("JF"), diag
-            assert diag.span.line >= 1
-            assert diag.span.col >= 1, diag
+        error = err
+    if error is None:
+        return
+    assert str(error), "a JourneyError must carry a message"
+    lines = text.count("\n") + 1
+    for diag in error.diagnostics:
+        assert diag.code.startswith("JF"), diag
+        assert 1 <= diag.span.line <= lines, diag
+        assert diag.span.col >= 1, diag
+    format_diagnostics(error.diagnostics, text)  # the printer copes with every position
 
 
 @FUZZ_SETTINGS

@@ -7,7 +7,6 @@ the same thing, however they were laid out (the ``fmt`` round-trip property).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
 
 from journeyflow.errors import NOWHERE, Span
 
@@ -177,10 +176,8 @@ class InList:
     span: Span = _span()
 
 
-Expr = Union[
-    Number, Percent, Duration, StringLit, DateTimeLit, BoolLit, NullLit, Name, Path, EventField,
-    Call, ListLit, Unary, Binary, InList,
-]
+Expr = (Number | Percent | Duration | StringLit | DateTimeLit | BoolLit | NullLit | Name |
+    Path | EventField | Call | ListLit | Unary | Binary | InList)
 
 # ---- statements ----------------------------------------------------------------
 
@@ -295,7 +292,8 @@ class Goto:
     span: Span = _span()  # the arrow
 
 
-Stmt = Union[Send, Offer, Grant, Redeem, Set, Tag, Emit, Notify, Delayed, If, Split, Goto]
+Stmt = (Send | Offer | Grant | Redeem | Set | Tag | Emit | Notify | Delayed | If | Split |
+    Goto)
 
 # ---- rules and declarations -------------------------------------------------------
 
@@ -525,7 +523,7 @@ class SimReacts:
     span: Span = _span()
 
 
-SimItem = Union[SimArrivals, SimIn, SimReacts]
+SimItem = (SimArrivals | SimIn | SimReacts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -566,7 +564,7 @@ class Expect:
     span: Span = _span()
 
 
-Step = Union[StepEvent, StepWait, Expect]
+Step = (StepEvent | StepWait | Expect)
 
 
 @dataclass(frozen=True, slots=True)
@@ -576,11 +574,9 @@ class ScenarioDecl:
     span: Span = _span()
 
 
-Decl = Union[
-    CustomerDecl, EventDecl, MessageDecl, ChannelDecl, LimitDecl, QuietHours, SendWindow,
-    SegmentDecl, GoalDecl, ValueDecl, ReentryDecl, AnywhereDecl, StageDecl, SimulateDecl,
-    ScenarioDecl,
-]
+Decl = (CustomerDecl | EventDecl | MessageDecl | ChannelDecl | LimitDecl | QuietHours |
+    SendWindow | SegmentDecl | GoalDecl | ValueDecl | ReentryDecl | AnywhereDecl | StageDecl |
+    SimulateDecl | ScenarioDecl)
 
 
 @dataclass(frozen=True, slots=True)

@@ -86,7 +86,8 @@ def test_syntax_errors_are_labelled(source: str, code: str, line: int) -> None:
         parse_journey(source)
     first = info.value.diagnostics[0]
     assert (first.code, first.span.line) == (code, line)
-    assert "$END" not in first.message and "Token(" not in first.message
+    assert "$END" not in first.message
+    assert "Token(" not in first.message
 
 
 def test_every_syntax_error_of_a_file_is_reported() -> None:

@@ -60,21 +60,23 @@ class DeliveryRules:
         # When every boundary sits on a quarter hour, a whole quarter hour is either open
         # or not (time zones move by quarter hours too), so the answer can be cached.
         self._bucketed = all(c.minute % 15 == 0 for c in clocks)
-        self._open: dict[int, bool] = {}
+        # quarter hour -> None when open, else the next opening (the same for all of it)
+        self._opening: dict[int, float | None] = {}
 
     def next_allowed(self, at: float) -> float:
         """The first instant at or after ``at`` outside quiet hours and inside the window."""
         if not self.timed:
             return at
-        if self._bucketed:
-            bucket = int(at // 900)
-            is_open = self._open.get(bucket)
-            if is_open is None:
-                start = bucket * 900.0
-                is_open = self._open[bucket] = self._search(start) == start
-            if is_open:
-                return at
-        return self._search(at)
+        if not self._bucketed:
+            return self._search(at)
+        bucket = int(at // 900)
+        try:
+            opening = self._opening[bucket]
+        except KeyError:
+            start = bucket * 900.0
+            found = self._search(start)
+            opening = self._opening[bucket] = None if found == start else found
+        return at if opening is None else opening
 
     def _search(self, at: float) -> float:
         for _ in range(16):

@@ -1,0 +1,58 @@
+"""Quiet hours, send windows and caps, daylight-saving time included."""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import UTC, date, datetime, time, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from journeyflow.model.journey import Limit, QuietHours, SendWindow
+from journeyflow.runtime.delivery import DeliveryRules, local_instant
+
+QUIET = QuietHours(start=time(22, 0), end=time(8, 0))
+WINDOW = SendWindow(days=frozenset(range(5)), start=time(9, 0), end=time(18, 0))
+
+
+def utc(text: str) -> float:
+    return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
+
+def test_spring_forward_gap_moves_to_the_next_valid_instant() -> None:
+    from zoneinfo import ZoneInfo
+
+    berlin = ZoneInfo("Europe/Berlin")
+    # 02:30 does not exist on 2026-03-29 in Berlin: the clock jumps from 02:00 to 03:00.
+    assert local_instant(date(2026, 3, 29), time(2, 30), berlin) == utc("2026-03-29T01:00:00")
+    assert local_instant(date(2026, 3, 30), time(2, 30), berlin) == utc("2026-03-30T00:30:00")
+
+
+def test_quiet_hours_around_daylight_saving() -> None:
+    rules = DeliveryRules("Europe/Berlin", QUIET, None, ())
+    # 23:30 CET on the night before summer time: deferred to 08:00 CEST = 06:00 UTC.
+    assert rules.next_allowed(utc("2026-03-28T22:30:00")) == utc("2026-03-29T06:00:00")
+    # 23:30 CEST on the night autumn time begins: 08:00 CET = 07:00 UTC.
+    assert rules.next_allowed(utc("2026-10-24T21:30:00")) == utc("2026-10-25T07:00:00")
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(0, 366 * 24 * 3600), st.sampled_from(["Europe/Berlin", "America/New_York",
+                                                          "Asia/Kathmandu", "UTC"]))
+def test_cached_answer_equals_the_exact_search(offset: int, zone: str) -> None:
+    rules = DeliveryRules(zone, QUIET, WINDOW, ())
+    at = utc("2026-01-01T00:00:00") + offset
+    assert rules.next_allowed(at) == rules._search(at)
+    assert rules.next_allowed(at) >= at
+
+
+def test_cap_counts_deliveries_in_the_half_open_window() -> None:
+    rules = DeliveryRules("UTC", None, None, (Limit(channel="email", count=2,
+                                                    per=timedelta(days=7)),))
+    sends: dict[str, deque[float]] = {}
+    day = 86400.0
+    rules.record(sends, "email", 0.0)
+    rules.record(sends, "email", 1 * day)
+    assert rules.over_cap(sends, "email", 6 * day)
+    assert not rules.over_cap(sends, "email", 7 * day)  # the first send left (t-7d, t]
+    assert not rules.over_cap(sends, "sms", 6 * day)

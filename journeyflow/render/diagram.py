@@ -164,7 +164,7 @@ def _line(rule: str) -> int:
     return int(line) if line.isdigit() else 0
 
 
-def _stage(stage: m.Stage, graph: nx.MultiDiGraph, phase: layout.Phase, layer: int,
+def _stage(stage: m.Stage, graph: nx.MultiDiGraph[str], phase: layout.Phase, layer: int,
            model: m.JourneyModel) -> DiagramStage:
     kind: StageKind = "start" if stage.start else "final" if stage.final else "normal"
     lines = []
@@ -197,7 +197,7 @@ def _rule_for(source: str, data: Mapping[str, Any], model: m.JourneyModel) -> m.
     return candidates[0] if candidates else None
 
 
-def _edge(graph: nx.MultiDiGraph, source: str, target: str, data: Mapping[str, Any],
+def _edge(graph: nx.MultiDiGraph[str], source: str, target: str, data: Mapping[str, Any],
           back: set[tuple[str, str]], model: m.JourneyModel) -> DiagramEdge:
     rule = _rule_for(source, data, model)
     words = trigger_words(rule.trigger) if rule else str(data["trigger"])
@@ -240,7 +240,8 @@ def _overlay(diagram: JourneyDiagram, report: SimulationReport, where: str) -> J
     stages = tuple(replace(s, counts=_counts(report, s.name),
                            actions=tuple(_sends(a, report.messages) for a in s.actions))
                    for s in diagram.stages)
-    anywhere = tuple(replace(r, count=c)
+    # A rule that moves no one (a counter, say) has no count to show.
+    anywhere = tuple(replace(r, count=c if r.targets else None)
                      for r, c in zip(diagram.anywhere, legend_counts, strict=True))
     messages = tuple(report.messages[n] for n in sorted(report.messages))
     return replace(diagram, stages=stages, edges=edges, anywhere=anywhere,

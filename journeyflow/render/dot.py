@@ -3,8 +3,8 @@
 Stages are written in lifecycle order and edges by (source, target, rule line),
 so the same journey always gives the same bytes and a golden file can hold it.
 Phases differ in fill *lightness* and in border style, not in hue alone:
-acquisition is near white with a thin solid border, retention mid grey-green with
-a bold border, win-back dark orange with a dashed border. Timers are drawn as
+acquisition is near white with a thin solid border, retention mid green with a
+bold border, win-back dark orange with a dashed border. Timers are drawn as
 dashed edges and conditions (``when``/``at``) as dotted ones.
 
 Examples
@@ -21,12 +21,13 @@ True
 from __future__ import annotations
 
 import textwrap
+from collections.abc import Sequence
 from html import escape
 
 from journeyflow.render.diagram import ActionLine, DiagramEdge, DiagramStage, JourneyDiagram
-from journeyflow.render.layout import Phase
+from journeyflow.render.layout import Phase, rows_needed, snake
 
-__all__ = ["PHASE_STYLE", "START_POINT", "dot_quote", "export_dot", "html_text"]
+__all__ = ["PHASE_STYLE", "PHASE_TITLE", "START_POINT", "dot_quote", "export_dot", "html_text"]
 
 # fill, border style, border width: the fills print as three clearly different greys.
 PHASE_STYLE: dict[Phase, tuple[str, str, float]] = {
@@ -40,12 +41,13 @@ PHASE_TITLE: dict[Phase, str] = {
 START_POINT = "journey start"
 _EDGE_STYLE = {"after": "dashed", "every": "dashed", "when": "dotted", "at": "dotted"}
 _FONT = "Helvetica"
-_ACTION_WIDTH = 34
-_EDGE_WIDTH = 22
+_ACTION_WIDTH = 26
+_EDGE_WIDTH = 15
 
 
 def dot_quote(text: str) -> str:
-    """A DOT double-quoted string; backslashes are doubled so ``\\n`` stays literal text."""
+    """A DOT double-quoted string: a backslash in ``text`` stays a backslash, a newline breaks
+    the line."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
 
 
@@ -55,10 +57,20 @@ def html_text(text: str, width: int | None = None) -> str:
     return '<BR ALIGN="LEFT"/>'.join(escape(line, quote=True) for line in lines or [""])
 
 
-def export_dot(diagram: JourneyDiagram, paper: bool = False) -> str:
-    """The map as DOT text; ``paper`` fits it to an A4 landscape page (PNG and PDF)."""
+def export_dot(diagram: JourneyDiagram, columns: int | None = None,
+               page: Sequence[str] = ()) -> str:
+    """The map as DOT text.
+
+    ``columns`` wraps a long lifecycle into rows of that many layers (see
+    :func:`~journeyflow.render.layout.snake`); ``page`` holds extra graph
+    attributes such as ``size="11.7,8.3"`` that fit it to paper.
+    """
+    layers = {s.name: s.layer for s in diagram.stages}
+    wrap = columns is not None and rows_needed(max(layers.values(), default=0) + 1, columns) > 1
+    grid = snake(layers, columns) if wrap and columns else None
     out = [f"digraph {dot_quote(diagram.name)} {{"]
-    out += [f"  {line}" for line in _graph_attributes(diagram, paper)]
+    out += [f"  {line}" for line in _graph_attributes(diagram)]
+    out += [f"  {attribute};" for attribute in page]
     out.append(f"  {dot_quote(START_POINT)} [shape=circle, style=filled, fillcolor=black, "
                'width=0.22, fixedsize=true, label="", tooltip="customers start here"];')
     out += [f"  {_stage(stage, diagram)}" for stage in diagram.stages]
@@ -66,24 +78,53 @@ def export_dot(diagram: JourneyDiagram, paper: bool = False) -> str:
     if start is not None:
         out.append(f"  {dot_quote(START_POINT)} -> {dot_quote(start)} [penwidth=1.5];")
     heaviest = max((e.volume.count for e in diagram.edges if e.volume), default=0)
-    out += [f"  {_edge(i, edge, heaviest)}" for i, edge in enumerate(diagram.edges)]
+    labels: list[tuple[int, float, str]] = []  # (column, row position, label node)
+    for i, edge in enumerate(diagram.edges):
+        if grid is None:
+            out.append(f"  {_edge(i, edge, heaviest, edge.back)}")
+            continue
+        (col, row), (target_col, target_row) = grid[edge.source], grid[edge.target]
+        if col == target_col and edge.source != edge.target:
+            node = f"label of edge {i}"
+            labels.append((col, (row + target_row) / 2, node))
+            out += [f"  {line}" for line in _flat_edge(i, edge, heaviest, node,
+                                                        upward=target_row < row)]
+        else:
+            out.append(f"  {_edge(i, edge, heaviest, target_col < col)}")
+    if grid is not None:
+        out += [f"  {line}" for line in _columns(diagram, grid, labels)]
     out.append("}")
     return "\n".join(out) + "\n"
 
 
-def _graph_attributes(diagram: JourneyDiagram, paper: bool) -> list[str]:
-    attrs = [
-        "rankdir=LR;", "newrank=true;", "nodesep=0.35;", "ranksep=0.55;",
+def _columns(diagram: JourneyDiagram, grid: dict[str, tuple[int, int]],
+             labels: list[tuple[int, float, str]]) -> list[str]:
+    """Pin each stage to its column; invisible anchors keep the columns in order."""
+    count = max(col for col, _ in grid.values()) + 1
+    anchors = [dot_quote(f"column {i}") for i in range(count)]
+    out = [f"{a} [style=invis, label=\"\", width=0, height=0, fixedsize=true];"
+           for a in anchors]
+    out.append(" -> ".join(anchors) + " [style=invis];")
+    order = {s.name: i for i, s in enumerate(diagram.stages)}
+    for col, anchor in enumerate(anchors):
+        members = [(float(row), order[n], n) for n, (c, row) in grid.items() if c == col]
+        members += [(row, -1, node) for c, row, node in labels if c == col]
+        names = [dot_quote(name) for _, _, name in sorted(members)]
+        out.append(f"{{rank=same; {anchor}; {' '.join(f'{n};' for n in names)}}}")
+        # Invisible edges within the column keep the rows top to bottom.
+        out.append(" -> ".join([anchor, *names]) + " [style=invis];")
+    return out
+
+
+def _graph_attributes(diagram: JourneyDiagram) -> list[str]:
+    return [
+        "rankdir=LR;", "newrank=true;", "nodesep=0.3;", "ranksep=0.3;",
         f'fontname="{_FONT}";', 'labelloc="b";', 'labeljust="l";',
         f"label=<{_legend(diagram)}>;",
-        f'node [fontname="{_FONT}", fontsize=10, shape=box, margin="0.08,0.05"];',
-        f'edge [fontname="{_FONT}", fontsize=9, color="#333333", fontcolor="#222222", '
+        f'node [fontname="{_FONT}", fontsize=11, shape=box, margin="0.08,0.05"];',
+        f'edge [fontname="{_FONT}", fontsize=10, color="#333333", fontcolor="#222222", '
         'arrowsize=0.8];',
     ]
-    if paper:
-        # A4 landscape; ratio=fill spreads a long thin lifecycle over the page.
-        attrs += ['size="11.7,8.3";', "ratio=fill;", "dpi=150;", "pad=0.3;"]
-    return attrs
 
 
 def _stage(stage: DiagramStage, diagram: JourneyDiagram) -> str:
@@ -101,14 +142,14 @@ def _stage(stage: DiagramStage, diagram: JourneyDiagram) -> str:
 
 
 def _stage_label(stage: DiagramStage, diagram: JourneyDiagram) -> str:
-    rows = [f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="13"><B>{html_text(stage.name)}</B></FONT>'
+    rows = [f'<TR><TD COLSPAN="2"><FONT POINT-SIZE="14"><B>{html_text(stage.name)}</B></FONT>'
             f"{_kind_words(stage)}</TD></TR>"]
     previous = None
     for line in stage.actions:
         # Graphviz rejects an empty <I></I>, so a repeated heading is a bare empty cell.
-        when = "" if line.when == previous else f"<I>{html_text(line.when, 18)}</I>"
+        when = "" if line.when == previous else f"<I>{html_text(line.when, 16)}</I>"
         previous = line.when
-        rows.append(f'<TR><TD ALIGN="LEFT" VALIGN="TOP">{when}</TD>'
+        rows.append(f'<TR><TD ALIGN="LEFT" BALIGN="LEFT" VALIGN="TOP">{when}</TD>'
                     f'<TD ALIGN="LEFT" BALIGN="LEFT">{_action(line)}</TD></TR>')
     if stage.counts is not None and diagram.customers is not None:
         c = stage.counts
@@ -144,20 +185,48 @@ def _edge_label(edge: DiagramEdge) -> str:
     return "\n".join(lines)
 
 
-def _edge(index: int, edge: DiagramEdge, heaviest: int) -> str:
-    attrs = [f"id={dot_quote(f'edge-{index}')}", f"label={dot_quote(_edge_label(edge))}",
-             f"tooltip={dot_quote(f'{edge.label} ({edge.rule})')}"]
-    if edge.kind in _EDGE_STYLE:
-        attrs.append(f"style={_EDGE_STYLE[edge.kind]}")
+def _edge_style(edge: DiagramEdge, heaviest: int) -> list[str]:
+    attrs = [f"style={_EDGE_STYLE[edge.kind]}"] if edge.kind in _EDGE_STYLE else []
     if edge.volume is not None and heaviest:
         attrs.append(f"penwidth={1 + 5 * edge.volume.count / heaviest:.2f}")
+    return attrs
+
+
+def _edge(index: int, edge: DiagramEdge, heaviest: int, backwards: bool) -> str:
+    attrs = [f"id={dot_quote(f'edge-{index}')}", f"label={dot_quote(_edge_label(edge))}",
+             f"tooltip={dot_quote(f'{edge.label} ({edge.rule})')}", *_edge_style(edge, heaviest)]
     source, target = dot_quote(edge.source), dot_quote(edge.target)
-    if edge.back:
+    if backwards:
         # Written the other way round with dir=back: ranks follow the lifecycle, and the
         # arrow still points where customers go.
         attrs.append("dir=back")
         return f"{target} -> {source} [{', '.join(attrs)}];"
     return f"{source} -> {target} [{', '.join(attrs)}];"
+
+
+def _flat_edge(index: int, edge: DiagramEdge, heaviest: int, node: str,
+               upward: bool) -> list[str]:
+    """An edge within one column, drawn through its label as a node of its own.
+
+    Graphviz places the label of such an edge on top of the line; as a node
+    the label gets its own space, and the line stops on either side of it.
+    Both halves are written top to bottom, the order the column keeps.
+    """
+    tooltip = dot_quote(f"{edge.label} ({edge.rule})")
+    style = ", ".join(_edge_style(edge, heaviest))
+    style = f", {style}" if style else ""
+    label, source, target = dot_quote(node), dot_quote(edge.source), dot_quote(edge.target)
+    top, bottom = (target, source) if upward else (source, target)
+    first, second = ("dir=back", "dir=none") if upward else ("dir=none", "dir=forward")
+    return [
+        f"{label} [shape=plaintext, id={dot_quote(f'edge-{index}-label')}, "
+        f'label={dot_quote(_edge_label(edge))}, fontsize=10, fontcolor="#222222", '
+        f'margin="0.04,0.02", tooltip={tooltip}];',
+        f"{top} -> {label} [id={dot_quote(f'edge-{index}-a')}, {first}{style}, "
+        f"tooltip={tooltip}];",
+        f"{label} -> {bottom} [id={dot_quote(f'edge-{index}')}, {second}{style}, "
+        f"tooltip={tooltip}];",
+    ]
 
 
 def _legend(diagram: JourneyDiagram) -> str:

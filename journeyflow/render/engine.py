@@ -14,9 +14,9 @@ import graphviz
 
 from journeyflow.errors import JourneyError
 
-__all__ = ["INSTALL_HINT", "ImageFormat", "has_dot", "layout", "require_dot"]
+__all__ = ["INSTALL_HINT", "DotOutput", "has_dot", "require_dot", "run_dot"]
 
-ImageFormat = Literal["svg", "png", "pdf"]
+DotOutput = Literal["svg", "png", "pdf", "json"]
 
 INSTALL_HINT = ("this format needs the Graphviz 'dot' program, which was not found on PATH; "
                 "install Graphviz (Debian/Ubuntu: apt-get install graphviz, macOS: "
@@ -35,8 +35,8 @@ def require_dot() -> None:
         raise JourneyError(INSTALL_HINT)
 
 
-def layout(dot_text: str, fmt: ImageFormat) -> bytes:
-    """Run ``dot`` on ``dot_text`` and return the picture's bytes.
+def run_dot(dot_text: str, fmt: DotOutput) -> bytes:
+    """Run ``dot`` on ``dot_text`` and return the picture's bytes (``json``: the layout).
 
     Raises
     ------

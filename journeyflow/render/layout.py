@@ -34,7 +34,7 @@ from typing import Any, Literal
 import networkx as nx
 
 __all__ = ["PHASES", "Phase", "back_edges", "is_conversion_event", "layers", "name_phase",
-           "phases"]
+           "phases", "rows_needed", "snake"]
 
 Phase = Literal["acquisition", "retention", "winback"]
 PHASES: tuple[Phase, ...] = ("acquisition", "retention", "winback")
@@ -44,16 +44,19 @@ PHASES: tuple[Phase, ...] = ("acquisition", "retention", "winback")
 _NAME_WORDS: tuple[tuple[Phase, tuple[str, ...]], ...] = (
     ("winback", ("winback", "win", "churn", "churned", "lapse", "lapsed", "lost", "dormant",
                  "inactive", "reactivat", "rückgewinnung", "rueckgewinnung", "save", "sunset",
-                 "risk", "expired", "cancel", "abandon", "leaver")),
+                 "risk", "expired", "cancel", "abandon", "leaver", "verloren", "abgewandert",
+                 "gekündigt", "reaktivierung")),
     ("retention", ("purchase", "purchased", "bought", "buyer", "customer", "active", "service",
                    "retention", "retain", "loyal", "loyalty", "vip", "advocacy", "advocate",
                    "referral", "renew", "renewal", "repeat", "member", "bronze", "silver", "gold",
                    "platinum", "tier", "upsell", "cross", "guest", "stay", "returning",
-                   "subscriber", "paying", "onsite", "post", "review", "account", "adopt")),
+                   "subscriber", "paying", "onsite", "post", "review", "account", "adopt", "kauf",
+                   "erstkauf", "kunde", "stammkunde", "treue", "empfehlung", "bestand")),
     ("acquisition", ("awareness", "aware", "consideration", "consider", "prospect", "lead",
                      "onboard", "onboarding", "new", "signup", "trial", "welcome", "interest",
                      "visitor", "entry", "discover", "browse", "browsing", "cart", "checkout",
-                     "shop", "intent", "inquiry", "enquiry", "evaluation", "demo", "pre")),
+                     "shop", "intent", "inquiry", "enquiry", "evaluation", "demo", "pre",
+                     "interessent", "erstkontakt", "anmeldung", "neu")),
 )
 _CONVERSION_WORDS = ("purchase", "purchased", "order", "ordered", "bought", "buy", "paid",
                      "payment", "booked", "booking", "checkout", "converted", "subscribed",
@@ -84,7 +87,7 @@ def is_conversion_event(event: str, goal_events: Iterable[str] = ()) -> bool:
     return event in set(goal_events) or _matches(event, _CONVERSION_WORDS)
 
 
-def _start(graph: nx.MultiDiGraph) -> str | None:
+def _start(graph: nx.MultiDiGraph[str]) -> str | None:
     return next((n for n, start in graph.nodes(data="start") if start), None)
 
 
@@ -94,7 +97,7 @@ def _conversion_edge(data: Mapping[str, Any], goal_events: set[str]) -> bool:
                                                             goal_events)
 
 
-def phases(graph: nx.MultiDiGraph, goal_events: Iterable[str] = ()) -> dict[str, Phase]:
+def phases(graph: nx.MultiDiGraph[str], goal_events: Iterable[str] = ()) -> dict[str, Phase]:
     """Every stage's phase, by name first and by graph position otherwise (module docs)."""
     goals = set(goal_events)
     found: dict[str, Phase] = {}
@@ -118,7 +121,7 @@ def phases(graph: nx.MultiDiGraph, goal_events: Iterable[str] = ()) -> dict[str,
     return {stage: found.get(stage, "retention") for stage in graph.nodes}
 
 
-def _position_winback(graph: nx.MultiDiGraph, found: dict[str, Phase]) -> None:
+def _position_winback(graph: nx.MultiDiGraph[str], found: dict[str, Phase]) -> None:
     """Rule 2, repeated until nothing changes, since win-back spreads along edges."""
     changed = True
     while changed:
@@ -133,7 +136,7 @@ def _position_winback(graph: nx.MultiDiGraph, found: dict[str, Phase]) -> None:
                 changed = True
 
 
-def back_edges(graph: nx.MultiDiGraph, phase: Mapping[str, Phase]) -> set[tuple[str, str]]:
+def back_edges(graph: nx.MultiDiGraph[str], phase: Mapping[str, Phase]) -> set[tuple[str, str]]:
     """(source, target) pairs that point back against the lifecycle order.
 
     The walk visits successors earlier-phase first, then in file order, so a
@@ -162,15 +165,15 @@ def back_edges(graph: nx.MultiDiGraph, phase: Mapping[str, Phase]) -> set[tuple[
     return back
 
 
-def _successors(graph: nx.MultiDiGraph, stage: str, phase: Mapping[str, Phase]) -> list[str]:
+def _successors(graph: nx.MultiDiGraph[str], stage: str, phase: Mapping[str, Phase]) -> list[str]:
     # Edges come in file order; the stable sort keeps it within one phase.
     targets = dict.fromkeys(t for _, t in graph.out_edges(stage))
     return sorted(targets, key=lambda t: (_RANK[phase[t]], graph.nodes[t].get("final", False)))
 
 
-def layers(graph: nx.MultiDiGraph, back: set[tuple[str, str]]) -> dict[str, int]:
+def layers(graph: nx.MultiDiGraph[str], back: set[tuple[str, str]]) -> dict[str, int]:
     """Each stage's layer: the longest path to it over the edges that are not ``back``."""
-    forward = nx.DiGraph()
+    forward: nx.DiGraph[str] = nx.DiGraph()
     forward.add_nodes_from(graph.nodes)
     forward.add_edges_from((s, t) for s, t in graph.edges() if (s, t) not in back and s != t)
     layer: dict[str, int] = {}
@@ -178,3 +181,32 @@ def layers(graph: nx.MultiDiGraph, back: set[tuple[str, str]]) -> dict[str, int]
         preds = [layer[p] + 1 for p in forward.predecessors(stage)]
         layer[stage] = max(preds, default=0)
     return layer
+
+
+def snake(layer: Mapping[str, int], columns: int) -> dict[str, tuple[int, int]]:
+    """(column, row) for each stage when at most ``columns`` layers fit on one row.
+
+    Rows run alternately left to right and right to left (a boustrophedon), so
+    the step from the end of one row to the start of the next stays one short
+    edge within a column.
+
+    Examples
+    --------
+    >>> snake({"a": 0, "b": 1, "c": 2}, 2)
+    {'a': (0, 0), 'b': (1, 0), 'c': (1, 1)}
+    """
+    columns = max(columns, 1)
+    grid = {}
+    for stage, value in layer.items():
+        row, offset = divmod(value, columns)
+        grid[stage] = (offset if row % 2 == 0 else columns - 1 - offset, row)
+    return grid
+
+
+def rows_needed(layer_count: int, columns: int) -> int:
+    """How many rows :func:`snake` makes of ``layer_count`` layers.
+
+    >>> rows_needed(9, 5), rows_needed(9, 9), rows_needed(9, 3)
+    (2, 1, 3)
+    """
+    return max(1, -(-layer_count // max(columns, 1)))

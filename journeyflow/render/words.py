@@ -37,6 +37,7 @@ __all__ = [
 _CHANNEL_NOUNS = {"email": "mail", "sms": "SMS", "push": "push", "webhook": "webhook"}
 _UNITS = (("day", 86400), ("hour", 3600), ("minute", 60))
 _EVENT_FIELD = re.compile(r"\bevent\.")
+_WORDS = re.compile(r"[^\W_]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +71,8 @@ def channel_word(message: str, channel: str) -> str:
     noun = _CHANNEL_NOUNS.get(channel)
     if noun is None:
         return f"{message} via {channel}"
-    if message.lower().endswith((noun.lower(), channel)):
-        return message
-    return f"{message} {noun}"
+    words = set(_WORDS.findall(message.lower()))
+    return message if words & {noun.lower(), channel} else f"{message} {noun}"
 
 
 def trigger_words(trigger: m.Trigger) -> str:
@@ -102,7 +102,8 @@ def _send_words(message: str, messages: Mapping[str, m.Message]) -> str:
 
 def action_texts(actions: tuple[m.Action, ...],
                  messages: Mapping[str, m.Message]) -> Iterator[ActionText]:
-    """One line per action of a block; a ``split`` gives one line per arm.
+    """One line per action of a block; a ``split`` gives one line per arm, an ``if``
+    one for each branch.
 
     Top-level ``-> STAGE`` is left out: the map draws it as an edge.
     """
@@ -112,6 +113,11 @@ def action_texts(actions: tuple[m.Action, ...],
                 inner = _joined(arm.body, messages)
                 yield ActionText(f"{arm.share:g}% split: {inner.text or 'no action'}",
                                  inner.messages)
+        elif isinstance(action, m.IfAction) and action.orelse:
+            then, orelse = _joined(action.then, messages), _joined(action.orelse, messages)
+            condition = expression_words(action.condition.source)
+            yield ActionText(f"if {condition}: {then.text or 'nothing'}", then.messages)
+            yield ActionText(f"otherwise: {orelse.text or 'nothing'}", orelse.messages)
         elif not isinstance(action, m.Goto):
             yield _one(action, messages)
 
@@ -122,7 +128,7 @@ def _joined(actions: tuple[m.Action, ...], messages: Mapping[str, m.Message]) ->
                       tuple(name for p in parts for name in p.messages))
 
 
-def _one(action: m.Action, messages: Mapping[str, m.Message]) -> ActionText:  # noqa: C901
+def _one(action: m.Action, messages: Mapping[str, m.Message]) -> ActionText:
     """One action; compound actions recurse through :func:`_joined`."""
     if isinstance(action, m.Send):
         return ActionText(_send_words(action.message, messages), (action.message,))
@@ -130,23 +136,6 @@ def _one(action: m.Action, messages: Mapping[str, m.Message]) -> ActionText:  # 
         what = action.offer.replace("_", "-")
         return ActionText(f'{what} "{action.item}" in {_send_words(action.message, messages)}',
                           (action.message,))
-    if isinstance(action, m.GrantBonus):
-        text = f"bonus {action.bonus} {action.value_text} for {duration_words(action.expires)}"
-        if action.remind:
-            text += f", reminder {duration_words(action.remind)} before"
-        return ActionText(text)
-    if isinstance(action, m.RedeemBonus):
-        return ActionText(f"redeem bonus {action.bonus}")
-    if isinstance(action, m.SetAttribute):
-        return ActionText(_set_words(action))
-    if isinstance(action, m.TagAction):
-        return ActionText(f"{'tag' if action.kind == 'tag' else 'remove tag'} {action.tag}")
-    if isinstance(action, m.Emit):
-        return ActionText(f"raise {action.event}")
-    if isinstance(action, m.Notify):
-        return ActionText(f"notify {action.handler}")
-    if isinstance(action, m.Goto):
-        return ActionText(f"then {action.stage}")
     if isinstance(action, m.Delayed):
         inner = _joined(action.body, messages)
         unless = f" unless {action.unless}" if action.unless else ""
@@ -154,10 +143,33 @@ def _one(action: m.Action, messages: Mapping[str, m.Message]) -> ActionText:  # 
                           inner.messages)
     if isinstance(action, m.IfAction):
         return _if_words(action, messages)
-    # A split nested in another action: every arm on one line.
-    arms = [(arm.share, _joined(arm.body, messages)) for arm in action.arms]
-    text = " / ".join(f"{share:g}% {inner.text or 'no action'}" for share, inner in arms)
-    return ActionText(f"split {text}", tuple(n for _, inner in arms for n in inner.messages))
+    if isinstance(action, m.Split):
+        # A split nested in another action: every arm on one line.
+        arms = [(arm.share, _joined(arm.body, messages)) for arm in action.arms]
+        text = " / ".join(f"{share:g}% {inner.text or 'no action'}" for share, inner in arms)
+        return ActionText(f"split {text}", tuple(n for _, inner in arms for n in inner.messages))
+    return ActionText(_plain_words(action))
+
+
+def _plain_words(action: m.Action) -> str:
+    """An action that sends nothing and holds no other actions."""
+    if isinstance(action, m.GrantBonus):
+        text = f"bonus {action.bonus} {action.value_text} for {duration_words(action.expires)}"
+        return text + (f", reminder {duration_words(action.remind)} before"
+                       if action.remind else "")
+    if isinstance(action, m.RedeemBonus):
+        return f"redeem bonus {action.bonus}"
+    if isinstance(action, m.SetAttribute):
+        return _set_words(action)
+    if isinstance(action, m.TagAction):
+        return f"{'tag' if action.kind == 'tag' else 'remove tag'} {action.tag}"
+    if isinstance(action, m.Emit):
+        return f"raise {action.event}"
+    if isinstance(action, m.Notify):
+        return f"notify {action.handler}"
+    if isinstance(action, m.Goto):
+        return f"then {action.stage}"
+    return action.kind
 
 
 def _set_words(action: m.SetAttribute) -> str:

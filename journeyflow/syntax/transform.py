@@ -340,7 +340,7 @@ class JourneyTransformer(Transformer[Token, Any]):
         return a.EventField(str(c[1]), _spanning(c[0], c[1]))
 
     def call(self, c: Children) -> a.Call:
-        return a.Call(str(c[0]), tuple(c[1:]), _spanning(c[0], c[-1]))
+        return a.Call(str(c[0]), tuple(c[1:-1]), _spanning(c[0], c[-1]))
 
     def arg(self, c: Children) -> a.Arg:
         expr, within = c
@@ -348,7 +348,7 @@ class JourneyTransformer(Transformer[Token, Any]):
                      _spanning(expr, within or expr))
 
     def list_lit(self, c: Children) -> a.ListLit:
-        return a.ListLit(tuple(c[1:]), _spanning(c[0], c[-1]))
+        return a.ListLit(tuple(c[1:-1]), _spanning(c[0], c[-1]))
 
     # ---- simulate -------------------------------------------------------------------------
 

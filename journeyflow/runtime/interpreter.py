@@ -12,6 +12,7 @@ import heapq
 from collections import Counter, deque
 from typing import Any
 
+from journeyflow.runtime.codegen import NO_BODY, Body
 from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.program import CompiledRule, Program
 from journeyflow.runtime.state import ACTIVE, FINAL, PARKED, Bonus, Customer
@@ -210,47 +211,50 @@ class Interpreter:
         target = rule.target
         if target is None:
             return rule.body(self, c, t, e)
-        self._spend(c)
-        self._leave(c, t, e)
-        rule.body(self, c, t, e)
-        self._arrive(c, t, e, target, rule.location)
+        self._transition(c, t, e, target, rule.location, rule.body)
         return True
 
     def move(self, c: Customer, t: float, e: dict[str, Any], target: int, location: str) -> None:
         """``-> STAGE`` inside a block: the actions before it have already run."""
-        self._spend(c)
-        self._leave(c, t, e)
-        self._arrive(c, t, e, target, location)
+        self._transition(c, t, e, target, location, NO_BODY)
 
-    def _spend(self, c: Customer) -> None:
-        """Count one transition or emit toward the runaway guard (LANGUAGE.md 11.8)."""
+    def _transition(self, c: Customer, t: float, e: dict[str, Any], target: int, location: str,
+                    body: Body) -> None:
+        """exit, the old stage's `on exit`, the rule's block, transition, enter (11.1)."""
         if self.used >= MAX_TRANSITIONS:
-            c.status = PARKED
-            self.records.append((self.now, c.id, "error", {
-                "reason": f"more than {MAX_TRANSITIONS} transitions and emitted events in one "
-                          "step; the customer is parked",
-                "stage": self.p.stage_names[c.stage], "path": self.path[:]}))
-            raise Parked
+            self._park(c)
         self.used += 1
-
-    def _leave(self, c: Customer, t: float, e: dict[str, Any]) -> None:
-        stage = self.p.stages[c.stage]
-        self.records.append((t, c.id, "exit", self._enter_fields[c.stage]))
-        for rule in stage.exit:
+        old = c.stage
+        names = self.p.stage_names
+        records = self.records
+        records.append((t, c.id, "exit", self._enter_fields[old]))
+        for rule in self.p.stages[old].exit:
             guard = rule.guard
             if guard is None or guard(c, e, t):
                 rule.body(self, c, t, e)
-        c.epoch += 1
-
-    def _arrive(self, c: Customer, t: float, e: dict[str, Any], target: int,
-                location: str) -> None:
-        names = self.p.stage_names
-        self.records.append((t, c.id, "transition",
-                             {"from": names[c.stage], "to": names[target], "rule": location}))
+        c.epoch += 1  # the old stage's timers and delayed statements are now stale
+        if body is not NO_BODY:
+            body(self, c, t, e)
+        records.append((t, c.id, "transition",
+                        {"from": names[old], "to": names[target], "rule": location}))
         self.path.append(names[target])
         if c.fired:
             c.fired = {key for key in c.fired if key < 0}
         self._enter(c, t, e, target)
+
+    def _spend(self, c: Customer) -> None:
+        """Count one emitted event toward the runaway guard (LANGUAGE.md 11.8)."""
+        if self.used >= MAX_TRANSITIONS:
+            self._park(c)
+        self.used += 1
+
+    def _park(self, c: Customer) -> None:
+        c.status = PARKED
+        self.records.append((self.now, c.id, "error", {
+            "reason": f"more than {MAX_TRANSITIONS} transitions and emitted events in one "
+                      "step; the customer is parked",
+            "stage": self.p.stage_names[c.stage], "path": self.path[:]}))
+        raise Parked
 
     def _enter(self, c: Customer, t: float, e: dict[str, Any], target: int) -> None:
         c.stage = target

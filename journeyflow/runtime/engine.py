@@ -70,6 +70,11 @@ class HandleResult:
 ACCEPTED = HandleResult(True)
 
 
+def _event_id(raw: Any) -> str | None:
+    value = raw.get("id") if isinstance(raw, Mapping) else getattr(raw, "id", None)
+    return None if value is None else str(value)
+
+
 def _instant(when: datetime | float | str) -> float:
     if isinstance(when, datetime):
         from journeyflow.runtime.timeutil import parse_instant
@@ -135,13 +140,22 @@ class Engine:
         cid, name, data, at, attributes = valid
         ip = self.interpreter
         customer = ip.customers.get(cid)
-        if customer is not None and at < customer.clock:
-            return self.reject(f"late event: {format_instant(at)} is before the customer's "
-                               f"clock {format_instant(customer.clock)}", raw, line, at, cid)
+        event_id = _event_id(raw)
+        if customer is not None:
+            if at < customer.clock:
+                return self.reject(f"late event: {format_instant(at)} is before the "
+                                   f"customer's clock {format_instant(customer.clock)}",
+                                   raw, line, at, cid)
+            if event_id is not None and customer.seen[0] == at and event_id in customer.seen[1]:
+                return self.reject(f"duplicate event id '{event_id}'", raw, line, at, cid)
         timers = ip.timers
         if timers and timers[0][0] <= at:
             ip.advance(at)
-        ip.handle(cid, name, data, at, attributes)
+        c = ip.handle(cid, name, data, at, attributes)
+        if event_id is not None:
+            if c.seen[0] != at:
+                c.seen = (at, set())
+            c.seen[1].add(event_id)
         self.processed += 1
         return ACCEPTED
 

@@ -32,6 +32,7 @@ class Event(BaseModel):
     at: datetime | None = None
     customer: str
     event: str
+    id: str | None = None  # makes redelivery of the same event harmless
     data: dict[str, Any] = Field(default_factory=dict)
     attributes: dict[str, Any] = Field(default_factory=dict)
 

@@ -46,7 +46,7 @@ def read_csv(stream: TextIO) -> Iterator[RawLine]:
             for key, value in row.items():
                 if key is None or value is None or value == "":
                     continue
-                if key in ("at", "customer", "event"):
+                if key in ("at", "customer", "event", "id"):
                     event[key] = value
                 elif key in ("data", "attributes"):
                     event.setdefault(key, {}).update(json.loads(value))

@@ -30,7 +30,7 @@ class Customer:
     __slots__ = (
         "id", "stage", "status", "attrs", "tags", "bonuses", "goals", "counts", "last_at",
         "last_seq", "sums", "lasts", "windows", "entered", "epoch", "life", "clock", "fired",
-        "sends", "last_contact", "pending", "final_at", "created", "grants", "arms",
+        "sends", "last_contact", "pending", "final_at", "created", "grants", "arms", "seen",
     )
 
     def __init__(self, cid: str, stage: int, attrs: dict[str, Any], now: float) -> None:
@@ -59,3 +59,6 @@ class Customer:
         self.created = now
         self.grants = 0
         self.arms: dict[str, int] = {}  # split position -> arm taken (for reports)
+        # Event ids seen at the customer's latest time: a redelivered event is older than
+        # the clock (late) or has the clock's time and one of these ids (duplicate).
+        self.seen: tuple[float, set[str]] = (now, set())

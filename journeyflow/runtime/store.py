@@ -121,6 +121,7 @@ def _customer_to(c: Customer) -> dict[str, Any]:
     out["bonuses"] = {k: [b.value, b.expires, b.grant] for k, b in c.bonuses.items()}
     out["windows"] = {k: list(map(list, v)) for k, v in c.windows.items()}
     out["sends"] = {k: list(v) for k, v in c.sends.items()}
+    out["seen"] = [c.seen[0], sorted(c.seen[1])]
     return out
 
 
@@ -135,4 +136,5 @@ def _customer_from(data: dict[str, Any]) -> Customer:
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()}
     c.windows = {k: deque((t, d) for t, d in v) for k, v in data["windows"].items()}
     c.sends = {k: deque(v) for k, v in data["sends"].items()}
+    c.seen = (data["seen"][0], set(data["seen"][1]))
     return c

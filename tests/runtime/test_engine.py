@@ -142,3 +142,15 @@ def test_state_matches_the_run_contract(journey: journeyflow.Journey) -> None:
     assert set(state) == {"customers", "processed", "rejected", "pending", "warnings"}
     assert state["warnings"] == 2
     assert state["customers"]["c1"]["attributes"]["birthday"] == "1990-04-30T22:00:00Z"
+
+
+def test_redelivered_events_are_rejected_as_duplicates(journey: journeyflow.Journey) -> None:
+    engine = journeyflow.Engine(journey)
+    event = {"id": "evt-1", "at": T0, "customer": "c1", "event": "signed_up"}
+    assert engine.handle(event).accepted
+    again = engine.handle(dict(event))
+    assert not again.accepted
+    assert again.reason == "duplicate event id 'evt-1'"
+    assert engine.handle({**event, "id": "evt-2", "event": "pinged"}).accepted
+    older = engine.handle({**event, "at": "2026-03-01T00:00:00Z"})
+    assert not older.accepted  # older than the customer's clock: late

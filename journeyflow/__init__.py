@@ -1,7 +1,8 @@
 """journeyflow: customer-lifecycle journeys as code.
 
 >>> import journeyflow
->>> j = journeyflow.loads('journey "hello"\\nevent hi {}\\nstage a start { on hi -> b }\\nstage b final')
+>>> j = journeyflow.loads('journey "hello"\\nevent hi {}\\n'
+...     'stage a start { on hi -> b }\\nstage b final')
 >>> j.stages
 ['a', 'b']
 """

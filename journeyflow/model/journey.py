@@ -7,7 +7,7 @@ syntax-tree nodes (with their source text) for the runtime to compile.
 from __future__ import annotations
 
 from datetime import time, timedelta
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -196,8 +196,8 @@ class Split(Frozen):
     arms: tuple[SplitArm, ...]
 
 
-Action = Union[Send, Offer, GrantBonus, RedeemBonus, SetAttribute, TagAction, Emit, Notify, Goto,
-               Delayed, IfAction, Split]
+Action = (Send | Offer | GrantBonus | RedeemBonus | SetAttribute | TagAction | Emit | Notify
+          | Goto | Delayed | IfAction | Split)
 
 
 # ---- rules and stages ------------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any, Literal, Union
+from typing import Any, Literal
 
 from journeyflow.model.journey import Frozen, Location, SourceExpr
 
@@ -47,7 +47,7 @@ class Expectation(Frozen):
         return f"expect {neg}{self.kind} {value}"
 
 
-ScenarioStep = Union[FeedEvent, Wait, Expectation]
+ScenarioStep = FeedEvent | Wait | Expectation
 
 
 class Scenario(Frozen):

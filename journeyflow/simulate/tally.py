@@ -1,0 +1,239 @@
+"""Aggregates of a simulation: what is left of each customer's trace.
+
+A :class:`Tally` holds only counts, sums and histograms, so memory does not
+grow with the number of customers. Tallies of partitions are merged in
+partition order; every float is added in that same order whatever ran the
+partitions, which keeps the report byte-identical across worker counts.
+
+Times to reach a stage or goal are kept as histograms of whole hours since the
+customer arrived: exact to merge, and the report's medians are to the hour.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from journeyflow.runtime.state import PARKED, Customer
+from journeyflow.runtime.trace import TraceRecord
+from journeyflow.simulate.plan import DAY
+
+__all__ = ["Tally", "Outcome", "HOUR"]
+
+HOUR = 3600.0
+COUNTED_ACTIONS = frozenset(("send", "offer", "grant_bonus", "redeem_bonus"))
+K = TypeVar("K", int, str)
+
+
+@dataclass
+class Outcome:
+    """What the engine knows of one customer besides its trace."""
+
+    arrival: float
+    group: str | None = None
+    value: float = 0.0
+    segments: tuple[str, ...] = ()
+
+
+@dataclass
+class Tally:
+    """Counts of one partition, or of many merged (see the module docstring)."""
+
+    stages: list[str]
+    start: float
+    days: int
+    customers: int = 0
+    reached: Counter[str] = field(default_factory=Counter)
+    reach_hours: dict[str, Counter[int]] = field(default_factory=dict)
+    at_end: Counter[str] = field(default_factory=Counter)
+    occupancy: list[list[int]] = field(default_factory=list)  # per stage: day deltas
+    transitions: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    delivered: Counter[str] = field(default_factory=Counter)
+    suppressed: Counter[str] = field(default_factory=Counter)
+    goals: Counter[str] = field(default_factory=Counter)
+    goal_hours: dict[str, Counter[int]] = field(default_factory=dict)
+    bonuses: dict[str, Counter[str]] = field(default_factory=dict)  # what -> bonus -> n
+    parked: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+    rejected: int = 0
+    value: float = 0.0
+    segments: Counter[str] = field(default_factory=Counter)
+    segment_value: dict[str, float] = field(default_factory=dict)
+    arms: Counter[tuple[str, int]] = field(default_factory=Counter)
+    arm_value: dict[tuple[str, int], float] = field(default_factory=dict)
+    groups: Counter[str] = field(default_factory=Counter)
+    group_reached: dict[str, Counter[str]] = field(default_factory=dict)
+    events: Counter[str] = field(default_factory=Counter)  # behaviour events by type
+    reactions: Counter[str] = field(default_factory=Counter)  # of them, caused by a send
+    timer_steps: int = 0
+    steps: int = 0  # events the interpreter processed, emitted and built-in ones included
+    partitions: list[dict[str, float]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        if not self.occupancy:
+            self.occupancy = [[0] * (self.days + 1) for _ in self.stages]
+        self._index = {name: i for i, name in enumerate(self.stages)}
+
+    # ---- one customer ----------------------------------------------------------------
+
+    def absorb(self, records: list[TraceRecord], c: Customer, out: Outcome) -> None:
+        """Fold one finished customer's trace and final state into the counts."""
+        self.customers += 1
+        arrival = out.arrival
+        first, stays = self._walk(records, arrival)
+        reached, reach_hours = self.reached, self.reach_hours
+        for stage, at in first.items():
+            reached[stage] += 1
+            hours = reach_hours.get(stage)
+            if hours is None:
+                hours = reach_hours[stage] = Counter()
+            # -1 marks "at arrival" (the start stage), so its median is exactly 0.
+            hours[-1 if at <= arrival else int((at - arrival) // HOUR)] += 1
+        self._occupy(stays)
+        self.at_end[self.stages[c.stage]] += 1
+        if c.status is PARKED:
+            self.parked += 1
+        self.value += out.value
+        for name in out.segments:
+            self.segments[name] += 1
+            self.segment_value[name] = self.segment_value.get(name, 0.0) + out.value
+        for position, arm in c.arms.items():
+            key = (position, arm)
+            self.arms[key] += 1
+            self.arm_value[key] = self.arm_value.get(key, 0.0) + out.value
+        if out.group is not None:
+            self.groups[out.group] += 1
+            reached = self.group_reached.setdefault(out.group, Counter())
+            for stage in first:
+                reached[stage] += 1
+
+    def _walk(self, records: list[TraceRecord],  # noqa: C901 - one branch per record kind
+              arrival: float) -> tuple[dict[str, float], list[tuple[float, str]]]:
+        """One pass over a customer's trace: first entries, stays, and the counters.
+
+        Kinds are tested most frequent first, and counters are bound to locals:
+        this loop runs for every trace record of every simulated customer.
+        """
+        first: dict[str, float] = {}
+        stays: list[tuple[float, str]] = []
+        delivered, transitions = self.delivered, self.transitions
+        for at, _, kind, f in records:
+            assert at is not None  # the interpreter stamps every record it writes
+            if kind == "action":
+                action = f["action"]
+                if action not in COUNTED_ACTIONS:
+                    continue
+                if action == "send" or action == "offer":
+                    delivered[f["message"]] += 1
+                elif action == "grant_bonus":
+                    self.count_bonus("granted", f["bonus"])
+                elif f.get("held", True):
+                    self.count_bonus("redeemed", f["bonus"])
+            elif kind == "enter":
+                stage = f["stage"]
+                stays.append((at, stage))
+                if stage not in first:
+                    first[stage] = at
+            elif kind == "transition":
+                transitions[f["from"], f["to"], f["rule"]] += 1
+            elif kind == "exit":
+                continue
+            elif kind == "goal":
+                self.goals[f["goal"]] += 1
+                _add_hour(self.goal_hours, f["goal"], at - arrival)
+            elif kind == "suppressed":
+                self.suppressed[f["message"]] += 1
+            elif kind == "error":
+                self.errors[f["reason"]] += 1
+            elif kind == "rejected":
+                self.rejected += 1
+        return first, stays
+
+    def count_bonus(self, what: str, bonus: str, n: int = 1) -> None:
+        self.bonuses.setdefault(what, Counter())[bonus] += n
+
+    def _occupy(self, stays: list[tuple[float, str]]) -> None:
+        """Add each stay to the day-end counts it covers, as +1/-1 deltas.
+
+        Day ``k`` ends at ``start + (k + 1) * DAY``; a stay ``[t0, t1)`` covers the
+        ends ``b`` with ``t0 <= b < t1``. The last stay lasts past the horizon.
+        """
+        start, days, ceil = self.start, self.days, math.ceil
+        # The first day end at or after each entry; a stay covers [its, next's).
+        ends = [max(0, ceil((t0 - start) / DAY) - 1) for t0, _ in stays]
+        ends.append(days)
+        occupancy, index = self.occupancy, self._index
+        for i, (_, stage) in enumerate(stays):
+            low, high = ends[i], ends[i + 1]
+            if high > low:
+                row = occupancy[index[stage]]
+                row[low] += 1
+                row[high] -= 1
+
+    # ---- partitions ------------------------------------------------------------------
+
+    def close_partition(self) -> None:
+        """Remember this partition's totals, for bootstrap intervals in --compare."""
+        summary: dict[str, float] = {"customers": self.customers, "value": self.value,
+                                     "delivered": sum(self.delivered.values()),
+                                     "suppressed": sum(self.suppressed.values())}
+        for stage in self.stages:
+            summary[f"reached:{stage}"] = self.reached[stage]
+            summary[f"at_end:{stage}"] = self.at_end[stage]
+        for goal, n in self.goals.items():
+            summary[f"goal:{goal}"] = n
+        self.partitions = [summary]
+
+    def merge(self, other: Tally) -> None:
+        """Add ``other`` (the next partition) to this tally."""
+        self.customers += other.customers
+        for name in ("reached", "at_end", "transitions", "delivered", "suppressed", "goals",
+                     "errors", "segments", "arms", "groups", "events", "reactions"):
+            getattr(self, name).update(getattr(other, name))
+        _merge_nested(self.reach_hours, other.reach_hours)
+        _merge_nested(self.goal_hours, other.goal_hours)
+        _merge_nested(self.bonuses, other.bonuses)
+        _merge_nested(self.group_reached, other.group_reached)
+        for row, add in zip(self.occupancy, other.occupancy, strict=True):
+            for k, n in enumerate(add):
+                if n:
+                    row[k] += n
+        self.parked += other.parked
+        self.rejected += other.rejected
+        self.timer_steps += other.timer_steps
+        self.steps += other.steps
+        self.value += other.value
+        for seg, v in other.segment_value.items():
+            self.segment_value[seg] = self.segment_value.get(seg, 0.0) + v
+        for arm, v in other.arm_value.items():
+            self.arm_value[arm] = self.arm_value.get(arm, 0.0) + v
+        self.partitions.extend(other.partitions)
+
+    def occupancy_series(self) -> dict[str, list[int]]:
+        """Customers in each stage at the end of each day (from the deltas)."""
+        out = {}
+        for stage, row in zip(self.stages, self.occupancy, strict=True):
+            level, series = 0, []
+            for n in row[: self.days]:
+                level += n
+                series.append(level)
+            out[stage] = series
+        return out
+
+
+def _merge_nested(into: dict[str, Counter[K]], more: dict[str, Counter[K]]) -> None:
+    for key, counts in more.items():
+        mine = into.get(key)
+        if mine is None:
+            mine = into[key] = Counter()
+        mine.update(counts)
+
+
+def _add_hour(hists: dict[str, Counter[int]], key: str, seconds: float) -> None:
+    counts = hists.get(key)
+    if counts is None:
+        counts = hists[key] = Counter()
+    # -1 marks "at arrival" (the start stage), so its median is exactly 0.
+    counts[-1 if seconds <= 0 else int(seconds // HOUR)] += 1

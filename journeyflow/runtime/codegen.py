@@ -93,9 +93,10 @@ class BodyCompiler:
         if isinstance(action, m.SetAttribute):
             return self._set(action, pad)
         if isinstance(action, m.TagAction):
-            method = "discard" if action.kind == "untag" else "add"
+            op = "-" if action.kind == "untag" else "|"
+            tag = self._const(frozenset({action.tag}))
             record = self._const({"action": action.kind, "tag": action.tag})
-            return [f"{pad}c.tags.{method}({action.tag!r})",
+            return [f"{pad}c.tags = c.tags {op} {tag}",
                     f"{pad}rec((t, c.id, 'action', {record}))"]
         if isinstance(action, m.Emit | m.Notify):
             values = ", ".join(f"{k!r}: {self.exprs.source(v.node)}"
@@ -138,7 +139,7 @@ class BodyCompiler:
         pad = "    " * depth
         shares = tuple(arm.share for arm in action.arms)
         out = [f"{pad}arm = _split({self.program.name!r}, c.id, {action.position!r}, "
-               f"{shares!r})", f"{pad}c.arms[{action.position!r}] = arm"]
+               f"{shares!r})", f"{pad}c.arms = {{**c.arms, {action.position!r}: arm}}"]
         for i, arm in enumerate(action.arms):
             out.append(f"{pad}{'if' if i == 0 else 'elif'} arm == {i}:")
             out += self._block(arm.body, depth + 1)

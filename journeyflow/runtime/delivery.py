@@ -7,7 +7,7 @@ forward to the next valid instant.
 
 from __future__ import annotations
 
-from collections import deque
+from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -116,7 +116,7 @@ class DeliveryRules:
                 return opening
         return at
 
-    def over_cap(self, sends: dict[str, deque[float]], channel: str, at: float) -> bool:
+    def over_cap(self, sends: dict[str, list[float]], channel: str, at: float) -> bool:
         """Whether one more delivery on ``channel`` at ``at`` would break a cap."""
         for key in (channel, "any"):
             rules = self.limits.get(key)
@@ -126,20 +126,19 @@ class DeliveryRules:
             if not times:
                 continue
             for count, per in rules:
-                low = at - per
-                if sum(1 for t in times if t > low) >= count:
+                if len(times) - bisect_right(times, at - per) >= count:  # in (at - per, at]
                     return True
         return False
 
-    def record(self, sends: dict[str, deque[float]], channel: str, at: float) -> None:
+    def record(self, sends: dict[str, list[float]], channel: str, at: float) -> None:
         for key in (channel, "any"):
             keep = self.keep.get(key)
             if keep is None:
                 continue
             times = sends.get(key)
             if times is None:
-                times = sends[key] = deque()
+                times = sends[key] = []
             times.append(at)
-            low = at - keep
-            while times and times[0] <= low:
-                times.popleft()
+            old = bisect_right(times, at - keep)
+            if old:
+                del times[:old]

@@ -71,7 +71,9 @@ ACCEPTED = HandleResult(True)
 
 
 def _event_id(raw: Any) -> str | None:
-    value = raw.get("id") if isinstance(raw, Mapping) else getattr(raw, "id", None)
+    if raw is None:
+        return None
+    value = raw.get("id") if type(raw) is dict else getattr(raw, "id", None)
     return None if value is None else str(value)
 
 
@@ -107,7 +109,7 @@ class Engine:
                  clock: Clock | None = None, trace: bool = True,
                  executor: ActionExecutor | None = None) -> None:
         self.journey = journey
-        self.program = Program(journey.model)
+        self.program = Program(journey.model, journey.scenarios)
         self.clock = clock or SystemClock()
         if executor is None and channels:
             executor = ChannelExecutor(channels)
@@ -146,16 +148,17 @@ class Engine:
                 return self.reject(f"late event: {format_instant(at)} is before the "
                                    f"customer's clock {format_instant(customer.clock)}",
                                    raw, line, at, cid)
-            if event_id is not None and customer.seen[0] == at and event_id in customer.seen[1]:
+            seen = customer.seen
+            if event_id is not None and seen is not None and seen[0] == at and (
+                    event_id in seen[1]):
                 return self.reject(f"duplicate event id '{event_id}'", raw, line, at, cid)
         timers = ip.timers
         if timers and timers[0][0] <= at:
             ip.advance(at)
         c = ip.handle(cid, name, data, at, attributes)
         if event_id is not None:
-            if c.seen[0] != at:
-                c.seen = (at, set())
-            c.seen[1].add(event_id)
+            ids = c.seen[1] if c.seen is not None and c.seen[0] == at else frozenset()
+            c.seen = (at, ids | {event_id})
         self.processed += 1
         return ACCEPTED
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ class HistoryNeeds:
     """Which event aggregates the journey's expressions read (and so must be kept)."""
 
     def __init__(self) -> None:
+        self.counts: set[str] = set()
+        self.last_at: set[str] = set()
         self.sums: set[tuple[str, str]] = set()
         self.lasts: set[tuple[str, str]] = set()
         self.windows: dict[str, float] = {}  # event -> longest `within`, seconds
@@ -40,23 +43,22 @@ class HistoryNeeds:
 
 def _count_within(c: Any, event: str, span: float, now: float) -> int:
     window = c.windows.get(event)
-    if not window:
+    if window is None:
         return 0
-    low = now - span
-    return sum(1 for t, _ in window if low < t <= now)
+    times = window[0]
+    return bisect_right(times, now) - bisect_right(times, now - span)
 
 
 def _sum_within(c: Any, event: str, field: str, span: float, now: float) -> float:
     window = c.windows.get(event)
-    if not window:
+    if window is None:
         return 0
-    low = now - span
+    times, payloads = window
     total = 0.0
-    for t, data in window:
-        if low < t <= now:
-            value = data.get(field)
-            if value is not None:
-                total += value
+    for data in payloads[bisect_right(times, now - span):bisect_right(times, now)]:
+        value = data.get(field)
+        if value is not None:
+            total += value
     return total
 
 
@@ -166,6 +168,7 @@ class ExpressionCompiler:
             if within is not None:
                 self.needs.window(inner.name, within)
                 return f"_count_within(c, {inner.name!r}, {within!r}, now)"
+            self.needs.counts.add(inner.name)
             return f"c.counts.get({inner.name!r}, 0)"
         if call.func == "sum":
             assert isinstance(inner, a.Path)
@@ -181,6 +184,8 @@ class ExpressionCompiler:
         if call.func == "since":
             assert isinstance(inner, a.Name)
             t = self._temp()
+            if inner.name != "contacted":
+                self.needs.last_at.add(inner.name)
             key = "c.last_contact" if inner.name == "contacted" else (
                 f"c.last_at.get({inner.name!r})")
             return f"(INF if ({t} := {key}) is None else now - {t})"

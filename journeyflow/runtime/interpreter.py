@@ -9,13 +9,14 @@ skipped when it comes due.
 from __future__ import annotations
 
 import heapq
+from bisect import bisect_right
 from collections import Counter, deque
 from typing import Any
 
 from journeyflow.runtime.codegen import NO_BODY, Body
 from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.program import CompiledRule, Program
-from journeyflow.runtime.state import ACTIVE, FINAL, PARKED, Bonus, Customer
+from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, NO_KEYS, PARKED, Bonus, Customer
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import Trace
 
@@ -26,21 +27,21 @@ RULE, ANYWHERE, DELAYED, EXPIRE, REMIND, DELIVER = range(6)
 EMPTY: dict[str, Any] = {}
 
 
-HistoryPlan = tuple[list[tuple[str, str]], list[tuple[str, str]], float | None, bool]
+# (count it, keep its last time, keep its order for `unless`, sums, last values, window)
+HistoryPlan = tuple[bool, bool, bool, list[tuple[str, str]], list[tuple[str, str]], float | None]
 
 
 def _history_plans(program: Program) -> dict[str, HistoryPlan]:
-    """Per event, what history beyond count and last time the journey reads."""
+    """Per event, the history the journey's expressions and timers read; nothing else."""
     needs = program.needs
     unless = {body_unless for _, body_unless in program.delayed if body_unless}
-    events = ({e for e, _ in needs.sums} | {e for e, _ in needs.lasts} | set(needs.windows)
-              | unless)
-    plans: dict[str, HistoryPlan] = {}
-    for event in events:
-        plans[event] = ([(f"{event}.{f}", f) for e, f in sorted(needs.sums) if e == event],
-                        [(f"{event}.{f}", f) for e, f in sorted(needs.lasts) if e == event],
-                        needs.windows.get(event), event in unless)
-    return plans
+    events = (needs.counts | needs.last_at | {e for e, _ in needs.sums}
+              | {e for e, _ in needs.lasts} | set(needs.windows) | unless)
+    return {event: (event in needs.counts, event in needs.last_at, event in unless,
+                    [(f"{event}.{f}", f) for e, f in sorted(needs.sums) if e == event],
+                    [(f"{event}.{f}", f) for e, f in sorted(needs.lasts) if e == event],
+                    needs.windows.get(event))
+            for event in events}
 
 
 class Parked(Exception):
@@ -138,7 +139,7 @@ class Interpreter:
         c.status = ACTIVE
         c.life += 1
         c.epoch += 1
-        c.fired.clear()
+        c.fired = NO_KEYS
         self._start(c, t)
 
     # ---- event steps --------------------------------------------------------------
@@ -146,36 +147,66 @@ class Interpreter:
     def _remember(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
         """Update event history: done before rules run, so count() includes this event."""
         self.steps += 1
-        c.counts[name] = c.counts.get(name, 0) + 1
-        c.last_at[name] = t
-        if name in self._history:
-            self._remember_more(c, name, data, t)
+        plan = self._history.get(name)
+        if plan is not None:
+            self._remember_more(c, name, data, t, plan)
 
-    def _remember_more(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
-        """Sums, last values and windows: kept only for the events expressions read."""
-        sums, lasts, span, track_seq = self._history[name]
+    def _remember_more(self, c: Customer, name: str, data: dict[str, Any], t: float,
+                       plan: HistoryPlan) -> None:
+        count, last, track_seq, sums, lasts, span = plan
+        if count:
+            if c.counts is EMPTY_MAP:
+                c.counts = {}
+            c.counts[name] = c.counts.get(name, 0) + 1
+        if last:
+            if c.last_at is EMPTY_MAP:
+                c.last_at = {}
+            c.last_at[name] = t
         if track_seq:
+            if c.last_seq is EMPTY_MAP:
+                c.last_seq = {}
             c.last_seq[name] = self.steps
-        for key, fld in sums:
-            value = data.get(fld)
-            if value is not None:
-                c.sums[key] = c.sums.get(key, 0) + value
-        for key, fld in lasts:
-            c.lasts[key] = data.get(fld)
+        if sums or lasts:
+            self._aggregate(c, data, sums, lasts)
         if span is not None:
-            window = c.windows.get(name)
-            if window is None:
-                window = c.windows[name] = deque()
-            window.append((t, data))
-            while window and window[0][0] <= t - span:
-                window.popleft()
+            self._window(c, name, data, t, span)
+
+    @staticmethod
+    def _aggregate(c: Customer, data: dict[str, Any], sums: list[tuple[str, str]],
+                   lasts: list[tuple[str, str]]) -> None:
+        if sums:
+            if c.sums is EMPTY_MAP:
+                c.sums = {}
+            for key, fld in sums:
+                value = data.get(fld)
+                if value is not None:
+                    c.sums[key] = c.sums.get(key, 0) + value
+        if lasts:
+            if c.lasts is EMPTY_MAP:
+                c.lasts = {}
+            for key, fld in lasts:
+                c.lasts[key] = data.get(fld)
+
+    @staticmethod
+    def _window(c: Customer, name: str, data: dict[str, Any], t: float, span: float) -> None:
+        if c.windows is EMPTY_MAP:
+            c.windows = {}
+        window = c.windows.get(name)
+        if window is None:
+            window = c.windows[name] = ([], [])
+        times, payloads = window
+        times.append(t)
+        payloads.append(data)
+        old = bisect_right(times, t - span)
+        if old:
+            del times[:old]
+            del payloads[:old]
 
     def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
         self.steps += 1
-        c.counts[name] = c.counts.get(name, 0) + 1
-        c.last_at[name] = t
-        if name in self._history:
-            self._remember_more(c, name, data, t)
+        plan = self._history.get(name)
+        if plan is not None:
+            self._remember_more(c, name, data, t, plan)
         if name == "bonus_redeemed":
             self.redeem(c, t, str(data.get("bonus")), record=False)
         if c.status is not ACTIVE:
@@ -239,7 +270,7 @@ class Interpreter:
                         {"from": names[old], "to": names[target], "rule": location}))
         self.path.append(names[target])
         if c.fired:
-            c.fired = {key for key in c.fired if key < 0}
+            c.fired = frozenset(key for key in c.fired if key < 0)  # `anywhere` keys stay
         self._enter(c, t, e, target)
 
     def _spend(self, c: Customer) -> None:
@@ -292,7 +323,7 @@ class Interpreter:
                 expr, guard = rule.expr, rule.guard
                 if (expr is None or expr(c, EMPTY, t)) and (guard is None or guard(c, EMPTY, t)):
                     if rule.target is None:
-                        c.fired.add(key)
+                        c.fired = c.fired | {key}
                     self._fire(c, rule, t, EMPTY)
                     break
             else:
@@ -300,16 +331,17 @@ class Interpreter:
 
     def _goals(self, c: Customer, t: float, name: str | None, data: dict[str, Any]) -> None:
         by_event = self.p.goals_by_event
-        reached = c.goals
         if name is not None:
             for goal, cond in by_event.get(name, ()):
-                if goal not in reached and (cond is None or cond(c, data, t)):
-                    reached[goal] = t
-                    self.records.append((t, c.id, "goal", {"goal": goal}))
+                if goal not in c.goals and (cond is None or cond(c, data, t)):
+                    self._reach(c, t, goal)
         for goal, cond in by_event.get(None, ()):
-            if goal not in reached and cond is not None and cond(c, EMPTY, t):
-                reached[goal] = t
-                self.records.append((t, c.id, "goal", {"goal": goal}))
+            if goal not in c.goals and cond is not None and cond(c, EMPTY, t):
+                self._reach(c, t, goal)
+
+    def _reach(self, c: Customer, t: float, goal: str) -> None:
+        c.goals = {**c.goals, goal: t}
+        self.records.append((t, c.id, "goal", {"goal": goal}))
 
     # ---- timers -----------------------------------------------------------------------
 
@@ -393,7 +425,7 @@ class Interpreter:
         if bonus is None or bonus.grant != grant:
             return
         if kind == EXPIRE:
-            del c.bonuses[name]
+            c.bonuses = {k: v for k, v in c.bonuses.items() if k != name}
             self.stats["bonus_expired", name] += 1
             self._event_step(c, "bonus_expired", {"bonus": name}, t)
         else:
@@ -421,13 +453,13 @@ class Interpreter:
         if at > t:
             pending = {"message": fields["message"], "due": at, "fields": fields, "event": e,
                        "seq": self.seq + 1}
-            c.pending.append(pending)
+            c.pending = (*c.pending, pending)
             self._push(at, c.id, DELIVER, pending, None)
             return
         self._deliver(c, t, fields, e)
 
     def _deliver_pending(self, c: Customer, t: float, pending: dict[str, Any]) -> None:
-        c.pending = [p for p in c.pending if p is not pending]
+        c.pending = tuple(p for p in c.pending if p is not pending)
         self._deliver(c, t, pending["fields"], pending["event"])
 
     def _deliver(self, c: Customer, t: float, fields: dict[str, Any], e: dict[str, Any]) -> None:
@@ -439,6 +471,8 @@ class Interpreter:
                     "message": fields["message"], "channel": channel,
                     "reason": "frequency_cap"}))
                 return
+            if c.sends is EMPTY_MAP:
+                c.sends = {}
             delivery.record(c.sends, channel, t)
         c.last_contact = t
         self.records.append((t, c.id, "action", fields))
@@ -449,7 +483,7 @@ class Interpreter:
               remind: float | None) -> None:
         c.grants += 1
         at = t + expires
-        c.bonuses[name] = Bonus(value, at, c.grants)
+        c.bonuses = {**c.bonuses, name: Bonus(value, at, c.grants)}
         self._push(at, c.id, EXPIRE, name, c.grants)
         if remind is not None:
             self._push(at - remind, c.id, REMIND, name, c.grants)
@@ -458,7 +492,9 @@ class Interpreter:
                                                  "expires": format_instant(at)}))
 
     def redeem(self, c: Customer, t: float, name: str, record: bool) -> None:
-        held = c.bonuses.pop(name, None) is not None
+        held = name in c.bonuses
+        if held:
+            c.bonuses = {k: v for k, v in c.bonuses.items() if k != name}
         if held or record:
             fields: dict[str, Any] = {"action": "redeem_bonus", "bonus": name}
             if not held:

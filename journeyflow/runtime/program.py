@@ -10,6 +10,7 @@ import hashlib
 from typing import Any
 
 from journeyflow.model import journey as m
+from journeyflow.model.scenario import Expectation, Scenario
 from journeyflow.runtime.codegen import NO_BODY, Body, BodyCompiler
 from journeyflow.runtime.delivery import DeliveryRules
 from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler
@@ -70,7 +71,7 @@ def split_arm(journey: str, customer: str, position: str, shares: tuple[float, .
 class Program:
     """Everything the interpreter needs, resolved to integers and closures."""
 
-    def __init__(self, model: m.JourneyModel) -> None:
+    def __init__(self, model: m.JourneyModel, scenarios: tuple[Scenario, ...] = ()) -> None:
         self.model = model
         self.name = model.name
         self.stage_names = list(model.stages)
@@ -103,6 +104,12 @@ class Program:
         self.value = self.exprs.compile(model.value.node) if model.value else None
         self.segment_tests = {name: self.exprs.compile_condition(seg.condition.node)
                               for name, seg in model.segments.items()}
+        # Scenario expectations may read history the journey itself does not: compile them
+        # now, so that history is kept.
+        self.expectations = {
+            str(step.location): self.exprs.compile_condition(step.condition.node)
+            for scenario in scenarios for step in scenario.steps
+            if isinstance(step, Expectation) and step.condition is not None}
         self.needs = self.exprs.needs
         self.reentry = model.reentry
         self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
@@ -141,6 +148,8 @@ class Program:
                              else self.exprs.compile_condition(expr.node))
         if rule.target is not None:
             compiled.target = self.stage_index[rule.target]
+        if rule.trigger.without is not None:
+            self.exprs.needs.last_at.add(rule.trigger.without)
         compiled.body = self.bodies.compile(rule.body, str(rule.location))
         return compiled
 

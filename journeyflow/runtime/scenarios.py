@@ -103,7 +103,7 @@ def _evaluate(engine: Engine, step: Expectation, c: Customer, mine: list[dict[st
     if kind == "bonus":
         return name in c.bonuses, f"bonuses held: {', '.join(c.bonuses) or 'none'}"
     assert step.condition is not None
-    test = p.exprs.compile_condition(step.condition.node)
+    test = p.expectations[str(step.location)]
     names = sorted({n for n in c.attrs if n in step.condition.source})
     shown = ", ".join(f"{n} = {c.attrs[n]!r}" for n in names)
     return bool(test(c, {}, now)), shown or "the condition is false"

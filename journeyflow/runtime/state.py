@@ -1,18 +1,27 @@
 """Per-customer state: plain slotted objects, no per-customer machine.
 
-History is kept as aggregates sized by what the journey's expressions read
-(counts and last times always; sums, last values and ``within`` windows only
-where an expression needs them).
+History is kept as aggregates sized by what the journey's expressions read:
+a count only for events someone counts, a last time only for events someone
+measures time since, sums, last values and ``within`` windows only where an
+expression needs them. Containers that most customers never fill (bonuses,
+goals, tags, pending sends...) start as one shared empty value and are
+replaced, not mutated, when written: a hundred thousand customers then cost
+tens, not hundreds, of megabytes.
 """
 
 from __future__ import annotations
 
-from collections import deque
+from types import MappingProxyType
 from typing import Any
 
-__all__ = ["ACTIVE", "FINAL", "PARKED", "Bonus", "Customer"]
+__all__ = ["ACTIVE", "EMPTY_MAP", "FINAL", "NO_KEYS", "NO_TAGS", "PARKED", "Bonus", "Customer"]
 
 ACTIVE, FINAL, PARKED = "active", "final", "parked"
+
+# Shared empties: read-only, so a write that forgot to replace one fails loudly.
+EMPTY_MAP: Any = MappingProxyType({})
+NO_TAGS: frozenset[str] = frozenset()
+NO_KEYS: frozenset[int] = frozenset()
 
 
 class Bonus:
@@ -38,27 +47,28 @@ class Customer:
         self.stage = stage
         self.status = ACTIVE
         self.attrs = attrs
-        self.tags: set[str] = set()
-        self.bonuses: dict[str, Bonus] = {}
-        self.goals: dict[str, float] = {}
-        self.counts: dict[str, int] = {}
-        self.last_at: dict[str, float] = {}
-        self.last_seq: dict[str, int] = {}
-        self.sums: dict[str, float] = {}
-        self.lasts: dict[str, Any] = {}
-        self.windows: dict[str, deque[tuple[float, dict[str, Any]]]] = {}
+        self.tags: frozenset[str] = NO_TAGS
+        self.bonuses: dict[str, Bonus] = EMPTY_MAP
+        self.goals: dict[str, float] = EMPTY_MAP  # goal -> when reached
+        self.counts: dict[str, int] = EMPTY_MAP
+        self.last_at: dict[str, float] = EMPTY_MAP
+        self.last_seq: dict[str, int] = EMPTY_MAP
+        self.sums: dict[str, float] = EMPTY_MAP
+        self.lasts: dict[str, Any] = EMPTY_MAP
+        # event -> (times, payloads), oldest first, only as long as the longest `within`
+        self.windows: dict[str, tuple[list[float], list[dict[str, Any]]]] = EMPTY_MAP
         self.entered = now
         self.epoch = 0  # bumps when the customer leaves a stage: stage timers go stale
         self.life = 0  # bumps on re-entry: `anywhere` timers go stale
         self.clock = now
-        self.fired: set[int] = set()  # `when` rules without target already fired this stay
-        self.sends: dict[str, deque[float]] = {}
+        self.fired: frozenset[int] = NO_KEYS  # `when` rules without target already fired
+        self.sends: dict[str, list[float]] = EMPTY_MAP  # channel -> delivery times (caps)
         self.last_contact: float | None = None
-        self.pending: list[dict[str, Any]] = []
+        self.pending: tuple[dict[str, Any], ...] = ()  # deferred sends not yet delivered
         self.final_at: float | None = None
         self.created = now
         self.grants = 0
-        self.arms: dict[str, int] = {}  # split position -> arm taken (for reports)
+        self.arms: dict[str, int] = EMPTY_MAP  # split position -> arm taken (for reports)
         # Event ids seen at the customer's latest time: a redelivered event is older than
         # the clock (late) or has the clock's time and one of these ids (duplicate).
-        self.seen: tuple[float, set[str]] = (now, set())
+        self.seen: tuple[float, frozenset[str]] | None = None

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections import deque
 from pathlib import Path
 from typing import Any, Protocol
 
 from journeyflow.errors import JourneyError
 from journeyflow.runtime.interpreter import DELIVER, Interpreter
-from journeyflow.runtime.state import ACTIVE, FINAL, PARKED, Bonus, Customer
+from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, PARKED, Bonus, Customer
 
 __all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store"]
 
@@ -116,12 +115,14 @@ class SQLiteStore:
 
 def _customer_to(c: Customer) -> dict[str, Any]:
     out = {slot: getattr(c, slot) for slot in Customer.__slots__}
+    out = {slot: (dict(value) if value is EMPTY_MAP else value)
+           for slot, value in out.items()}
     out["tags"] = sorted(c.tags)
     out["fired"] = sorted(c.fired)
     out["bonuses"] = {k: [b.value, b.expires, b.grant] for k, b in c.bonuses.items()}
-    out["windows"] = {k: list(map(list, v)) for k, v in c.windows.items()}
-    out["sends"] = {k: list(v) for k, v in c.sends.items()}
-    out["seen"] = [c.seen[0], sorted(c.seen[1])]
+    out["windows"] = {k: [times, payloads] for k, (times, payloads) in c.windows.items()}
+    out["pending"] = list(c.pending)
+    out["seen"] = None if c.seen is None else [c.seen[0], sorted(c.seen[1])]
     return out
 
 
@@ -131,10 +132,11 @@ def _customer_from(data: dict[str, Any]) -> Customer:
         setattr(c, slot, data[slot])
     # The interpreter compares statuses by identity: use the module's own strings.
     c.status = {ACTIVE: ACTIVE, FINAL: FINAL, PARKED: PARKED}[data["status"]]
-    c.tags = set(data["tags"])
-    c.fired = set(data["fired"])
+    c.tags = frozenset(data["tags"])
+    c.fired = frozenset(data["fired"])
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()}
-    c.windows = {k: deque((t, d) for t, d in v) for k, v in data["windows"].items()}
-    c.sends = {k: deque(v) for k, v in data["sends"].items()}
-    c.seen = (data["seen"][0], set(data["seen"][1]))
+    c.windows = {k: (times, payloads) for k, (times, payloads) in data["windows"].items()}
+    c.pending = tuple(data["pending"])
+    seen = data["seen"]
+    c.seen = None if seen is None else (seen[0], frozenset(seen[1]))
     return c

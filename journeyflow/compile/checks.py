@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-def unreachable_stages(graph: nx.MultiDiGraph) -> list[str]:
+def unreachable_stages(graph: nx.MultiDiGraph[str]) -> list[str]:
     """Stages no customer can reach from the start stage (or through ``anywhere``).
 
     Examples
@@ -44,7 +44,7 @@ def unreachable_stages(graph: nx.MultiDiGraph) -> list[str]:
     return [n for n in graph.nodes if n not in reached]
 
 
-def dead_end_stages(graph: nx.MultiDiGraph) -> list[str]:
+def dead_end_stages(graph: nx.MultiDiGraph[str]) -> list[str]:
     """Stages that are not final but have no way out: customers stay there for good."""
     if any(rule["targets"] for rule in graph.graph.get("anywhere", [])):
         return []
@@ -52,11 +52,12 @@ def dead_end_stages(graph: nx.MultiDiGraph) -> list[str]:
             if not final and not any(t != n for _, t in graph.out_edges(n))]
 
 
-def when_cycles(graph: nx.MultiDiGraph) -> list[list[str]]:
+def when_cycles(graph: nx.MultiDiGraph[str]) -> list[list[str]]:
     """Cycles made only of ``when`` rules and pass-throughs: one step may loop through them."""
-    instant = nx.DiGraph()
-    instant.add_edges_from((u, v) for u, v, kind in graph.edges(data="kind")
-                           if kind in ("when", "pass"))
+    instant: nx.DiGraph[str] = nx.DiGraph()
+    for u, v, data in graph.edges(data=True):
+        if data.get("kind") in ("when", "pass"):
+            instant.add_edge(u, v)
     return sorted(sorted(c) for c in nx.simple_cycles(instant))
 
 
@@ -106,10 +107,12 @@ def unsent_messages(model: m.JourneyModel) -> list[str]:
 
 
 def run_graph_checks(ctx: CompileContext, file: a.JourneyFile, model: m.JourneyModel,
-                     graph: nx.MultiDiGraph) -> None:
+                     graph: nx.MultiDiGraph[str]) -> None:
     stage_spans = {d.name.name: d.name.span for d in file.decls if isinstance(d, a.StageDecl)}
     message_spans = {d.name.name: d.name.span for d in file.decls
                      if isinstance(d, a.MessageDecl)}
+    trigger_spans = {(r.trigger.span.line, r.trigger.span.col): r.trigger.span
+                     for d in file.decls if isinstance(d, a.StageDecl) for r in d.rules}
     for name in unreachable_stages(graph):
         ctx.sink.warning("JF601", f"stage '{name}' can never be reached", stage_spans[name],
                          "no rule moves a customer here")
@@ -118,14 +121,18 @@ def run_graph_checks(ctx: CompileContext, file: a.JourneyFile, model: m.JourneyM
                          "leaves it", stage_spans[name], "mark it final, or add a rule with '->'")
     for rule, earlier in shadowed_rules(model):
         ctx.sink.warning("JF603", f"this rule never runs: the rule on line {earlier.location.line}"
-                         " always matches first", _span_at(rule.location),
+                         " always matches first",
+                         trigger_spans.get((rule.location.line, rule.location.col),
+                                           _span_at(rule.location)),
                          "add a 'where' condition to the earlier rule, or swap them")
     for cycle in when_cycles(graph):
         ctx.sink.warning("JF604", "these stages can move a customer in a loop within one step: "
                          + " -> ".join([*cycle, cycle[0]]), stage_spans[cycle[0]],
-                         "customers who loop are parked after 100 transitions")
+                         "make sure their conditions cannot all be true at once; customers "
+                         "who loop are parked after 100 transitions")
     for name in unsent_messages(model):
-        ctx.sink.warning("JF605", f"message '{name}' is never sent", message_spans[name])
+        ctx.sink.warning("JF605", f"message '{name}' is never sent", message_spans[name],
+                         f"send it from a rule (send {name}), or remove it")
 
 
 def _span_at(location: m.Location) -> Span:

@@ -6,13 +6,14 @@ it), then each declaration is checked and lowered to its model.
 
 from __future__ import annotations
 
+import math
 from datetime import time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.templates import check_message_templates
-from journeyflow.compile.typecheck import ATTRIBUTE_TYPES, Scope
+from journeyflow.compile.typecheck import ATTRIBUTE_TYPES, Scope, duration_value, number_value
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
@@ -31,22 +32,17 @@ def collect_names(ctx: CompileContext, file: a.JourneyFile) -> None:
     names = ctx.names
     names.events.update({k: dict(v) for k, v in BUILTIN_EVENT_FIELDS.items()})
     names.channels.update(m.BUILTIN_CHANNELS)
-    seen_singletons: dict[type, a.Decl] = {}
+    _singletons_declared_twice(ctx, file)
+    message_lines: dict[str, int] = {}
     for decl in file.decls:
-        if isinstance(decl, SINGLETONS):
-            first = seen_singletons.get(type(decl))
-            if first is not None:
-                ctx.sink.error("JF225", f"'{_keyword(decl)}' is declared twice",
-                               _keyword_span(ctx, decl),
-                               f"merge it into the one on line {first.span.line}")
-            seen_singletons.setdefault(type(decl), decl)
         if isinstance(decl, a.CustomerDecl):
             for fld in decl.fields:
                 _declare_field(ctx, names.attributes, fld, "the customer has the attribute")
         elif isinstance(decl, a.EventDecl):
             _collect_event(ctx, decl)
         elif isinstance(decl, a.MessageDecl):
-            _unique(ctx, names.messages, decl.name, "message")
+            _unique(ctx, names.messages, decl.name, "message", message_lines.get(decl.name.name))
+            message_lines.setdefault(decl.name.name, decl.name.span.line)
             names.messages.setdefault(decl.name.name, decl.channel.name)
         elif isinstance(decl, a.ChannelDecl):
             if decl.name.name in names.channels:
@@ -66,6 +62,17 @@ def collect_names(ctx: CompileContext, file: a.JourneyFile) -> None:
             names.stages.setdefault(decl.name.name, decl)
     names.bonuses.update(_granted_bonuses(file))
     _segments_named_like_attributes(ctx, file)
+
+
+def _singletons_declared_twice(ctx: CompileContext, file: a.JourneyFile) -> None:
+    seen: dict[type, a.Decl] = {}
+    for decl in file.decls:
+        if isinstance(decl, SINGLETONS):
+            first = seen.setdefault(type(decl), decl)
+            if first is not decl:
+                ctx.sink.error("JF225", f"'{_keyword(decl)}' is declared twice",
+                               _keyword_span(ctx, decl),
+                               f"merge it into the one on line {first.span.line}")
 
 
 def _segments_named_like_attributes(ctx: CompileContext, file: a.JourneyFile) -> None:
@@ -143,6 +150,19 @@ def _declare_field(ctx: CompileContext, into: dict[str, str], fld: a.Field, what
     into[fld.name.name] = kind
 
 
+def nested_statements(stmt: a.Stmt) -> tuple[a.Stmt, ...]:
+    """The statements directly inside ``stmt`` (a delayed block, if/else, split arms)."""
+    if isinstance(stmt, a.Delayed):
+        return stmt.block.stmts
+    if isinstance(stmt, a.If):
+        orelse = stmt.orelse
+        tail = orelse.stmts if isinstance(orelse, a.Block) else (orelse,) if orelse else ()
+        return stmt.then.stmts + tail
+    if isinstance(stmt, a.Split):
+        return tuple(s for arm in stmt.arms for s in arm.block.stmts)
+    return ()
+
+
 def _granted_bonuses(file: a.JourneyFile) -> set[str]:
     found: set[str] = set()
 
@@ -150,18 +170,7 @@ def _granted_bonuses(file: a.JourneyFile) -> set[str]:
         for stmt in stmts:
             if isinstance(stmt, a.Grant):
                 found.add(stmt.bonus.name)
-            elif isinstance(stmt, a.Delayed):
-                walk(stmt.block.stmts)
-            elif isinstance(stmt, a.If):
-                walk(stmt.then.stmts)
-                orelse = stmt.orelse
-                if isinstance(orelse, a.Block):
-                    walk(orelse.stmts)
-                elif orelse is not None:
-                    walk((orelse,))
-            elif isinstance(stmt, a.Split):
-                for arm in stmt.arms:
-                    walk(arm.block.stmts)
+            walk(nested_statements(stmt))
 
     for decl in file.decls:
         if isinstance(decl, a.StageDecl | a.AnywhereDecl):
@@ -176,6 +185,7 @@ class Declarations:
 
     def __init__(self) -> None:
         self.timezone = "UTC"
+        self.version: int | None = None
         self.attributes: dict[str, m.Attribute] = {}
         self.events: dict[str, m.EventType] = {}
         self.messages: dict[str, m.Message] = {}
@@ -191,6 +201,7 @@ class Declarations:
 def lower_declarations(ctx: CompileContext, file: a.JourneyFile) -> Declarations:
     out = Declarations()
     out.timezone = _timezone(ctx, file.header)
+    out.version = _version(ctx, file.header)
     for name, fields in ctx.names.events.items():
         out.events[name] = m.EventType(name=name, fields={
             f: m.Attribute(name=f, type=t) for f, t in fields.items()},
@@ -228,7 +239,18 @@ def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations, scope: Scop
         out.value = ctx.source_expr(decl.expr, scope, wanted="number", what="the value")
     elif isinstance(decl, a.ReentryDecl):
         out.reentry = m.Reentry(mode=decl.mode, after=_timedelta(ctx, decl.after)
-                                if decl.after else None)  # type: ignore[arg-type]
+                                if decl.after else None)
+
+
+def _version(ctx: CompileContext, header: a.Header) -> int | None:
+    if header.version is None:
+        return None
+    value = header.version.value
+    if not math.isfinite(value) or not value.is_integer() or value > 2**31:
+        ctx.sink.error("JF414", "a version is a whole number, e.g. version 3",
+                       header.version.span)
+        return None
+    return int(value)
 
 
 def _timezone(ctx: CompileContext, header: a.Header) -> str:
@@ -310,8 +332,8 @@ def _limit(ctx: CompileContext, decl: a.LimitDecl) -> m.Limit:
         ctx.sink.error("JF207", f"unknown channel '{channel}'", decl.channel.span,
                        did_you_mean(channel, [*ctx.names.channels, "any"],
                                     f"declare it first: channel {channel}"))
-    count = decl.count.value
-    if count < 1 or not count.is_integer():
+    count = number_value(ctx.sink, decl.count)
+    if math.isfinite(decl.count.value) and (count < 1 or not count.is_integer()):
         ctx.sink.error("JF414", "a limit allows a whole number of sends, at least 1",
                        decl.count.span, f"e.g. limit {channel} to 2 per 7d")
     return m.Limit(channel=channel, count=max(int(count), 1),
@@ -319,10 +341,7 @@ def _limit(ctx: CompileContext, decl: a.LimitDecl) -> m.Limit:
 
 
 def _timedelta(ctx: CompileContext, duration: a.Duration) -> timedelta:
-    if duration.seconds <= 0:
-        ctx.sink.error("JF405", f"duration '{duration.text}' must be longer than zero",
-                       duration.span)
-    return timedelta(seconds=duration.seconds)
+    return duration_value(ctx.sink, duration)
 
 
 def _clock(ctx: CompileContext, clock: a.Clock) -> time:

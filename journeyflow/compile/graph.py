@@ -69,7 +69,8 @@ def action_summary(action: m.Action) -> str:  # noqa: C901 - one line per action
         return f"after {format_timedelta(action.after)}" + (
             f" unless {action.unless}" if action.unless else "") + f": {inner}"
     if isinstance(action, m.IfAction):
-        return f"if {action.condition.source}: " + "; ".join(action_summary(x) for x in action.then)
+        then = "; ".join(action_summary(x) for x in action.then)
+        return f"if {action.condition.source}: {then}"
     if isinstance(action, m.Split):
         return "split " + " / ".join(f"{arm.share:g}%" for arm in action.arms)
     return f"-> {action.stage}"
@@ -98,7 +99,7 @@ def _body_transitions(body: tuple[m.Action, ...], share: float | None,
             yield from _body_transitions(action.body, share, cond)
 
 
-def build_graph(model: m.JourneyModel) -> nx.MultiDiGraph:
+def build_graph(model: m.JourneyModel) -> nx.MultiDiGraph[str]:
     """Nodes are stage names; each edge carries trigger, guard, share and rule.
 
     Examples
@@ -109,7 +110,7 @@ def build_graph(model: m.JourneyModel) -> nx.MultiDiGraph:
     >>> sorted(j.graph.edges(data="trigger"))
     [('a', 'b', 'on go')]
     """
-    graph = nx.MultiDiGraph(name=model.name, timezone=model.timezone)
+    graph: nx.MultiDiGraph[str] = nx.MultiDiGraph(name=model.name, timezone=model.timezone)
     for stage in model.stages.values():
         actions: dict[str, list[str]] = {}
         for rule in stage.rules:
@@ -130,7 +131,8 @@ def build_graph(model: m.JourneyModel) -> nx.MultiDiGraph:
                                kind=rule.trigger.kind, guard=guard, share=share,
                                rule=str(rule.location))
     graph.graph["anywhere"] = [
-        {"trigger": trigger_label(rule.trigger), "guard": rule.guard.source if rule.guard else None,
+        {"trigger": trigger_label(rule.trigger),
+         "guard": rule.guard.source if rule.guard else None,
          "targets": [t for t, _, _ in transitions(rule)], "rule": str(rule.location),
          "actions": [action_summary(x) for x in rule.body if not isinstance(x, m.Goto)]}
         for rule in model.anywhere

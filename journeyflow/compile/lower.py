@@ -25,7 +25,7 @@ __all__ = ["CompileResult", "compile_tree", "compile_scenarios"]
 @dataclass(frozen=True)
 class CompileResult:
     model: JourneyModel | None
-    graph: nx.MultiDiGraph | None
+    graph: nx.MultiDiGraph[str] | None
     scenarios: tuple[Scenario, ...]
     behaviour: Behaviour | None
     diagnostics: tuple[Diagnostic, ...]
@@ -50,9 +50,8 @@ def compile_tree(tree: a.JourneyFile, source: str, file: str) -> CompileResult:
     behaviour = lower_behaviour(ctx, simulate) if simulate is not None else None
     model = graph = None
     if not ctx.sink.has_errors:
-        version = tree.header.version
         model = JourneyModel(
-            name=tree.header.name, version=int(version.value) if version else None,
+            name=tree.header.name, version=decls.version,
             timezone=decls.timezone, file=file, attributes=decls.attributes,
             events=decls.events, messages=decls.messages, channels=frozenset(ctx.names.channels),
             limits=tuple(decls.limits), quiet_hours=decls.quiet_hours,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journeyflow.compile.context import CompileContext
-from journeyflow.compile.typecheck import Scope
+from journeyflow.compile.typecheck import Scope, duration_value, number_value
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
@@ -88,10 +88,11 @@ def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
     trig = rule.trigger
     event = None
     if trig.kind == "on" and trig.event is not None:
-        event = _event(ctx, trig.event)
+        # An unknown event is reported once: its fields are then not checked either.
+        event = _event(ctx, trig.event) or trig.event.name
     scope = ctx.scope(event, NO_EVENT.get(trig.kind, "no event is in scope here"))
     trigger = m.Trigger(
-        kind=trig.kind,  # type: ignore[arg-type]
+        kind=trig.kind,
         event=trig.event.name if trig.event else None,
         duration=_duration(ctx, trig.duration) if trig.duration else None,
         without=_event(ctx, trig.without) if trig.without else None,
@@ -140,10 +141,7 @@ def _stage(ctx: CompileContext, ident: a.Ident) -> str:
 
 
 def _duration(ctx: CompileContext, duration: a.Duration) -> timedelta:
-    if duration.seconds <= 0:
-        ctx.sink.error("JF405", f"duration '{duration.text}' must be longer than zero",
-                       duration.span)
-    return timedelta(seconds=duration.seconds)
+    return duration_value(ctx.sink, duration)
 
 
 def _gotos(block: a.Block) -> list[a.Goto]:
@@ -181,9 +179,9 @@ def _statement(ctx: CompileContext, stmt: a.Stmt, scope: Scope) -> m.Action | No
     if isinstance(stmt, a.Offer):
         if stmt.kind.name not in OFFER_KINDS:
             ctx.sink.error("JF212", f"unknown offer '{stmt.kind.name}'", stmt.kind.span,
-                           did_you_mean(stmt.kind.name, OFFER_KINDS) or "use cross_sell or up_sell")
+                           did_you_mean(stmt.kind.name, OFFER_KINDS, "use cross_sell or up_sell"))
         kind = stmt.kind.name if stmt.kind.name in OFFER_KINDS else "cross_sell"
-        return m.Offer(offer=kind, item=stmt.item,  # type: ignore[arg-type]
+        return m.Offer(offer=kind, item=stmt.item,
                        message=_message(ctx, stmt.message))
     if isinstance(stmt, a.Grant):
         return _grant(ctx, stmt)
@@ -232,7 +230,7 @@ def _grant(ctx: CompileContext, stmt: a.Grant) -> m.GrantBonus:
     if remind is not None and stmt.remind is not None and remind >= expires:
         ctx.sink.error("JF414", "the reminder must come before the bonus expires",
                        stmt.remind.span, f"remind less than {stmt.expires.text} before")
-    return m.GrantBonus(bonus=stmt.bonus.name, value=stmt.value.value,
+    return m.GrantBonus(bonus=stmt.bonus.name, value=number_value(ctx.sink, stmt.value),
                         percent=isinstance(stmt.value, a.Percent), expires=expires, remind=remind)
 
 
@@ -249,7 +247,7 @@ def _set(ctx: CompileContext, stmt: a.Set, scope: Scope) -> m.SetAttribute:
                        stmt.attribute.span, f"replace the value instead: set {name} = ...")
     wanted = kind if stmt.op == "=" else "number"
     value = ctx.source_expr(stmt.expr, scope, wanted=wanted, what=f"the value of '{name}'")
-    return m.SetAttribute(attribute=name, op=stmt.op, value=value)  # type: ignore[arg-type]
+    return m.SetAttribute(attribute=name, op=stmt.op, value=value)
 
 
 def _emit(ctx: CompileContext, stmt: a.Emit, scope: Scope) -> m.Emit:
@@ -260,13 +258,15 @@ def _emit(ctx: CompileContext, stmt: a.Emit, scope: Scope) -> m.Emit:
         kind = declared.get(kv.key.name)
         if event is not None and kind is None:
             ctx.sink.error("JF205", f"event '{event}' has no field '{kv.key.name}'", kv.key.span,
-                           did_you_mean(kv.key.name, declared))
+                           did_you_mean(kv.key.name, declared, f"'{event}' has the fields: "
+                                        + (", ".join(declared) or "none")))
         fields[kv.key.name] = ctx.source_expr(kv.expr, scope, wanted=kind or "any",
                                               what=f"field '{kv.key.name}'")
     if event is not None:
         missing = sorted(ctx.names.required_fields.get(event, set()) - fields.keys())
         if missing:
-            ctx.sink.error("JF411", f"emit {event} is missing the field{'s' if len(missing) > 1 else ''}"
+            plural = "s" if len(missing) > 1 else ""
+            ctx.sink.error("JF411", f"emit {event} is missing the field{plural}"
                            f" {', '.join(missing)}", stmt.event.span,
                            f"emit {event} {{ {missing[0]}: ... }}")
     return m.Emit(event=stmt.event.name, fields=fields)

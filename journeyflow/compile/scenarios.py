@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import constant_value
+from journeyflow.compile.typecheck import BAD_DATE_HINT, duration_value
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model.scenario import Expectation, FeedEvent, Scenario, ScenarioStep, Wait
 from journeyflow.syntax import ast as a
@@ -27,7 +28,7 @@ def lower_scenarios(ctx: CompileContext,
 def _step(ctx: CompileContext, step: a.Step, messages: set[str],
           goals: set[str]) -> ScenarioStep:
     if isinstance(step, a.StepWait):
-        return Wait(duration=timedelta(seconds=step.duration.seconds),
+        return Wait(duration=duration_value(ctx.sink, step.duration, allow_zero=True),
                     location=ctx.location(step.span))
     if isinstance(step, a.StepEvent):
         return _feed(ctx, step)
@@ -38,12 +39,13 @@ def _feed(ctx: CompileContext, step: a.StepEvent) -> FeedEvent:
     event = step.event.name
     if event not in ctx.names.events:
         ctx.sink.error("JF202", f"unknown event '{event}'", step.event.span,
-                       did_you_mean(event, ctx.names.events, f"declare it: event {event} {{ ... }}"))
+                       did_you_mean(event, ctx.names.events,
+                                    f"declare it: event {event} {{ ... }}"))
     at = offset = None
     if isinstance(step.when, a.DateTimeLit):
         at = _datetime(ctx, step.when)
     else:
-        offset = timedelta(seconds=step.when.seconds)
+        offset = duration_value(ctx.sink, step.when, allow_zero=True)
     fields = ctx.names.events.get(event, {})
     data = _values(ctx, step.data, fields, event)
     attributes = _values(ctx, step.attributes, ctx.names.attributes, None)
@@ -55,13 +57,18 @@ def _datetime(ctx: CompileContext, lit: a.DateTimeLit) -> datetime:
     try:
         value = datetime.fromisoformat(lit.text.replace("Z", "+00:00"))
     except ValueError:
-        ctx.sink.error("JF413", f"'{lit.text}' is not a valid date", lit.span)
+        ctx.sink.error("JF413", f"'{lit.text}' is not a valid date", lit.span, BAD_DATE_HINT)
         return datetime(2000, 1, 1, tzinfo=UTC)
     if value.tzinfo is None:
         from zoneinfo import ZoneInfo
 
         value = value.replace(tzinfo=ZoneInfo(ctx.timezone))
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        ctx.sink.error("JF413", f"'{lit.text}' is out of range", lit.span,
+                       "scenarios run between the years 1 and 9999")
+        return datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def _values(ctx: CompileContext, kvs: tuple[a.KV, ...], known: dict[str, str],
@@ -117,5 +124,5 @@ def _expect(ctx: CompileContext, step: a.Expect, messages: set[str],
         ctx.sink.error(code, message.format(step.name),
                        Span(end.end_line, end.end_col - len(step.name), end.end_line, end.end_col),
                        did_you_mean(step.name, names, otherwise.format(step.name)))
-    return Expectation(kind=step.kind, negated=step.negated, name=step.name,  # type: ignore[arg-type]
+    return Expectation(kind=step.kind, negated=step.negated, name=step.name,
                        location=location)

@@ -9,14 +9,18 @@ from __future__ import annotations
 import re
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from jinja2 import TemplateSyntaxError, nodes
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.runtime import ChainableUndefined
+from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
+
+if TYPE_CHECKING:
+    from journeyflow.compile.context import CompileContext
 
 __all__ = ["BONUS_FIELDS", "TEMPLATE_NAMES", "check_message_templates", "environment",
            "template_path"]
@@ -36,10 +40,7 @@ def template_path(journey_file: str, template: str) -> Path:
     return base / template
 
 
-def check_message_templates(ctx: object, decl: a.MessageDecl, msg: m.Message) -> None:
-    from journeyflow.compile.context import CompileContext
-
-    assert isinstance(ctx, CompileContext)
+def check_message_templates(ctx: CompileContext, decl: a.MessageDecl, msg: m.Message) -> None:
     for part in decl.parts:
         key = part.name.name
         if key == "template":
@@ -54,11 +55,8 @@ def check_message_templates(ctx: object, decl: a.MessageDecl, msg: m.Message) ->
             _check_text(ctx, part.value, part, None)
 
 
-def _string_span(ctx: object, part: a.MessagePart) -> Span:
+def _string_span(ctx: CompileContext, part: a.MessagePart) -> Span:
     """The string literal of a message part (the part's span also covers its name)."""
-    from journeyflow.compile.context import CompileContext
-
-    assert isinstance(ctx, CompileContext)
     span = part.span
     line = ctx.source.split("\n")[span.line - 1]
     quote = line.find('"', part.name.span.end_col - 1)
@@ -67,11 +65,8 @@ def _string_span(ctx: object, part: a.MessagePart) -> Span:
     return Span(span.line, quote + 1, span.end_line, span.end_col)
 
 
-def _spot(ctx: object, part: a.MessagePart, pattern: str) -> Span:
+def _spot(ctx: CompileContext, part: a.MessagePart, pattern: str) -> Span:
     """Where ``pattern`` (a regex) occurs in the part's string, else the whole string."""
-    from journeyflow.compile.context import CompileContext
-
-    assert isinstance(ctx, CompileContext)
     literal = _string_span(ctx, part)
     if literal.line != literal.end_line:
         return literal
@@ -82,11 +77,8 @@ def _spot(ctx: object, part: a.MessagePart, pattern: str) -> Span:
     return Span(literal.line, found.start() + 1, literal.line, found.end() + 1)
 
 
-def _check_text(ctx: object, text: str, part: a.MessagePart, file: str | None) -> None:
+def _check_text(ctx: CompileContext, text: str, part: a.MessagePart, file: str | None) -> None:
     """Check one template; ``file`` names a template file (errors then say where in it)."""
-    from journeyflow.compile.context import CompileContext
-
-    assert isinstance(ctx, CompileContext)
     if "{" not in text:
         return
     try:
@@ -101,7 +93,8 @@ def _check_text(ctx: object, text: str, part: a.MessagePart, file: str | None) -
     fields = {f for fs in ctx.names.events.values() for f in fs}
     for node in tree.find_all(nodes.Name):
         if node.ctx == "load" and node.name not in TEMPLATE_NAMES and not _is_local(tree, node):
-            span = _string_span(ctx, part) if file else _spot(ctx, part, rf"\b{re.escape(node.name)}\b")
+            pattern = rf"\b{re.escape(node.name)}\b"
+            span = _string_span(ctx, part) if file else _spot(ctx, part, pattern)
             ctx.sink.error("JF409", f"template variable '{node.name}' does not exist"
                            + _in_file(file, node), span,
                            did_you_mean(node.name, TEMPLATE_NAMES,
@@ -134,8 +127,9 @@ def _known_hint(owner: str, known: list[str]) -> str:
 
 def _is_local(tree: nodes.Template, name: nodes.Name) -> bool:
     """Names bound inside the template itself (loops, set) are not journey variables."""
-    for target in tree.find_all((nodes.For, nodes.Assign)):
-        bound = target.target
+    for binder in tree.find_all((nodes.For, nodes.Assign)):
+        assert isinstance(binder, nodes.For | nodes.Assign)
+        bound = binder.target
         names = [bound] if isinstance(bound, nodes.Name) else list(bound.find_all(nodes.Name))
         if any(n.name == name.name for n in names):
             return True

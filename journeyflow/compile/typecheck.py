@@ -6,13 +6,16 @@ the offending sub-expression and typed ``any`` so it causes no second report.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from journeyflow.errors import DiagnosticSink, Span, did_you_mean
 from journeyflow.syntax import ast as a
 
-__all__ = ["BUILTIN_NAMES", "FUNCTIONS", "Scope", "TypeChecker", "parse_datetime_text"]
+__all__ = ["BAD_DATE_HINT", "BUILTIN_NAMES", "FUNCTIONS", "MAX_DURATION", "ZERO_DURATION_HINT",
+           "Scope", "TypeChecker", "duration_value", "number_value", "parse_datetime_text"]
 
 # The value types. `date` values are midnights, so they share `datetime`.
 NUMBER, TEXT, BOOL, DATETIME, LIST, DURATION, NULL, ANY = (
@@ -23,6 +26,10 @@ ATTRIBUTE_TYPES = {"text": TEXT, "number": NUMBER, "bool": BOOL, "date": DATETIM
 BUILTIN_NAMES = {"now": DATETIME, "stage_time": DURATION}
 FUNCTIONS = ("count", "sum", "last", "since", "has_tag", "has_bonus")
 _ORDERED = {NUMBER, TEXT, DATETIME, DURATION}
+ZERO_DURATION_HINT = "the shortest duration is 1m; to act at once, leave the timer out"
+# Far beyond any customer's lifetime, and far inside what dates can hold.
+MAX_DURATION = timedelta(days=36500)
+BAD_DATE_HINT = "write a date that exists, as 2026-01-31 or 2026-01-31T09:00"
 
 
 @dataclass(frozen=True)
@@ -40,6 +47,45 @@ class Scope:
     def with_event(self, event: str | None, why: str = "no event is in scope here") -> Scope:
         return Scope(self.attributes, self.segments, self.events, self.bonuses, event, why,
                      self.extra_names)
+
+
+def duration_value(sink: DiagnosticSink, duration: a.Duration, *,
+                   allow_zero: bool = False) -> timedelta:
+    """The value of a duration literal; zero (unless allowed) or over 100 years is JF405.
+
+    Examples
+    --------
+    >>> from journeyflow.errors import DiagnosticSink
+    >>> sink = DiagnosticSink("a.journey")
+    >>> duration_value(sink, a.Duration("1d12h"))
+    datetime.timedelta(days=1, seconds=43200)
+    >>> duration_value(sink, a.Duration("99999999999d")) == MAX_DURATION
+    True
+    >>> [d.code for d in sink.items]
+    ['JF405']
+    """
+    seconds = duration.seconds
+    if seconds <= 0 and not allow_zero:
+        sink.error("JF405", f"duration '{duration.text}' must be longer than zero", duration.span,
+                   ZERO_DURATION_HINT)
+    if seconds > MAX_DURATION.total_seconds():
+        sink.error("JF405", f"duration '{_shorten(duration.text)}' is longer than 100 years",
+                   duration.span, f"the longest duration is {MAX_DURATION.days}d")
+        return MAX_DURATION
+    return timedelta(seconds=seconds)
+
+
+def number_value(sink: DiagnosticSink, number: a.Number | a.Percent) -> float:
+    """The value of a number literal; one too large to compute with is JF414 (and 0)."""
+    value = number.value
+    if not math.isfinite(value):
+        sink.error("JF414", f"the number {_shorten(number.text)} is too large", number.span)
+        return 0.0
+    return value
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 20 else text[:10] + "..." + text[-5:]
 
 
 def parse_datetime_text(text: str) -> bool:
@@ -62,16 +108,17 @@ class TypeChecker:
         kind = self.infer(expr, scope)
         if kind not in (BOOL, ANY, NULL):
             self.sink.error("JF404", f"{what} must be true or false, but this is {_article(kind)}",
-                            expr.span, "compare it, e.g. points >= 100")
+                            expr.span, _condition_hint(expr, kind))
 
     def expect(self, expr: a.Expr, scope: Scope, wanted: str, what: str) -> None:
         kind = self.infer(expr, scope)
         if not compatible(kind, wanted):
             self.sink.error("JF401", f"{what} must be {_article(wanted)}, not {_article(kind)}",
-                            expr.span, _expect_hint(kind, wanted))
+                            expr.span, _expect_hint(expr, kind, wanted))
 
     def infer(self, expr: a.Expr, scope: Scope) -> str:  # noqa: C901 - one case per node
         if isinstance(expr, a.Number | a.Percent):
+            number_value(self.sink, expr)
             return NUMBER
         if isinstance(expr, a.Duration):
             return self._duration(expr)
@@ -83,7 +130,8 @@ class TypeChecker:
             return NULL
         if isinstance(expr, a.DateTimeLit):
             if not parse_datetime_text(expr.text):
-                self.sink.error("JF413", f"'{expr.text}' is not a valid date", expr.span)
+                self.sink.error("JF413", f"'{expr.text}' is not a valid date", expr.span,
+                                BAD_DATE_HINT)
             return DATETIME
         if isinstance(expr, a.Name):
             return self._name(expr, scope)
@@ -113,8 +161,7 @@ class TypeChecker:
         return self._binary(expr, scope)
 
     def _duration(self, expr: a.Duration) -> str:
-        if expr.seconds <= 0:
-            self.sink.error("JF405", f"duration '{expr.text}' must be longer than zero", expr.span)
+        duration_value(self.sink, expr)
         return DURATION
 
     def _name(self, expr: a.Name, scope: Scope) -> str:
@@ -127,6 +174,7 @@ class TypeChecker:
             return scope.extra_names[name]
         if name in BUILTIN_NAMES:
             return BUILTIN_NAMES[name]
+        hint: str | None
         if name in scope.events:
             hint = f"to use the event, write count({name}) or since({name})"
         else:
@@ -164,14 +212,22 @@ class TypeChecker:
                     self.infer(arg.expr, scope)
             return ANY
         if len(expr.args) != 1:
-            self.sink.error("JF403", f"{func}(...) takes exactly one argument", expr.span)
+            names = [arg.expr.name for arg in expr.args if isinstance(arg.expr, a.Name)]
+            hint = (" + ".join(f"{func}({n})" for n in names)
+                    if func == "count" and len(names) > 1 else None)
+            self.sink.error("JF403", f"{func}(...) takes exactly one argument", expr.span,
+                            f"one call per event: {hint}" if hint else None)
             return ANY
         arg = expr.args[0]
         if arg.within is not None:
             self._duration(arg.within)
             if func not in ("count", "sum"):
-                self.sink.error("JF403", f"'within' only applies to count(...) and sum(...)",
+                self.sink.error("JF403", "'within' only applies to count(...) and sum(...)",
                                 arg.within.span)
+        return self._call_arg(func, arg, scope)
+
+    def _call_arg(self, func: str, arg: a.Arg, scope: Scope) -> str:
+        """Check the one argument of a known function; the call's type."""
         if func == "count":
             self._event_arg(arg.expr, scope, func)
             return NUMBER
@@ -227,9 +283,9 @@ class TypeChecker:
             self.sink.error("JF403", "has_bonus(...) takes a bonus name", expr.span,
                             "e.g. has_bonus(rendezvous)")
         elif name not in scope.bonuses:
+            grant = f"grant it in a rule: grant bonus {name} 10% expires 30d"
             self.sink.error("JF209", f"no rule grants a bonus '{name}'", expr.span,
-                            did_you_mean(name, scope.bonuses,
-                                         f"grant it in a rule: grant bonus {name} 10% expires 30d"))
+                            did_you_mean(name, scope.bonuses, grant))
 
     def _unary(self, expr: a.Unary, scope: Scope) -> str:
         kind = self.infer(expr.operand, scope)
@@ -269,8 +325,12 @@ class TypeChecker:
         return result
 
     def _mismatch(self, expr: a.Binary, left: str, right: str) -> None:
+        quoted = next((side.value for side in (expr.right, expr.left)
+                       if isinstance(side, a.StringLit) and _is_number(side.value)), None)
+        hint = (f"write the number without quotes: {quoted}" if quoted is not None
+                and NUMBER in (left, right) else _compare_hint(left, right))
         self.sink.error("JF401", f"cannot compare {_article(left)} with {_article(right)}",
-                        expr.right.span, _compare_hint(left, right))
+                        expr.right.span, hint)
 
 
 def _fields_hint(event: str, fields: Mapping[str, str]) -> str:
@@ -278,8 +338,32 @@ def _fields_hint(event: str, fields: Mapping[str, str]) -> str:
             else f"'{event}' has no fields; declare them: event {event} {{ name: type }}")
 
 
-def _expect_hint(kind: str, wanted: str) -> str | None:
+_CONDITION_EXAMPLES = {  # kind -> (a name of that kind, a comparison of it)
+    NUMBER: ("points", "{} >= 100"), TEXT: ("country", '{} == "DE"'),
+    DURATION: ("since(purchased)", "{} > 30d"), DATETIME: ("renewal_date", "{} < now"),
+    LIST: ("interests", "{} != null"),
+}
+
+
+def _condition_hint(expr: a.Expr, kind: str) -> str:
+    """A comparison made from the expression itself when it is a plain name."""
+    default, pattern = _CONDITION_EXAMPLES.get(kind, _CONDITION_EXAMPLES[NUMBER])
+    subject = expr.name if isinstance(expr, a.Name) else default
+    return "compare it, e.g. " + pattern.format(subject)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _expect_hint(expr: a.Expr, kind: str, wanted: str) -> str | None:
     if (kind, wanted) == (TEXT, NUMBER):
+        if isinstance(expr, a.StringLit) and _is_number(expr.value):
+            return f"write the number without quotes: {expr.value}"
         return "write the number without quotes, e.g. 100"
     if (kind, wanted) == (TEXT, DATETIME):
         return "write the date without quotes, e.g. 2026-01-31"

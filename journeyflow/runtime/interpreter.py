@@ -23,6 +23,7 @@ from journeyflow.runtime.trace import Trace
 __all__ = ["Interpreter", "MAX_TRANSITIONS"]
 
 MAX_TRANSITIONS = 100
+COMPACT_MIN = 100_000
 RULE, ANYWHERE, DELAYED, EXPIRE, REMIND, DELIVER = range(6)
 EMPTY: dict[str, Any] = {}
 
@@ -58,7 +59,10 @@ class Interpreter:
         self.records = self.trace.records
         self.executor = executor
         self.customers: dict[str, Customer] = {}
-        self.timers: list[list[Any]] = []
+        # Heap of (due, seq, customer, kind, a, b, extra); cancelled ones stay until they
+        # are due or a compaction drops them (when the heap has doubled since the last).
+        self.timers: list[tuple[Any, ...]] = []
+        self._compact_at = COMPACT_MIN
         self.seq = 0
         self.steps = 0
         self.used = 0
@@ -303,8 +307,10 @@ class Interpreter:
                     self._schedule_rule(c, t, e, rule, RULE, epoch)
                 else:
                     self.seq += 1
-                    heapq.heappush(timers, [t + rule.duration, self.seq, cid, RULE, epoch,
-                                            rule.id, None])
+                    heapq.heappush(timers, (t + rule.duration, self.seq, cid, RULE, epoch,
+                                            rule.id, None))
+            if len(timers) > self._compact_at:
+                self._compact()
         for rule in stage.enter:
             guard = rule.guard
             if (guard is None or guard(c, e, t)) and rule.body(self, c, t, e):
@@ -347,7 +353,30 @@ class Interpreter:
 
     def _push(self, due: float, cid: str, kind: int, a: Any, b: Any, extra: Any = None) -> None:
         self.seq += 1
-        heapq.heappush(self.timers, [due, self.seq, cid, kind, a, b, extra])
+        heapq.heappush(self.timers, (due, self.seq, cid, kind, a, b, extra))
+        if len(self.timers) > self._compact_at:
+            self._compact()
+
+    def _compact(self) -> None:
+        """Drop cancelled timers, in place (callers hold the list); order is unchanged."""
+        timers = self.timers
+        timers[:] = [entry for entry in timers if not self._is_stale(entry)]
+        heapq.heapify(timers)
+        self._compact_at = max(COMPACT_MIN, 2 * len(timers))
+
+    def _is_stale(self, entry: tuple[Any, ...]) -> bool:
+        _, _, cid, kind, a, b, _ = entry
+        c = self.customers.get(cid)
+        if c is None:
+            return True
+        if kind == DELIVER:
+            return False
+        if kind == EXPIRE or kind == REMIND:
+            bonus = c.bonuses.get(a)
+            return bonus is None or bonus.grant != b
+        if c.status is not ACTIVE:
+            return True
+        return bool(a != (c.life if kind == ANYWHERE else c.epoch))
 
     def _schedule_rule(self, c: Customer, t: float, e: dict[str, Any], rule: CompiledRule,
                        kind: int, life: int) -> None:
@@ -364,7 +393,7 @@ class Interpreter:
         for rule in self.p.anywhere_timers:
             self._schedule_rule(c, t, EMPTY, rule, ANYWHERE, c.life)
 
-    def _fire_timer(self, entry: list[Any]) -> None:
+    def _fire_timer(self, entry: tuple[Any, ...]) -> None:
         due, _, cid, kind, a, b, extra = entry
         c = self.customers.get(cid)
         if c is None:

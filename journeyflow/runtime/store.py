@@ -88,7 +88,7 @@ class SQLiteStore:
                 a = next(p for p in ip.customers[cid].pending if p["seq"] == a)
             elif extra is not None:
                 extra = tuple(extra)
-            ip.timers.append([due, seq, cid, kind, a, b, extra])
+            ip.timers.append((due, seq, cid, kind, a, b, extra))
         counters = json.loads(meta.get("counters", "{}"))
         ip.seq = counters.get("seq", 0)
         ip.steps = counters.get("steps", 0)

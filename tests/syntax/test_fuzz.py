@@ -53,9 +53,10 @@ KEYWORDS = (
     "count sum last since has_tag has_bonus normal choice min"
 ).split()
 NAMES = ["a", "b", "welcome", "purchased", "points", "email", "amount", "rückgewinnung", "x1"]
-NUMBERS = ["0", "1", "12", "12.5", "100", "2026"]
-DURATIONS = ["0m", "30m", "4h", "14d", "2w", "1d12h"]
+NUMBERS = ["0", "1", "12", "12.5", "100", "2026", "9" * 400]  # the last reads as infinity
+DURATIONS = ["0m", "30m", "4h", "14d", "2w", "1d12h", "99999999999d"]
 OTHER_LITERALS = ["10%", "50%", "0%", "08:00", "25:99", "2026-01-31", "2026-02-30T10:00Z",
+                  "0001-01-01T00:00+05:00", "9999-12-31T23:59-05:00",
                   "2026-13-01", '"Name"', '"Europe/Berlin"', '"{{ customer.first_name }}"',
                   '"{% if %}"', '""', '"unterminated', '"\\"', '"\\n"']
 PUNCTUATION = ["{", "}", "(", ")", "[", "]", ":", ",", ";", ".", "->", "=", "+=", "-=", "+",

@@ -35,6 +35,16 @@ def local_instant(day: date, clock: time, zone: ZoneInfo) -> float:
     return float(int(high))
 
 
+def _whole_hours(zone: ZoneInfo) -> bool:
+    """Whether the zone's UTC offsets (sampled over the years a journey runs) are whole hours."""
+    for year in (2020, 2026, 2030):
+        for month in (1, 4, 7, 10):
+            offset = datetime(year, month, 1, tzinfo=zone).utcoffset()
+            if offset is None or offset.total_seconds() % 3600:
+                return False
+    return True
+
+
 def _in_range(clock: time, start: time, end: time) -> bool:
     if start <= end:
         return start <= clock < end
@@ -55,12 +65,15 @@ class DeliveryRules:
             self.limits.setdefault(limit.channel, []).append(
                 (limit.count, limit.per.total_seconds()))
         self.keep = {ch: max(per for _, per in rules) for ch, rules in self.limits.items()}
-        clocks = [c for c in (quiet.start, quiet.end) if quiet] if quiet else []
+        clocks = [quiet.start, quiet.end] if quiet else []
         clocks += [window.start, window.end] if window else []
-        # When every boundary sits on a quarter hour, a whole quarter hour is either open
-        # or not (time zones move by quarter hours too), so the answer can be cached.
+        # When every boundary and every UTC offset of the zone sits on a whole bucket
+        # (an hour, else a quarter hour), a bucket is open or closed as a whole, so the
+        # answer can be cached per bucket.
+        self._bucket = 3600 if all(c.minute == 0 for c in clocks) and _whole_hours(
+            self.zone) else 900
         self._bucketed = all(c.minute % 15 == 0 for c in clocks)
-        # quarter hour -> None when open, else the next opening (the same for all of it)
+        # bucket -> None when open, else the next opening (the same for all of it)
         self._opening: dict[int, float | None] = {}
 
     def next_allowed(self, at: float) -> float:
@@ -69,11 +82,11 @@ class DeliveryRules:
             return at
         if not self._bucketed:
             return self._search(at)
-        bucket = int(at // 900)
+        bucket = int(at // self._bucket)
         try:
             opening = self._opening[bucket]
         except KeyError:
-            start = bucket * 900.0
+            start = bucket * float(self._bucket)
             found = self._search(start)
             opening = self._opening[bucket] = None if found == start else found
         return at if opening is None else opening

@@ -32,7 +32,7 @@ from journeyflow.runtime.executor import ActionExecutor, ChannelExecutor
 from journeyflow.runtime.interpreter import Interpreter
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import Customer
-from journeyflow.runtime.store import Store, open_store
+from journeyflow.runtime.store import MemoryStore, Store, open_store
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import Trace
 
@@ -116,6 +116,8 @@ class Engine:
         self.interpreter = Interpreter(self.program, Trace(trace), executor)
         self.validator = EventValidator(journey.model)
         self.store = open_store(store)
+        if not isinstance(self.store, MemoryStore):
+            self.interpreter.touched = set()
         self.key = f"{journey.name}@{hashlib.sha256(journey.source.encode()).hexdigest()[:16]}"
         counters = self.store.load(self.interpreter, self.key)
         self.processed: int = counters.get("processed", 0)
@@ -237,8 +239,10 @@ class Engine:
                     "warnings": self.warnings,
                     "rejected": [{"reason": r.reason, "event": r.event, "line": r.line}
                                  for r in self.rejected]}
-        self.store.save(self.interpreter, counters, self.interpreter.touched)
-        self.interpreter.touched = set()
+        touched = self.interpreter.touched
+        if touched is not None:
+            self.store.save(self.interpreter, counters, touched)
+            self.interpreter.touched = set()
 
     def close(self) -> None:
         self.flush()

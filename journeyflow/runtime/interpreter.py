@@ -70,7 +70,8 @@ class Interpreter:
         self.path: list[str] = []
         self.queue: deque[tuple[str, dict[str, Any]]] = deque()
         self.stats: Counter[tuple[str, str]] = Counter()
-        self.touched: set[str] = set()  # customers changed since the store last saved
+        # Customers changed since the store last saved; None when nothing is persisted.
+        self.touched: set[str] | None = None
         names = program.stage_names
         self._enter_fields = [{"stage": n} for n in names]
         self._instant = [program.anywhere_instant + s.instant for s in program.stages]
@@ -82,7 +83,8 @@ class Interpreter:
                attributes: dict[str, Any] | None = None) -> Customer:
         """Process one validated event (timers due before ``t`` must already have fired)."""
         c = self.customers.get(cid)
-        self.touched.add(cid)
+        if self.touched is not None:
+            self.touched.add(cid)
         self.used = 0
         if self.path:
             self.path = []
@@ -398,7 +400,8 @@ class Interpreter:
         c = self.customers.get(cid)
         if c is None:
             return
-        self.touched.add(cid)
+        if self.touched is not None:
+            self.touched.add(cid)
         self.used = 0
         self.path = []
         self.now = due

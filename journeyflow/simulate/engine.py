@@ -101,7 +101,6 @@ class PartitionRun:
         self.tally.absorb(ip.records, c, self._outcome(c, arrival, touch))
         ip.records.clear()
         ip.timers.clear()
-        ip.touched.clear()
         del ip.customers[cid]
 
     def _outcome(self, c: Customer, arrival: float, touch: object) -> Outcome:

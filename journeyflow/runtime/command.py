@@ -17,6 +17,7 @@ from journeyflow.runtime.events import Rejection, ValidEvent
 from journeyflow.runtime.io import read_events
 from journeyflow.runtime.scenarios import ScenarioResult, run_scenarios
 from journeyflow.runtime.timeutil import format_instant, parse_instant
+from journeyflow.runtime.tuning import batch_gc
 
 __all__ = ["run", "test"]
 
@@ -92,13 +93,14 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
         valid = _read_valid(engine, stream, fmt)
     horizon = until_at if until_at is not None else (valid[-1][0] if valid else None)
     pending = 0
-    for at, number, event, raw in valid:
-        if horizon is not None and at > horizon:
-            pending += 1
-            continue
-        engine.handle_valid(event, raw, number)
-    if horizon is not None:
-        engine.advance(horizon)
+    with batch_gc():
+        for at, number, event, raw in valid:
+            if horizon is not None and at > horizon:
+                pending += 1
+                continue
+            engine.handle_valid(event, raw, number)
+        if horizon is not None:
+            engine.advance(horizon)
     _write_outputs(engine, trace_file, state_file, pending, start)
     engine.close()
     if mailer is not None:

@@ -15,6 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from journeyflow.errors import JourneyError
+from journeyflow.runtime.tuning import batch_gc
 from journeyflow.simulate.engine import run_partition
 from journeyflow.simulate.plan import Plan
 from journeyflow.simulate.tally import Tally
@@ -34,12 +35,15 @@ def _init(plan: Plan) -> None:
 
 def _work(partition: int) -> Tally:
     assert _PLAN is not None, "worker started without a plan"
-    return run_partition(_PLAN, partition)
+    with batch_gc():
+        return run_partition(_PLAN, partition)
 
 
 def _serial(plan: Plan) -> Iterator[Tally]:
     for partition in range(plan.partitions):
-        yield run_partition(plan, partition)
+        with batch_gc():
+            tally = run_partition(plan, partition)
+        yield tally
 
 
 def _processes(plan: Plan, workers: int) -> Iterator[Tally]:

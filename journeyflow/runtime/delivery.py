@@ -35,6 +35,9 @@ def local_instant(day: date, clock: time, zone: ZoneInfo) -> float:
     return float(int(high))
 
 
+MISSING = object()
+
+
 def _whole_hours(zone: ZoneInfo) -> bool:
     """Whether the zone's UTC offsets (sampled over the years a journey runs) are whole hours."""
     for year in (2020, 2026, 2030):
@@ -78,18 +81,15 @@ class DeliveryRules:
 
     def next_allowed(self, at: float) -> float:
         """The first instant at or after ``at`` outside quiet hours and inside the window."""
-        if not self.timed:
-            return at
         if not self._bucketed:
-            return self._search(at)
+            return self._search(at) if self.timed else at
         bucket = int(at // self._bucket)
-        try:
-            opening = self._opening[bucket]
-        except KeyError:
+        opening = self._opening.get(bucket, MISSING)
+        if opening is MISSING:
             start = bucket * float(self._bucket)
             found = self._search(start)
             opening = self._opening[bucket] = None if found == start else found
-        return at if opening is None else opening
+        return at if opening is None else opening  # type: ignore[return-value]
 
     def _search(self, at: float) -> float:
         for _ in range(16):

@@ -144,7 +144,7 @@ class Engine:
         cid, name, data, at, attributes = valid
         ip = self.interpreter
         customer = ip.customers.get(cid)
-        event_id = _event_id(raw)
+        event_id = None if raw is None else _event_id(raw)
         if customer is not None:
             if at < customer.clock:
                 return self.reject(f"late event: {format_instant(at)} is before the "

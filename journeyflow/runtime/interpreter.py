@@ -15,6 +15,7 @@ from typing import Any
 
 from journeyflow.runtime.codegen import NO_BODY, Body
 from journeyflow.runtime.executor import ActionExecutor
+from journeyflow.runtime.expressions import CompiledExpr
 from journeyflow.runtime.program import CompiledRule, Program
 from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, NO_KEYS, PARKED, Bonus, Customer
 from journeyflow.runtime.timeutil import format_instant
@@ -43,6 +44,10 @@ def _history_plans(program: Program) -> dict[str, HistoryPlan]:
                     [(f"{event}.{f}", f) for e, f in sorted(needs.lasts) if e == event],
                     needs.windows.get(event))
             for event in events}
+
+
+EventPlan = tuple[HistoryPlan | None, tuple[CompiledRule, ...],
+                  tuple[tuple[str, CompiledExpr | None], ...]]
 
 
 class Parked(Exception):
@@ -76,6 +81,9 @@ class Interpreter:
         self._enter_fields = [{"stage": n} for n in names]
         self._instant = [program.anywhere_instant + s.instant for s in program.stages]
         self._history = _history_plans(program)
+        self._plans: dict[str, EventPlan] = {}
+        self._when_goals = [(goal, cond) for goal, cond in program.goals_by_event.get(None, ())
+                            if cond is not None]
 
     # ---- entry points ----------------------------------------------------------
 
@@ -208,32 +216,63 @@ class Interpreter:
             del times[:old]
             del payloads[:old]
 
-    def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
+    def _event_step(self, c: Customer, name: str, data: dict[str, Any],  # noqa: C901
+                     t: float) -> None:
+        """One event for one customer (LANGUAGE.md 6.3): history, rules, `when`, goals.
+
+        Every event runs through here, so it is one flat function on purpose: each
+        call it saves is worth more than the split would be.
+        """
         self.steps += 1
-        plan = self._history.get(name)
-        if plan is not None:
-            self._remember_more(c, name, data, t, plan)
+        plan = self._plans.get(name)
+        if plan is None:
+            plan = self._plan(name)
+        history, anywhere, goals = plan
+        if history is not None:
+            self._remember_more(c, name, data, t, history)
         if name == "bonus_redeemed":
             self.redeem(c, t, str(data.get("bonus")), record=False)
         if c.status is not ACTIVE:
             return
-        p = self.p
         moved = False
-        for rule in p.anywhere_on.get(name, ()):
+        for rule in anywhere:
             guard = rule.guard
-            if (guard is None or guard(c, data, t)) and self._fire(c, rule, t, data):
-                moved = True
-                break
+            if guard is None or guard(c, data, t):
+                if rule.target is None:
+                    if rule.body(self, c, t, data):
+                        moved = True
+                        break
+                else:
+                    self._transition(c, t, data, rule.target, rule.location, rule.body)
+                    moved = True
+                    break
         if not moved:
-            for rule in p.stages[c.stage].on.get(name, ()):
+            for rule in self.p.stages[c.stage].on.get(name, ()):
                 guard = rule.guard
                 if guard is None or guard(c, data, t):
-                    self._fire(c, rule, t, data)
+                    if rule.target is None:
+                        rule.body(self, c, t, data)
+                    else:
+                        self._transition(c, t, data, rule.target, rule.location, rule.body)
                     break
         if self._instant[c.stage]:
             self._settle(c, t)
-        if p.goals_by_event:
-            self._goals(c, t, name, data)
+        if goals:
+            reached = c.goals
+            for goal, cond in goals:
+                if goal not in reached and (cond is None or cond(c, data, t)):
+                    self._reach(c, t, goal)
+                    reached = c.goals
+        for goal, cond in self._when_goals:
+            if goal not in c.goals and cond(c, EMPTY, t):
+                self._reach(c, t, goal)
+
+    def _plan(self, name: str) -> EventPlan:
+        """What an event of this name touches: history, `anywhere` rules, goals."""
+        plan = (self._history.get(name), self.p.anywhere_on.get(name, ()),
+                tuple(self.p.goals_by_event.get(name, ())))
+        self._plans[name] = plan
+        return plan
 
     def _drain(self, c: Customer, t: float) -> None:
         queue = self.queue
@@ -482,7 +521,7 @@ class Interpreter:
     def send(self, c: Customer, t: float, e: dict[str, Any], fields: dict[str, Any]) -> None:
         delivery = self.p.delivery
         at = delivery.next_allowed(t) if delivery.timed else t
-        if at > t:
+        if at != t:
             pending = {"message": fields["message"], "due": at, "fields": fields, "event": e,
                        "seq": self.seq + 1}
             c.pending = (*c.pending, pending)

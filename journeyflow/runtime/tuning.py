@@ -27,7 +27,7 @@ def batch_gc() -> Iterator[None]:
     """
     threshold = gc.get_threshold()
     gc.freeze()
-    gc.set_threshold(threshold[0], 20, 100)
+    gc.set_threshold(max(threshold[0], 10_000), 20, 100)
     try:
         yield
     finally:

@@ -82,7 +82,7 @@ class WithTransitions(Handwritten):
             on_enter: list[Any] = [self._entered]
             hook = ON_ENTER[index]
             if hook is not None:
-                on_enter.append(partial(self._hook, hook))
+                on_enter.append(partial(self._run, hook))
             states.append(State(name, on_enter=on_enter, on_exit=[self._exited],
                                 final=index == CHURNED))
         self.machine = JourneyMachine(model=self.cursor, states=states, initial=STAGES[0],
@@ -121,7 +121,7 @@ class WithTransitions(Handwritten):
         conditions: list[str | Callable[..., bool | None]] | None = (
             None if guard is None else [partial(_condition, guard)])
         after: list[str | Callable[..., bool | None]] | None = (
-            None if body is None else [partial(self._action, body)])
+            None if body is None else [partial(self._run, body)])
         sources: Any = source
         self.machine.add_transition(
             trigger, sources, None if target is None else STAGES[target[0]],
@@ -142,13 +142,8 @@ class WithTransitions(Handwritten):
                              (transition.dest, transition.location)))
         self.begin_stay(c, cursor.t, STAGE_INDEX[transition.dest])
 
-    def _hook(self, hook: Body, ev: Any) -> None:
-        self.hook_or_action(hook, ev)
-
-    def _action(self, body: Body, ev: Any) -> None:
-        self.hook_or_action(body, ev)
-
-    def hook_or_action(self, body: Body, ev: Any) -> None:
+    def _run(self, body: Body, ev: Any) -> None:
+        """An ``on enter`` block or a rule's block, as a transitions callback."""
         cursor = ev.model
         body(self, cursor.c, cursor.t, _data(ev))
 

@@ -157,7 +157,7 @@ class Engine:
         timers = ip.timers
         if timers and timers[0][0] <= at:
             ip.advance(at)
-        c = ip.handle(cid, name, data, at, attributes)
+        c = ip.handle(cid, name, data, at, attributes, customer)
         if event_id is not None:
             ids = c.seen[1] if c.seen is not None and c.seen[0] == at else frozenset()
             c.seen = (at, ids | {event_id})

@@ -82,15 +82,18 @@ class Interpreter:
         self._instant = [program.anywhere_instant + s.instant for s in program.stages]
         self._history = _history_plans(program)
         self._plans: dict[str, EventPlan] = {}
-        self._when_goals = [(goal, cond) for goal, cond in program.goals_by_event.get(None, ())
-                            if cond is not None]
+        self._when_goals = program.when_goals
 
     # ---- entry points ----------------------------------------------------------
 
     def handle(self, cid: str, name: str, data: dict[str, Any], t: float,
-               attributes: dict[str, Any] | None = None) -> Customer:
-        """Process one validated event (timers due before ``t`` must already have fired)."""
-        c = self.customers.get(cid)
+               attributes: dict[str, Any] | None = None, c: Customer | None = None) -> Customer:
+        """Process one validated event (timers due before ``t`` must already have fired).
+
+        ``c`` is the customer when the caller has already looked it up.
+        """
+        if c is None:
+            c = self.customers.get(cid)
         if self.touched is not None:
             self.touched.add(cid)
         self.used = 0
@@ -113,7 +116,7 @@ class Interpreter:
                     self._drain(c, t)
         except Parked:
             self.queue.clear()
-        c = self.customers[cid]
+            c = self.customers[cid]
         if t > c.clock:
             c.clock = t
         return c
@@ -263,8 +266,8 @@ class Interpreter:
                 if goal not in reached and (cond is None or cond(c, data, t)):
                     self._reach(c, t, goal)
                     reached = c.goals
-        for goal, cond in self._when_goals:
-            if goal not in c.goals and cond(c, EMPTY, t):
+        for goal, cond, events in self._when_goals:
+            if (events is None or name in events) and goal not in c.goals and cond(c, EMPTY, t):
                 self._reach(c, t, goal)
 
     def _plan(self, name: str) -> EventPlan:

@@ -52,6 +52,43 @@ class CompiledStage:
         self.instant: tuple[CompiledRule, ...] = ()
 
 
+def history_events(expr: Any) -> frozenset[str] | None:
+    """The events whose history alone decides ``expr``, or None if anything else may.
+
+    ``count(purchased) >= 2`` can only change when a ``purchased`` is processed;
+    a condition that reads attributes, tags, segments or the time can change at any step.
+
+    >>> from journeyflow.syntax.parser import parse_journey
+    >>> tree = parse_journey('journey "j" goal g when count(buy) >= 2 and sum(buy.n) > 9')
+    >>> sorted(history_events(tree.decls[0].when))
+    ['buy']
+    """
+    from journeyflow.syntax import ast as a
+
+    events: set[str] = set()
+
+    def walk(node: Any) -> bool:
+        if isinstance(node, a.Number | a.Percent | a.Duration | a.StringLit | a.BoolLit
+                      | a.NullLit | a.DateTimeLit):
+            return True
+        if isinstance(node, a.Binary):
+            return walk(node.left) and walk(node.right)
+        if isinstance(node, a.Unary):
+            return walk(node.operand)
+        if isinstance(node, a.Call) and node.func in ("count", "sum", "last"):
+            target = node.args[0].expr
+            if node.args[0].within is not None:
+                return False  # a window also changes as time passes
+            if isinstance(target, a.Name):
+                events.add(target.name)
+            elif isinstance(target, a.Path):
+                events.add(target.owner)
+            return True
+        return False
+
+    return frozenset(events) if walk(expr) else None
+
+
 def split_arm(journey: str, customer: str, position: str, shares: tuple[float, ...]) -> int:
     """The arm a customer takes (LANGUAGE.md 11.12): stable in every process and run.
 
@@ -101,6 +138,12 @@ class Program:
         self.goals_by_event: dict[str | None, list[tuple[str, CompiledExpr | None]]] = {}
         for name, event, cond in self.goals:
             self.goals_by_event.setdefault(event, []).append((name, cond))
+        # `goal ... when` conditions, with the only events that can make them true (or
+        # None: any step can), so most events skip them.
+        self.when_goals = [(g.name, self.exprs.compile_condition(g.condition.node),
+                            history_events(g.condition.node))
+                           for g in model.goals.values()
+                           if g.event is None and g.condition is not None]
         self.value = self.exprs.compile(model.value.node) if model.value else None
         self.segment_tests = {name: self.exprs.compile_condition(seg.condition.node)
                               for name, seg in model.segments.items()}

@@ -41,7 +41,7 @@ class BodyCompiler:
 
         self.program = program
         self.exprs = program.exprs
-        self.namespace: dict[str, Any] = {**HELPERS, "_split": split_arm}
+        self.namespace: dict[str, Any] = {**HELPERS, "_split": split_arm, "tuple": tuple}
         self.sources: dict[str, str] = {}
         self._count = 0
 
@@ -93,11 +93,12 @@ class BodyCompiler:
         if isinstance(action, m.SetAttribute):
             return self._set(action, pad)
         if isinstance(action, m.TagAction):
-            op = "-" if action.kind == "untag" else "|"
-            tag = self._const(frozenset({action.tag}))
             record = self._const({"action": action.kind, "tag": action.tag})
-            return [f"{pad}c.tags = c.tags {op} {tag}",
-                    f"{pad}rec((t, c.id, 'action', {record}))"]
+            if action.kind == "untag":
+                change = f"c.tags = tuple(x for x in c.tags if x != {action.tag!r})"
+            else:
+                change = f"if {action.tag!r} not in c.tags: c.tags = (*c.tags, {action.tag!r})"
+            return [f"{pad}{change}", f"{pad}rec((t, c.id, 'action', {record}))"]
         if isinstance(action, m.Emit | m.Notify):
             values = ", ".join(f"{k!r}: {self.exprs.source(v.node)}"
                                for k, v in action.fields.items())

@@ -129,7 +129,7 @@ class DeliveryRules:
                 return opening
         return at
 
-    def over_cap(self, sends: dict[str, list[float]], channel: str, at: float) -> bool:
+    def over_cap(self, sends: dict[str, tuple[float, ...]], channel: str, at: float) -> bool:
         """Whether one more delivery on ``channel`` at ``at`` would break a cap."""
         for key in (channel, "any"):
             rules = self.limits.get(key)
@@ -143,15 +143,10 @@ class DeliveryRules:
                     return True
         return False
 
-    def record(self, sends: dict[str, list[float]], channel: str, at: float) -> None:
+    def record(self, sends: dict[str, tuple[float, ...]], channel: str, at: float) -> None:
         for key in (channel, "any"):
             keep = self.keep.get(key)
             if keep is None:
                 continue
-            times = sends.get(key)
-            if times is None:
-                times = sends[key] = []
-            times.append(at)
-            old = bisect_right(times, at - keep)
-            if old:
-                del times[:old]
+            times = sends.get(key, ())
+            sends[key] = (*times[bisect_right(times, at - keep):], at)

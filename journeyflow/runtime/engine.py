@@ -159,8 +159,8 @@ class Engine:
             ip.advance(at)
         c = ip.handle(cid, name, data, at, attributes, customer)
         if event_id is not None:
-            ids = c.seen[1] if c.seen is not None and c.seen[0] == at else frozenset()
-            c.seen = (at, ids | {event_id})
+            ids = c.seen[1] if c.seen is not None and c.seen[0] == at else ()
+            c.seen = (at, (*ids, event_id))
         self.processed += 1
         return ACCEPTED
 

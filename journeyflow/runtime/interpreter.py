@@ -208,16 +208,9 @@ class Interpreter:
     def _window(c: Customer, name: str, data: dict[str, Any], t: float, span: float) -> None:
         if c.windows is EMPTY_MAP:
             c.windows = {}
-        window = c.windows.get(name)
-        if window is None:
-            window = c.windows[name] = ([], [])
-        times, payloads = window
-        times.append(t)
-        payloads.append(data)
+        times, payloads = c.windows.get(name, ((), ()))
         old = bisect_right(times, t - span)
-        if old:
-            del times[:old]
-            del payloads[:old]
+        c.windows[name] = ((*times[old:], t), (*payloads[old:], data))
 
     def _event_step(self, c: Customer, name: str, data: dict[str, Any],  # noqa: C901
                      t: float) -> None:
@@ -318,7 +311,7 @@ class Interpreter:
                         {"from": names[old], "to": names[target], "rule": location}))
         self.path.append(names[target])
         if c.fired:
-            c.fired = frozenset(key for key in c.fired if key < 0)  # `anywhere` keys stay
+            c.fired = tuple(key for key in c.fired if key < 0)  # `anywhere` keys stay
         self._enter(c, t, e, target)
 
     def _spend(self, c: Customer) -> None:
@@ -373,7 +366,7 @@ class Interpreter:
                 expr, guard = rule.expr, rule.guard
                 if (expr is None or expr(c, EMPTY, t)) and (guard is None or guard(c, EMPTY, t)):
                     if rule.target is None:
-                        c.fired = c.fired | {key}
+                        c.fired = (*c.fired, key)
                     self._fire(c, rule, t, EMPTY)
                     break
             else:

@@ -117,10 +117,12 @@ def _customer_to(c: Customer) -> dict[str, Any]:
     out = {slot: getattr(c, slot) for slot in Customer.__slots__}
     out = {slot: (dict(value) if value is EMPTY_MAP else value)
            for slot, value in out.items()}
-    out["tags"] = sorted(c.tags)
-    out["fired"] = sorted(c.fired)
-    out["bonuses"] = {k: [b.value, b.expires, b.grant] for k, b in c.bonuses.items()}
-    out["windows"] = {k: [times, payloads] for k, (times, payloads) in c.windows.items()}
+    out["tags"] = list(c.tags)
+    out["fired"] = list(c.fired)
+    out["bonuses"] = {k: list(b) for k, b in c.bonuses.items()}
+    out["windows"] = {k: [list(times), list(payloads)]
+                      for k, (times, payloads) in c.windows.items()}
+    out["sends"] = {k: list(v) for k, v in c.sends.items()}
     out["pending"] = list(c.pending)
     out["seen"] = None if c.seen is None else [c.seen[0], sorted(c.seen[1])]
     return out
@@ -132,11 +134,13 @@ def _customer_from(data: dict[str, Any]) -> Customer:
         setattr(c, slot, data[slot])
     # The interpreter compares statuses by identity: use the module's own strings.
     c.status = {ACTIVE: ACTIVE, FINAL: FINAL, PARKED: PARKED}[data["status"]]
-    c.tags = frozenset(data["tags"])
-    c.fired = frozenset(data["fired"])
+    c.tags = tuple(data["tags"])
+    c.fired = tuple(data["fired"])
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()}
-    c.windows = {k: (times, payloads) for k, (times, payloads) in data["windows"].items()}
+    c.windows = {k: (tuple(times), tuple(payloads))
+                 for k, (times, payloads) in data["windows"].items()}
+    c.sends = {k: tuple(v) for k, v in data["sends"].items()}
     c.pending = tuple(data["pending"])
     seen = data["seen"]
-    c.seen = None if seen is None else (seen[0], frozenset(seen[1]))
+    c.seen = None if seen is None else (seen[0], tuple(seen[1]))
     return c

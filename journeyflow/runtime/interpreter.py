@@ -81,6 +81,7 @@ class Interpreter:
         self._enter_fields = [{"stage": n} for n in names]
         self._instant = [program.anywhere_instant + s.instant for s in program.stages]
         self._history = _history_plans(program)
+        self._window_payloads = set(program.needs.window_fields)
         self._plans: dict[str, EventPlan] = {}
         self._when_goals = program.when_goals
 
@@ -186,7 +187,7 @@ class Interpreter:
         if sums or lasts:
             self._aggregate(c, data, sums, lasts)
         if span is not None:
-            self._window(c, name, data, t, span)
+            self._window(c, name, data, t, span, name in self._window_payloads)
 
     @staticmethod
     def _aggregate(c: Customer, data: dict[str, Any], sums: list[tuple[str, str]],
@@ -205,12 +206,15 @@ class Interpreter:
                 c.lasts[key] = data.get(fld)
 
     @staticmethod
-    def _window(c: Customer, name: str, data: dict[str, Any], t: float, span: float) -> None:
+    def _window(c: Customer, name: str, data: dict[str, Any], t: float, span: float,
+                keep_payload: bool) -> None:
         if c.windows is EMPTY_MAP:
             c.windows = {}
         times, payloads = c.windows.get(name, ((), ()))
         old = bisect_right(times, t - span)
-        c.windows[name] = ((*times[old:], t), (*payloads[old:], data))
+        # Payloads are kept only for `sum(... within)`; `count(... within)` needs times.
+        kept = (*payloads[old:], data) if keep_payload else ()
+        c.windows[name] = ((*times[old:], t), kept)
 
     def _event_step(self, c: Customer, name: str, data: dict[str, Any],  # noqa: C901
                      t: float) -> None:

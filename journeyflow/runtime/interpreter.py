@@ -72,6 +72,7 @@ class Interpreter:
         self.steps = 0
         self.used = 0
         self.now = 0.0
+        self.reentered = False
         self.path: list[str] = []
         self.queue: deque[tuple[str, dict[str, Any]]] = deque()
         self.stats: Counter[tuple[str, str]] = Counter()
@@ -101,6 +102,7 @@ class Interpreter:
         if self.path:
             self.path = []
         self.now = t
+        self.reentered = False
         try:
             if c is None:
                 c = self._create(cid, t, attributes or EMPTY)
@@ -155,6 +157,9 @@ class Interpreter:
                 t < c.final_at + after.total_seconds()):
             return
         c.status = ACTIVE
+        # History kept growing while the customer was final, unchecked by goals: this
+        # step checks every `when` goal, not only those its event could change.
+        self.reentered = True
         c.life += 1
         c.epoch += 1
         c.fired = NO_KEYS
@@ -264,7 +269,8 @@ class Interpreter:
                     self._reach(c, t, goal)
                     reached = c.goals
         for goal, cond, events in self._when_goals:
-            if (events is None or name in events) and goal not in c.goals and cond(c, EMPTY, t):
+            if (events is None or name in events or self.reentered) and (
+                    goal not in c.goals and cond(c, EMPTY, t)):
                 self._reach(c, t, goal)
 
     def _plan(self, name: str) -> EventPlan:

@@ -173,3 +173,20 @@ stage a start { on ping { send note } }
     state = engine.customer("c1")
     assert state is not None
     assert state.pending == [{"message": "note", "due": "2026-01-02T08:00:00Z"}]
+
+
+def test_when_goal_reached_after_reentry_counts_history_from_the_final_stage() -> None:
+    engine = run("""
+journey "goals"
+reentry after 1d
+event buy {}
+event visit {}
+goal repeat when count(buy) >= 2
+stage a start { on buy -> done }
+stage done final
+""", [ev("01T10:00:00", "buy"), ev("01T12:00:00", "buy"), ev("05T10:00:00", "visit")])
+    # The second buy came while final (no goals checked); the visit after re-entry is
+    # the first step that checks, and it must see the count.
+    assert "goal:repeat" in kinds(engine)
+    state = engine.customer("c1")
+    assert state is not None and state.goals == ["repeat"]

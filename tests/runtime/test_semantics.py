@@ -189,4 +189,5 @@ stage done final
     # the first step that checks, and it must see the count.
     assert "goal:repeat" in kinds(engine)
     state = engine.customer("c1")
-    assert state is not None and state.goals == ["repeat"]
+    assert state is not None
+    assert state.goals == ["repeat"]

@@ -73,18 +73,12 @@ def _rate(ctx: CompileContext, stages: tuple[str, ...], rate: a.SimRate) -> Rate
 
 
 def _event(ctx: CompileContext, ident: a.Ident) -> str:
-    if ident.name not in ctx.names.events:
-        ctx.sink.error("JF202", f"unknown event '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.events,
-                                    f"declare it: event {ident.name} {{ ... }}"))
+    ctx.known_event(ident)
     return ident.name
 
 
 def _stage(ctx: CompileContext, ident: a.Ident) -> str:
-    if ident.name not in ctx.names.stages:
-        ctx.sink.error("JF201", f"unknown stage '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.stages,
-                                    f"declare it: stage {ident.name} {{ ... }}"))
+    ctx.known_stage(ident)
     return ident.name
 
 

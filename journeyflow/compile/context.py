@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from journeyflow.compile.typecheck import Scope, TypeChecker
-from journeyflow.errors import DiagnosticSink, Span
+from journeyflow.errors import DiagnosticSink, Span, did_you_mean
 from journeyflow.model.journey import Location, SourceExpr
 from journeyflow.syntax import ast as a
 
@@ -41,6 +41,24 @@ class CompileContext:
         for i, ch in enumerate(source):
             if ch == "\n":
                 self._line_starts.append(i + 1)
+
+    def known_event(self, ident: a.Ident) -> bool:
+        """Whether ``ident`` names an event; reports JF202 when it does not."""
+        if ident.name in self.names.events:
+            return True
+        self.sink.error("JF202", f"unknown event '{ident.name}'", ident.span,
+                        did_you_mean(ident.name, self.names.events,
+                                     f"declare it: event {ident.name} {{ ... }}"))
+        return False
+
+    def known_stage(self, ident: a.Ident) -> bool:
+        """Whether ``ident`` names a stage; reports JF201 when it does not."""
+        if ident.name in self.names.stages:
+            return True
+        self.sink.error("JF201", f"unknown stage '{ident.name}'", ident.span,
+                        did_you_mean(ident.name, self.names.stages,
+                                     f"declare it: stage {ident.name} {{ ... }}"))
+        return False
 
     def location(self, span: Span) -> Location:
         base = self.file.replace("\\", "/").rsplit("/", 1)[-1]

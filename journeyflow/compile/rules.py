@@ -124,19 +124,11 @@ def _trigger_expr(ctx: CompileContext, trig: a.Trigger, scope: Scope) -> m.Sourc
 
 
 def _event(ctx: CompileContext, ident: a.Ident) -> str | None:
-    if ident.name not in ctx.names.events:
-        ctx.sink.error("JF202", f"unknown event '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.events,
-                                    f"declare it: event {ident.name} {{ ... }}"))
-        return None
-    return ident.name
+    return ident.name if ctx.known_event(ident) else None
 
 
 def _stage(ctx: CompileContext, ident: a.Ident) -> str:
-    if ident.name not in ctx.names.stages:
-        ctx.sink.error("JF201", f"unknown stage '{ident.name}'", ident.span,
-                       did_you_mean(ident.name, ctx.names.stages,
-                                    f"declare it: stage {ident.name} {{ ... }}"))
+    ctx.known_stage(ident)
     return ident.name
 
 

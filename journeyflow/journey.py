@@ -14,7 +14,7 @@ from journeyflow.model.journey import JourneyModel
 from journeyflow.model.scenario import Scenario
 from journeyflow.syntax.parser import parse_journey, parse_scenarios
 
-__all__ = ["Journey", "check_text", "load", "loads"]
+__all__ = ["Journey", "check_text", "load", "loads", "read_source"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,10 +92,14 @@ def load(path: str | Path) -> Journey:
     True
     """
     path = Path(path)
+    return loads(read_source(path), str(path))
+
+
+def read_source(path: Path) -> str:
+    """A journey-language file's text, or a :class:`JourneyError` saying why not."""
     try:
-        text = path.read_text("utf-8")
+        return path.read_text("utf-8")
     except OSError as exc:
         raise JourneyError(f"cannot read {path}: {exc.strerror}") from exc
     except UnicodeDecodeError as exc:
         raise JourneyError(f"{path} is not UTF-8 text") from exc
-    return loads(text, str(path))

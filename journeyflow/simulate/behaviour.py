@@ -16,7 +16,7 @@ from pathlib import Path
 from journeyflow.compile.behaviour import lower_behaviour
 from journeyflow.compile.context import CompileContext
 from journeyflow.errors import CompileError, Diagnostic, JourneyError, JourneySyntaxError, Span
-from journeyflow.journey import Journey, check_text
+from journeyflow.journey import Journey, check_text, read_source
 from journeyflow.model.behaviour import Behaviour
 from journeyflow.syntax import ast as a
 from journeyflow.syntax.parser import parse_journey
@@ -62,13 +62,7 @@ def behaviour_source(journey: Journey, path: Path | None) -> BehaviourSource:
                 f"{journey.file} has no simulate {{ ... }} block: add one (LANGUAGE.md "
                 "section 7) or pass --behaviour FILE")
         return BehaviourSource(journey.source, journey.file, bare=False)
-    try:
-        text = path.read_text("utf-8")
-    except OSError as exc:
-        raise JourneyError(f"cannot read {path}: {exc.strerror}") from exc
-    except UnicodeDecodeError as exc:
-        raise JourneyError(f"{path} is not UTF-8 text") from exc
-    return BehaviourSource(text, str(path), bare=True)
+    return BehaviourSource(read_source(path), str(path), bare=True)
 
 
 def _unshift(diag: Diagnostic, by: int) -> Diagnostic:

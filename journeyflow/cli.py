@@ -173,21 +173,17 @@ def graph(file: Path, as_json: bool) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
 
 
-def _register_optional_commands() -> None:
-    """Commands that live beside their own package, so this module stays thin."""
-    import importlib
+def _register_commands() -> None:
+    """Commands that live beside their own package, so this module stays thin.
 
-    for module, names in (("journeyflow.runtime.command", ("run", "test")),
-                          ("journeyflow.render.command", ("render",)),
-                          ("journeyflow.simulate.command", ("simulate",))):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        for name in names:
-            main.add_command(getattr(mod, name))
+    Imported here, after ``main`` exists, because they use this module's helpers.
+    """
+    from journeyflow.render.command import render
+    from journeyflow.runtime.command import run, test
+    from journeyflow.simulate.command import simulate
+
+    for command in (run, test, simulate, render):
+        main.add_command(command)
 
 
-_register_optional_commands()
+_register_commands()

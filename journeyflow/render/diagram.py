@@ -31,11 +31,14 @@ from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.model import journey as m
 from journeyflow.render import layout
-from journeyflow.render.stats import MessageStats, SimulationReport, check_report
+from journeyflow.render.stats import MessageStats, SimulationReport, StageStats, check_report
 from journeyflow.render.words import action_texts, expression_words, trigger_words
 
 __all__ = ["ActionLine", "DiagramEdge", "DiagramStage", "EdgeVolume", "JourneyDiagram",
            "LegendRule", "StageCounts", "StageKind", "build_diagram"]
+
+# What a stage shows of a simulation: the report's own per-stage figures.
+StageCounts = StageStats
 
 StageKind = Literal["start", "final", "normal"]
 
@@ -49,15 +52,6 @@ class ActionLine:
     messages: tuple[str, ...] = ()
     delivered: int | None = None
     suppressed: int | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class StageCounts:
-    """Simulated customers: how many reached the stage, and how many were there at the end."""
-
-    reached: int
-    share: float
-    at_end: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,7 +253,7 @@ def _match_edge(edges: Iterable[DiagramEdge], source: str, target: str, rule: st
 
 def _counts(report: SimulationReport, name: str) -> StageCounts:
     stats = report.stages.get(name)
-    return StageCounts(stats.reached, stats.share, stats.at_end) if stats else StageCounts(0, 0, 0)
+    return stats if stats is not None else StageCounts(0, 0.0, 0)
 
 
 def _sends(line: ActionLine, messages: Mapping[str, MessageStats]) -> ActionLine:

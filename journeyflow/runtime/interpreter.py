@@ -102,7 +102,8 @@ class Interpreter:
         if self.path:
             self.path = []
         self.now = t
-        self.reentered = False
+        if self.reentered:
+            self.reentered = False
         try:
             if c is None:
                 c = self._create(cid, t, attributes or EMPTY)

@@ -87,7 +87,8 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
             stream: TextIO = sys.stdin
         else:
             try:
-                stream = stack.enter_context(open(events_file, encoding="utf-8"))  # noqa: SIM115
+                stream = stack.enter_context(  # noqa: SIM115
+                    open(events_file, encoding="utf-8-sig", newline=""))
             except OSError as exc:
                 raise click.UsageError(f"cannot read {events_file}: {exc.strerror}") from exc
         valid = _read_valid(engine, stream, fmt)

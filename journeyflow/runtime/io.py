@@ -18,7 +18,7 @@ RawLine = tuple[int, Any, str | None]  # (line number, raw event or raw text, er
 
 def read_jsonl(stream: Iterable[str]) -> Iterator[RawLine]:
     for number, line in enumerate(stream, start=1):
-        text = line.strip()
+        text = line.strip().lstrip("\ufeff")  # a byte-order mark some editors write
         if not text:
             continue
         try:

@@ -173,3 +173,15 @@ def test_scenario_file_beside_the_journey(runner: CliRunner, journey_file: Path)
     assert result.exit_code == 1  # `nudge` is not a message: reported, not crashed
     assert "cli.scenario:5" in result.output
     assert "unknown message 'nudge'" in result.output
+
+
+def test_run_accepts_a_byte_order_mark(runner: CliRunner, journey_file: Path,
+                                       tmp_path: Path) -> None:
+    jsonl = tmp_path / "bom.jsonl"
+    jsonl.write_bytes(b"\xef\xbb\xbf" + json.dumps(EVENTS[0]).encode() + b"\n")
+    csv_file = tmp_path / "bom.csv"
+    csv_file.write_bytes(b"\xef\xbb\xbfat,customer,event\n2026-01-01T10:00:00Z,c1,signed_up\n")
+    for events in (jsonl, csv_file):
+        result = runner.invoke(main, ["run", str(journey_file), "--events", str(events)])
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["processed"] == 1

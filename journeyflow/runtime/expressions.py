@@ -18,7 +18,7 @@ from journeyflow.errors import JourneyError
 from journeyflow.runtime.timeutil import parse_instant
 from journeyflow.syntax import ast as a
 
-__all__ = ["HELPERS", "CompiledExpr", "ExpressionCompiler", "HistoryNeeds"]
+__all__ = ["HELPERS", "CompiledExpr", "ExpressionCompiler", "HistoryNeeds", "history_key"]
 
 CompiledExpr = Callable[[Any, Any, float], Any]  # (customer, event data, now) -> value
 INF = math.inf
@@ -41,16 +41,27 @@ class HistoryNeeds:
             self.window_fields.setdefault(event, set()).add(field)
 
 
-def _count_within(c: Any, event: str, span: float, now: float) -> int:
-    window = c.windows.get(event)
+def history_key(kind: str, event: str, field: str | None = None) -> str:
+    """The key of one aggregate in a customer's history dict.
+
+    One dict per customer holds every aggregate, so a customer costs one dict, not six.
+
+    >>> history_key("sum", "purchased", "amount")
+    'sum:purchased.amount'
+    """
+    return f"{kind}:{event}" if field is None else f"{kind}:{event}.{field}"
+
+
+def _count_within(c: Any, key: str, span: float, now: float) -> int:
+    window = c.history.get(key)
     if window is None:
         return 0
     times = window[0]
     return bisect_right(times, now) - bisect_right(times, now - span)
 
 
-def _sum_within(c: Any, event: str, field: str, span: float, now: float) -> float:
-    window = c.windows.get(event)
+def _sum_within(c: Any, key: str, field: str, span: float, now: float) -> float:
+    window = c.history.get(key)
     if window is None:
         return 0
     times, payloads = window
@@ -167,27 +178,29 @@ class ExpressionCompiler:
             assert isinstance(inner, a.Name)
             if within is not None:
                 self.needs.window(inner.name, within)
-                return f"_count_within(c, {inner.name!r}, {within!r}, now)"
+                key = history_key("window", inner.name)
+                return f"_count_within(c, {key!r}, {within!r}, now)"
             self.needs.counts.add(inner.name)
-            return f"c.counts.get({inner.name!r}, 0)"
+            return f"c.history.get({history_key('count', inner.name)!r}, 0)"
         if call.func == "sum":
             assert isinstance(inner, a.Path)
             if within is not None:
                 self.needs.window(inner.owner, within, inner.field)
-                return f"_sum_within(c, {inner.owner!r}, {inner.field!r}, {within!r}, now)"
+                key = history_key("window", inner.owner)
+                return f"_sum_within(c, {key!r}, {inner.field!r}, {within!r}, now)"
             self.needs.sums.add((inner.owner, inner.field))
-            return f"c.sums.get({inner.owner + '.' + inner.field!r}, 0)"
+            return f"c.history.get({history_key('sum', inner.owner, inner.field)!r}, 0)"
         if call.func == "last":
             assert isinstance(inner, a.Path)
             self.needs.lasts.add((inner.owner, inner.field))
-            return f"c.lasts.get({inner.owner + '.' + inner.field!r})"
+            return f"c.history.get({history_key('last', inner.owner, inner.field)!r})"
         if call.func == "since":
             assert isinstance(inner, a.Name)
             t = self._temp()
             if inner.name != "contacted":
                 self.needs.last_at.add(inner.name)
             key = "c.last_contact" if inner.name == "contacted" else (
-                f"c.last_at.get({inner.name!r})")
+                f"c.history.get({history_key('last_at', inner.name)!r})")
             return f"(INF if ({t} := {key}) is None else now - {t})"
         if call.func == "has_tag":
             return f"({self.source(inner)} in c.tags)"

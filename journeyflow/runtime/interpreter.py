@@ -15,7 +15,7 @@ from typing import Any
 
 from journeyflow.runtime.codegen import NO_BODY, Body
 from journeyflow.runtime.executor import ActionExecutor
-from journeyflow.runtime.expressions import CompiledExpr
+from journeyflow.runtime.expressions import CompiledExpr, history_key
 from journeyflow.runtime.program import CompiledRule, Program
 from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, NO_KEYS, PARKED, Bonus, Customer
 from journeyflow.runtime.timeutil import format_instant
@@ -30,7 +30,11 @@ EMPTY: dict[str, Any] = {}
 
 
 # (count it, keep its last time, keep its order for `unless`, sums, last values, window)
-HistoryPlan = tuple[bool, bool, bool, list[tuple[str, str]], list[tuple[str, str]], float | None]
+# Keys into the customer's one history dict, each None when nothing reads it:
+# (count key, last-time key, order key, sums [(key, field)], lasts [(key, field)],
+#  window key, window length, whether the window keeps payloads)
+HistoryPlan = tuple[str | None, str | None, str | None, list[tuple[str, str]],
+                    list[tuple[str, str]], str | None, float, bool]
 
 
 def _history_plans(program: Program) -> dict[str, HistoryPlan]:
@@ -39,11 +43,15 @@ def _history_plans(program: Program) -> dict[str, HistoryPlan]:
     unless = {body_unless for _, body_unless in program.delayed if body_unless}
     events = (needs.counts | needs.last_at | {e for e, _ in needs.sums}
               | {e for e, _ in needs.lasts} | set(needs.windows) | unless)
-    return {event: (event in needs.counts, event in needs.last_at, event in unless,
-                    [(f"{event}.{f}", f) for e, f in sorted(needs.sums) if e == event],
-                    [(f"{event}.{f}", f) for e, f in sorted(needs.lasts) if e == event],
-                    needs.windows.get(event))
-            for event in events}
+    return {event: (
+        history_key("count", event) if event in needs.counts else None,
+        history_key("last_at", event) if event in needs.last_at else None,
+        history_key("order", event) if event in unless else None,
+        [(history_key("sum", event, f), f) for e, f in sorted(needs.sums) if e == event],
+        [(history_key("last", event, f), f) for e, f in sorted(needs.lasts) if e == event],
+        history_key("window", event) if event in needs.windows else None,
+        needs.windows.get(event, 0.0), event in needs.window_fields)
+        for event in events}
 
 
 EventPlan = tuple[HistoryPlan | None, tuple[CompiledRule, ...],
@@ -82,7 +90,6 @@ class Interpreter:
         self._enter_fields = [{"stage": n} for n in names]
         self._instant = [program.anywhere_instant + s.instant for s in program.stages]
         self._history = _history_plans(program)
-        self._window_payloads = set(program.needs.window_fields)
         self._plans: dict[str, EventPlan] = {}
         self._when_goals = program.when_goals
 
@@ -177,50 +184,28 @@ class Interpreter:
 
     def _remember_more(self, c: Customer, name: str, data: dict[str, Any], t: float,
                        plan: HistoryPlan) -> None:
-        count, last, track_seq, sums, lasts, span = plan
-        if count:
-            if c.counts is EMPTY_MAP:
-                c.counts = {}
-            c.counts[name] = c.counts.get(name, 0) + 1
-        if last:
-            if c.last_at is EMPTY_MAP:
-                c.last_at = {}
-            c.last_at[name] = t
-        if track_seq:
-            if c.last_seq is EMPTY_MAP:
-                c.last_seq = {}
-            c.last_seq[name] = self.steps
-        if sums or lasts:
-            self._aggregate(c, data, sums, lasts)
-        if span is not None:
-            self._window(c, name, data, t, span, name in self._window_payloads)
-
-    @staticmethod
-    def _aggregate(c: Customer, data: dict[str, Any], sums: list[tuple[str, str]],
-                   lasts: list[tuple[str, str]]) -> None:
-        if sums:
-            if c.sums is EMPTY_MAP:
-                c.sums = {}
-            for key, fld in sums:
-                value = data.get(fld)
-                if value is not None:
-                    c.sums[key] = c.sums.get(key, 0) + value
-        if lasts:
-            if c.lasts is EMPTY_MAP:
-                c.lasts = {}
-            for key, fld in lasts:
-                c.lasts[key] = data.get(fld)
-
-    @staticmethod
-    def _window(c: Customer, name: str, data: dict[str, Any], t: float, span: float,
-                keep_payload: bool) -> None:
-        if c.windows is EMPTY_MAP:
-            c.windows = {}
-        times, payloads = c.windows.get(name, ((), ()))
-        old = bisect_right(times, t - span)
-        # Payloads are kept only for `sum(... within)`; `count(... within)` needs times.
-        kept = (*payloads[old:], data) if keep_payload else ()
-        c.windows[name] = ((*times[old:], t), kept)
+        count, last, order, sums, lasts, window, span, keep_payload = plan
+        history = c.history
+        if history is EMPTY_MAP:
+            history = c.history = {}
+        if count is not None:
+            history[count] = history.get(count, 0) + 1
+        if last is not None:
+            history[last] = t
+        if order is not None:
+            history[order] = self.steps
+        for key, fld in sums:
+            value = data.get(fld)
+            if value is not None:
+                history[key] = history.get(key, 0) + value
+        for key, fld in lasts:
+            history[key] = data.get(fld)
+        if window is not None:
+            times, payloads = history.get(window, ((), ()))
+            old = bisect_right(times, t - span)
+            # Payloads are kept only for `sum(... within)`; `count(... within)` needs times.
+            kept = (*payloads[old:], data) if keep_payload else ()
+            history[window] = ((*times[old:], t), kept)
 
     def _event_step(self, c: Customer, name: str, data: dict[str, Any],  # noqa: C901
                      t: float) -> None:
@@ -471,7 +456,7 @@ class Interpreter:
             return
         rule = self.p.rules[rule_id]
         if rule.without is not None:
-            last = c.last_at.get(rule.without)
+            last = c.history.get(history_key("last_at", rule.without))
             start = c.entered if kind == RULE else c.created
             due = max(start, last if last is not None else start) + rule.duration
             if due > t:
@@ -492,7 +477,7 @@ class Interpreter:
             return
         body, unless = self.p.delayed[delayed_id]
         event, scheduled_at = extra
-        if unless is not None and c.last_seq.get(unless, -1) > scheduled_at:
+        if unless is not None and c.history.get(history_key("order", unless), -1) > scheduled_at:
             return
         body(self, c, t, event)
         self._settle(c, t)

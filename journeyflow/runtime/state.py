@@ -37,8 +37,8 @@ class Customer:
     """Everything the journey knows about one customer."""
 
     __slots__ = (
-        "id", "stage", "status", "attrs", "tags", "bonuses", "goals", "counts", "last_at",
-        "last_seq", "sums", "lasts", "windows", "entered", "epoch", "life", "clock", "fired",
+        "id", "stage", "status", "attrs", "tags", "bonuses", "goals", "history",
+        "entered", "epoch", "life", "clock", "fired",
         "sends", "last_contact", "pending", "final_at", "created", "grants", "arms", "seen",
     )
 
@@ -50,14 +50,9 @@ class Customer:
         self.tags: tuple[str, ...] = NO_TAGS  # small: a tuple is cheaper than a set
         self.bonuses: dict[str, Bonus] = EMPTY_MAP
         self.goals: dict[str, float] = EMPTY_MAP  # goal -> when reached
-        self.counts: dict[str, int] = EMPTY_MAP
-        self.last_at: dict[str, float] = EMPTY_MAP
-        self.last_seq: dict[str, int] = EMPTY_MAP
-        self.sums: dict[str, float] = EMPTY_MAP
-        self.lasts: dict[str, Any] = EMPTY_MAP
-        # event -> (times, payloads), oldest first, only as long as the longest `within`
-        self.windows: dict[str, tuple[tuple[float, ...], tuple[dict[str, Any], ...]]] = (
-            EMPTY_MAP)
+        # Every aggregate the journey reads, under keys from `history_key`: counts, last
+        # times, sums, last values, and `within` windows as (times, payloads).
+        self.history: dict[str, Any] = EMPTY_MAP
         self.entered = now
         self.epoch = 0  # bumps when the customer leaves a stage: stage timers go stale
         self.life = 0  # bumps on re-entry: `anywhere` timers go stale

@@ -120,8 +120,6 @@ def _customer_to(c: Customer) -> dict[str, Any]:
     out["tags"] = list(c.tags)
     out["fired"] = list(c.fired)
     out["bonuses"] = {k: list(b) for k, b in c.bonuses.items()}
-    out["windows"] = {k: [list(times), list(payloads)]
-                      for k, (times, payloads) in c.windows.items()}
     out["sends"] = {k: list(v) for k, v in c.sends.items()}
     out["pending"] = list(c.pending)
     out["seen"] = None if c.seen is None else [c.seen[0], sorted(c.seen[1])]
@@ -137,8 +135,9 @@ def _customer_from(data: dict[str, Any]) -> Customer:
     c.tags = tuple(data["tags"])
     c.fired = tuple(data["fired"])
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()}
-    c.windows = {k: (tuple(times), tuple(payloads))
-                 for k, (times, payloads) in data["windows"].items()}
+    # JSON has no tuples: `within` windows come back as lists of lists.
+    c.history = {k: (tuple(v[0]), tuple(v[1])) if k.startswith("window:") else v
+                 for k, v in data["history"].items()}
     c.sends = {k: tuple(v) for k, v in data["sends"].items()}
     c.pending = tuple(data["pending"])
     seen = data["seen"]

@@ -16,7 +16,7 @@ import click
 import networkx as nx
 
 from journeyflow.errors import Diagnostic, JourneyError, diagnostics_to_json, format_diagnostic
-from journeyflow.journey import check_text, load
+from journeyflow.journey import load, loads
 
 __all__ = ["main"]
 
@@ -71,16 +71,10 @@ def check(files: tuple[Path, ...], fmt: str) -> None:
     failed = False
     for path in files:
         source = _read_source(path)
-        try:
-            result = check_text(source, str(path))
-            diags = list(result.diagnostics)
+        try:  # loads() also checks the .scenario beside the file: it is part of the journey
+            diags = list(loads(source, str(path)).warnings)
         except JourneyError as err:
             diags = list(err.diagnostics)
-        if not any(d.is_error for d in diags):
-            try:
-                load(path)  # the .scenario beside the file is part of the journey
-            except JourneyError as err:
-                diags += [d for d in err.diagnostics if d.file != str(path)]
         all_diags += diags
         errors = sum(d.is_error for d in diags)
         failed |= errors > 0

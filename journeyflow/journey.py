@@ -75,7 +75,7 @@ def loads(text: str, file: str = "<journey>") -> Journey:
         extra, diags = compile_scenarios(parse_scenarios(side_text, str(sidecar)),
                                          result.context, side_text, str(sidecar))
         if any(d.is_error for d in diags):
-            raise CompileError(f"errors in {sidecar}", diags)
+            raise CompileError(f"errors in {sidecar}", warnings + diags)
         scenarios += extra
     return Journey(result.model, result.graph, text, file, warnings, scenarios,
                    result.behaviour)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from journeyflow.compile.typecheck import Scope, TypeChecker
@@ -44,20 +45,18 @@ class CompileContext:
 
     def known_event(self, ident: a.Ident) -> bool:
         """Whether ``ident`` names an event; reports JF202 when it does not."""
-        if ident.name in self.names.events:
-            return True
-        self.sink.error("JF202", f"unknown event '{ident.name}'", ident.span,
-                        did_you_mean(ident.name, self.names.events,
-                                     f"declare it: event {ident.name} {{ ... }}"))
-        return False
+        return self._known(ident, self.names.events, "JF202", "event")
 
     def known_stage(self, ident: a.Ident) -> bool:
         """Whether ``ident`` names a stage; reports JF201 when it does not."""
-        if ident.name in self.names.stages:
+        return self._known(ident, self.names.stages, "JF201", "stage")
+
+    def _known(self, ident: a.Ident, names: Iterable[str], code: str, what: str) -> bool:
+        if ident.name in names:
             return True
-        self.sink.error("JF201", f"unknown stage '{ident.name}'", ident.span,
-                        did_you_mean(ident.name, self.names.stages,
-                                     f"declare it: stage {ident.name} {{ ... }}"))
+        self.sink.error(code, f"unknown {what} '{ident.name}'", ident.span,
+                        did_you_mean(ident.name, names,
+                                     f"declare it: {what} {ident.name} {{ ... }}"))
         return False
 
     def location(self, span: Span) -> Location:

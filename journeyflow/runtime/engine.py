@@ -33,7 +33,7 @@ from journeyflow.runtime.interpreter import Interpreter
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import Customer
 from journeyflow.runtime.store import MemoryStore, Store, open_store
-from journeyflow.runtime.timeutil import format_instant
+from journeyflow.runtime.timeutil import format_instant, parse_instant
 from journeyflow.runtime.trace import Trace
 
 __all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
@@ -79,12 +79,8 @@ def _event_id(raw: Any) -> str | None:
 
 def _instant(when: datetime | float | str) -> float:
     if isinstance(when, datetime):
-        from journeyflow.runtime.timeutil import parse_instant
-
         return when.timestamp() if when.tzinfo else parse_instant(when.isoformat())
     if isinstance(when, str):
-        from journeyflow.runtime.timeutil import parse_instant
-
         return parse_instant(when)
     return float(when)
 

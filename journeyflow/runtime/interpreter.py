@@ -368,14 +368,10 @@ class Interpreter:
             else:
                 return
 
-    def _goals(self, c: Customer, t: float, name: str | None, data: dict[str, Any]) -> None:
-        by_event = self.p.goals_by_event
-        if name is not None:
-            for goal, cond in by_event.get(name, ()):
-                if goal not in c.goals and (cond is None or cond(c, data, t)):
-                    self._reach(c, t, goal)
-        for goal, cond in by_event.get(None, ()):
-            if goal not in c.goals and cond is not None and cond(c, EMPTY, t):
+    def _when_goals_after_timer(self, c: Customer, t: float) -> None:
+        """`goal ... when` checks at the end of a timer step (event steps check inline)."""
+        for goal, cond, _ in self._when_goals:
+            if goal not in c.goals and cond(c, EMPTY, t):
                 self._reach(c, t, goal)
 
     def _reach(self, c: Customer, t: float, goal: str) -> None:
@@ -468,8 +464,7 @@ class Interpreter:
         if guard is None or guard(c, EMPTY, t):
             self._fire(c, rule, t, EMPTY)
             self._settle(c, t)
-        if self.p.goals_by_event:
-            self._goals(c, t, None, EMPTY)
+        self._when_goals_after_timer(c, t)
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
                        extra: tuple[dict[str, Any], int]) -> None:
@@ -481,7 +476,7 @@ class Interpreter:
             return
         body(self, c, t, event)
         self._settle(c, t)
-        self._goals(c, t, None, EMPTY)
+        self._when_goals_after_timer(c, t)
 
     def _bonus_timer(self, c: Customer, t: float, kind: int, name: str, grant: int) -> None:
         bonus = c.bonuses.get(name)

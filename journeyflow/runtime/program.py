@@ -133,11 +133,12 @@ class Program:
                 self.anywhere_on[rule.event] = (*self.anywhere_on.get(rule.event, ()), rule)
         self.anywhere_timers = tuple(r for r in any_rules if r.kind in ("after", "every", "at"))
         self.anywhere_instant = tuple(r for r in any_rules if r.kind == "when")
-        self.goals = [(g.name, g.event, self.exprs.compile_condition(g.condition.node)
-                       if g.condition else None) for g in model.goals.values()]
-        self.goals_by_event: dict[str | None, list[tuple[str, CompiledExpr | None]]] = {}
-        for name, event, cond in self.goals:
-            self.goals_by_event.setdefault(event, []).append((name, cond))
+        # `goal ... on EVENT [where ...]`, by event.
+        self.goals_by_event: dict[str, list[tuple[str, CompiledExpr | None]]] = {}
+        for g in model.goals.values():
+            if g.event is not None:
+                cond = self.exprs.compile_condition(g.condition.node) if g.condition else None
+                self.goals_by_event.setdefault(g.event, []).append((g.name, cond))
         # `goal ... when` conditions, with the only events that can make them true (or
         # None: any step can), so most events skip them.
         self.when_goals = [(g.name, self.exprs.compile_condition(g.condition.node),

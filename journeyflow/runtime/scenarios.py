@@ -47,14 +47,12 @@ def run_scenario(journey: Journey, scenario: Scenario) -> ScenarioResult:
     engine = Engine(journey, clock=clock)
     result = ScenarioResult(scenario)
     current = DEFAULT_CUSTOMER
-    started = False
     for step in scenario.steps:
         if isinstance(step, FeedEvent):
             if step.at is not None:
                 clock.set(step.at)
             elif step.offset is not None:
                 clock.advance(step.offset.total_seconds())
-            started = True
             current = step.customer or DEFAULT_CUSTOMER
             outcome = engine.handle({"at": clock.now(), "customer": current,
                                      "event": step.event, "data": step.data,
@@ -66,8 +64,6 @@ def run_scenario(journey: Journey, scenario: Scenario) -> ScenarioResult:
             clock.advance(step.duration.total_seconds())
             engine.advance(clock.now())
         else:
-            if not started:
-                clock.set(clock.now())
             engine.advance(clock.now())
             failure = _check(engine, step, current, clock.now())
             if failure is not None:

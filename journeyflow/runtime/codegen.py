@@ -51,8 +51,7 @@ class BodyCompiler:
             return NO_BODY
         self._count += 1
         name = f"block_{self._count}"
-        lines = [f"def {name}(ip, c, t, e):", "    now = t", "    attrs = c.attrs",
-                 "    rec = ip.records.append"]
+        lines = [f"def {name}(ip, c, t, e):", "    now = t", "    rec = ip.records.append"]
         lines += self._block(body, 1)
         lines.append("    return False")
         source = "\n".join(lines)
@@ -124,11 +123,12 @@ class BodyCompiler:
 
     def _set(self, action: m.SetAttribute, pad: str) -> list[str]:
         name = action.attribute
+        slot = self.program.layout.attribute(name)
         out = [f"{pad}v = {self.exprs.source(action.value.node)}"]
         if action.op != "=":
             sign = "-" if action.op == "-=" else "+"
-            out.append(f"{pad}if v is not None: v = (attrs[{name!r}] or 0) {sign} v")
-        out.append(f"{pad}attrs[{name!r}] = v")
+            out.append(f"{pad}if v is not None: v = (c.{slot} or 0) {sign} v")
+        out.append(f"{pad}c.{slot} = v")
         if name in self.program.date_attributes:
             out.append(f"{pad}ip.record_set(c, t, {name!r}, v)")
         else:
@@ -140,7 +140,7 @@ class BodyCompiler:
         pad = "    " * depth
         shares = tuple(arm.share for arm in action.arms)
         out = [f"{pad}arm = _split({self.program.name!r}, c.id, {action.position!r}, "
-               f"{shares!r})", f"{pad}c.arms = {{**c.arms, {action.position!r}: arm}}"]
+               f"{shares!r})", f"{pad}c.{self.program.layout.arm_slot(action.position)} = arm"]
         for i, arm in enumerate(action.arms):
             out.append(f"{pad}{'if' if i == 0 else 'elif'} arm == {i}:")
             out += self._block(arm.body, depth + 1)

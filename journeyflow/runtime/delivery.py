@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from journeyflow.model.journey import Limit, QuietHours, SendWindow
@@ -68,6 +69,8 @@ class DeliveryRules:
             self.limits.setdefault(limit.channel, []).append(
                 (limit.count, limit.per.total_seconds()))
         self.keep = {ch: max(per for _, per in rules) for ch, rules in self.limits.items()}
+        # channel -> the customer slot holding its recent delivery times (set by Program)
+        self.slots: dict[str, str] = {}
         clocks = [quiet.start, quiet.end] if quiet else []
         clocks += [window.start, window.end] if window else []
         # When every boundary and every UTC offset of the zone sits on a whole bucket
@@ -129,13 +132,16 @@ class DeliveryRules:
                 return opening
         return at
 
-    def over_cap(self, sends: dict[str, tuple[float, ...]], channel: str, at: float) -> bool:
-        """Whether one more delivery on ``channel`` at ``at`` would break a cap."""
+    def over_cap(self, c: Any, channel: str, at: float) -> bool:
+        """Whether one more delivery on ``channel`` at ``at`` would break a cap.
+
+        Each capped channel's delivery times live in the customer slot ``slots[channel]``.
+        """
         for key in (channel, "any"):
             rules = self.limits.get(key)
             if not rules:
                 continue
-            times = sends.get(key)
+            times = getattr(c, self.slots[key])
             if not times:
                 continue
             for count, per in rules:
@@ -143,10 +149,12 @@ class DeliveryRules:
                     return True
         return False
 
-    def record(self, sends: dict[str, tuple[float, ...]], channel: str, at: float) -> None:
+    def record(self, c: Any, channel: str, at: float) -> None:
+        """Log a delivery, dropping times no cap looks back to."""
         for key in (channel, "any"):
             keep = self.keep.get(key)
             if keep is None:
                 continue
-            times = sends.get(key, ())
-            sends[key] = (*times[bisect_right(times, at - keep):], at)
+            slot = self.slots[key]
+            times = getattr(c, slot)
+            setattr(c, slot, (*times[bisect_right(times, at - keep):], at))

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from journeyflow.errors import JourneyError
+from journeyflow.runtime.layout import CustomerLayout, history_key
 from journeyflow.runtime.timeutil import parse_instant
 from journeyflow.syntax import ast as a
 
@@ -41,30 +42,12 @@ class HistoryNeeds:
             self.window_fields.setdefault(event, set()).add(field)
 
 
-def history_key(kind: str, event: str, field: str | None = None) -> str:
-    """The key of one aggregate in a customer's history dict.
-
-    One dict per customer holds every aggregate, so a customer costs one dict, not six.
-
-    >>> history_key("sum", "purchased", "amount")
-    'sum:purchased.amount'
-    """
-    return f"{kind}:{event}" if field is None else f"{kind}:{event}.{field}"
-
-
-def _count_within(c: Any, key: str, span: float, now: float) -> int:
-    window = c.history.get(key)
-    if window is None:
-        return 0
-    times = window[0]
+def _count_within(times: tuple[float, ...], span: float, now: float) -> int:
     return bisect_right(times, now) - bisect_right(times, now - span)
 
 
-def _sum_within(c: Any, key: str, field: str, span: float, now: float) -> float:
-    window = c.history.get(key)
-    if window is None:
-        return 0
-    times, payloads = window
+def _sum_within(times: tuple[float, ...], payloads: tuple[dict[str, Any], ...], field: str,
+                span: float, now: float) -> float:
     total = 0.0
     for data in payloads[bisect_right(times, now - span):bisect_right(times, now)]:
         value = data.get(field)
@@ -87,8 +70,9 @@ class ExpressionCompiler:
     """Turns checked expressions into closures ``(customer, event, now) -> value``."""
 
     def __init__(self, segments: Mapping[str, a.Expr], attribute_types: Mapping[str, str],
-                 timezone: str) -> None:
+                 timezone: str, layout: CustomerLayout) -> None:
         self.segments = segments
+        self.layout = layout
         self.attribute_types = attribute_types
         self.timezone = timezone
         self.needs = HistoryNeeds()
@@ -168,9 +152,13 @@ class ExpressionCompiler:
                 return f"({self.truth(self.segments[name])})"
             finally:
                 self._expanding.pop()
-        return f"c.attrs[{name!r}]"
+        return f"c.{self.layout.attribute(name)}"
 
-    def _call(self, call: a.Call) -> str:
+    def history(self, kind: str, event: str, field: str | None = None) -> str:
+        """The slot of one history aggregate, as ``c.SLOT`` source."""
+        return f"c.{self.layout.history_slot(kind, event, field)}"
+
+    def _call(self, call: a.Call) -> str:  # noqa: C901 - one case per function
         arg = call.args[0]
         inner = arg.expr
         within = float(arg.within.seconds) if arg.within is not None else None
@@ -178,29 +166,29 @@ class ExpressionCompiler:
             assert isinstance(inner, a.Name)
             if within is not None:
                 self.needs.window(inner.name, within)
-                key = history_key("window", inner.name)
-                return f"_count_within(c, {key!r}, {within!r}, now)"
+                return f"_count_within({self.history('window', inner.name)}, {within!r}, now)"
             self.needs.counts.add(inner.name)
-            return f"c.history.get({history_key('count', inner.name)!r}, 0)"
+            return self.history("count", inner.name)
         if call.func == "sum":
             assert isinstance(inner, a.Path)
             if within is not None:
                 self.needs.window(inner.owner, within, inner.field)
-                key = history_key("window", inner.owner)
-                return f"_sum_within(c, {key!r}, {inner.field!r}, {within!r}, now)"
+                return (f"_sum_within({self.history('window', inner.owner)}, "
+                        f"{self.history('payloads', inner.owner)}, {inner.field!r}, "
+                        f"{within!r}, now)")
             self.needs.sums.add((inner.owner, inner.field))
-            return f"c.history.get({history_key('sum', inner.owner, inner.field)!r}, 0)"
+            return self.history("sum", inner.owner, inner.field)
         if call.func == "last":
             assert isinstance(inner, a.Path)
             self.needs.lasts.add((inner.owner, inner.field))
-            return f"c.history.get({history_key('last', inner.owner, inner.field)!r})"
+            return self.history("last", inner.owner, inner.field)
         if call.func == "since":
             assert isinstance(inner, a.Name)
             t = self._temp()
             if inner.name != "contacted":
                 self.needs.last_at.add(inner.name)
             key = "c.last_contact" if inner.name == "contacted" else (
-                f"c.history.get({history_key('last_at', inner.name)!r})")
+                self.history("last_at", inner.name))
             return f"(INF if ({t} := {key}) is None else now - {t})"
         if call.func == "has_tag":
             return f"({self.source(inner)} in c.tags)"

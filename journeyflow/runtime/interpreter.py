@@ -9,15 +9,13 @@ skipped when it comes due.
 from __future__ import annotations
 
 import heapq
-from bisect import bisect_right
 from collections import Counter, deque
 from typing import Any
 
 from journeyflow.runtime.codegen import NO_BODY, Body
 from journeyflow.runtime.executor import ActionExecutor
-from journeyflow.runtime.expressions import CompiledExpr, history_key
 from journeyflow.runtime.program import CompiledRule, Program
-from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, NO_KEYS, PARKED, Bonus, Customer
+from journeyflow.runtime.state import ACTIVE, FINAL, NO_KEYS, PARKED, Bonus, Customer
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import Trace
 
@@ -27,35 +25,6 @@ MAX_TRANSITIONS = 100
 COMPACT_MIN = 100_000
 RULE, ANYWHERE, DELAYED, EXPIRE, REMIND, DELIVER = range(6)
 EMPTY: dict[str, Any] = {}
-
-
-# (count it, keep its last time, keep its order for `unless`, sums, last values, window)
-# Keys into the customer's one history dict, each None when nothing reads it:
-# (count key, last-time key, order key, sums [(key, field)], lasts [(key, field)],
-#  window key, window length, whether the window keeps payloads)
-HistoryPlan = tuple[str | None, str | None, str | None, list[tuple[str, str]],
-                    list[tuple[str, str]], str | None, float, bool]
-
-
-def _history_plans(program: Program) -> dict[str, HistoryPlan]:
-    """Per event, the history the journey's expressions and timers read; nothing else."""
-    needs = program.needs
-    unless = {body_unless for _, body_unless in program.delayed if body_unless}
-    events = (needs.counts | needs.last_at | {e for e, _ in needs.sums}
-              | {e for e, _ in needs.lasts} | set(needs.windows) | unless)
-    return {event: (
-        history_key("count", event) if event in needs.counts else None,
-        history_key("last_at", event) if event in needs.last_at else None,
-        history_key("order", event) if event in unless else None,
-        [(history_key("sum", event, f), f) for e, f in sorted(needs.sums) if e == event],
-        [(history_key("last", event, f), f) for e, f in sorted(needs.lasts) if e == event],
-        history_key("window", event) if event in needs.windows else None,
-        needs.windows.get(event, 0.0), event in needs.window_fields)
-        for event in events}
-
-
-EventPlan = tuple[HistoryPlan | None, tuple[CompiledRule, ...],
-                  tuple[tuple[str, CompiledExpr | None], ...]]
 
 
 class Parked(Exception):
@@ -88,9 +57,10 @@ class Interpreter:
         self.touched: set[str] | None = None
         names = program.stage_names
         self._enter_fields = [{"stage": n} for n in names]
-        self._instant = [program.anywhere_instant + s.instant for s in program.stages]
-        self._history = _history_plans(program)
-        self._plans: dict[str, EventPlan] = {}
+        self._instant = [program.instant_rules(i) for i in range(len(program.stages))]
+        self._steps = program.steps
+        self._table = program.steps.table
+        self._layout = program.layout
         self._when_goals = program.when_goals
 
     # ---- entry points ----------------------------------------------------------
@@ -116,7 +86,7 @@ class Interpreter:
                 c = self._create(cid, t, attributes or EMPTY)
             else:
                 if attributes:
-                    c.attrs.update(attributes)
+                    self._layout.set_attributes(c, attributes)
                 if c.status is FINAL:
                     self._maybe_reenter(c, t)
             if c.status is PARKED:
@@ -144,9 +114,9 @@ class Interpreter:
     # ---- creation and re-entry ---------------------------------------------------
 
     def _create(self, cid: str, t: float, attributes: dict[str, Any]) -> Customer:
-        attrs = dict(self.p.defaults)
-        attrs.update(attributes)
-        c = Customer(cid, self.p.start, attrs, t)
+        c = self._layout.new(cid, self.p.start, t)
+        if attributes:
+            self._layout.set_attributes(c, attributes)
         self.customers[cid] = c
         self._start(c, t)
         return c
@@ -176,95 +146,19 @@ class Interpreter:
     # ---- event steps --------------------------------------------------------------
 
     def _remember(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
-        """Update event history: done before rules run, so count() includes this event."""
-        self.steps += 1
-        plan = self._history.get(name)
-        if plan is not None:
-            self._remember_more(c, name, data, t, plan)
+        """Update event history only (a parked customer's events still count)."""
+        self._steps.remember(name)(self, c, data, t)
 
-    def _remember_more(self, c: Customer, name: str, data: dict[str, Any], t: float,
-                       plan: HistoryPlan) -> None:
-        count, last, order, sums, lasts, window, span, keep_payload = plan
-        history = c.history
-        if history is EMPTY_MAP:
-            history = c.history = {}
-        if count is not None:
-            history[count] = history.get(count, 0) + 1
-        if last is not None:
-            history[last] = t
-        if order is not None:
-            history[order] = self.steps
-        for key, fld in sums:
-            value = data.get(fld)
-            if value is not None:
-                history[key] = history.get(key, 0) + value
-        for key, fld in lasts:
-            history[key] = data.get(fld)
-        if window is not None:
-            times, payloads = history.get(window, ((), ()))
-            old = bisect_right(times, t - span)
-            # Payloads are kept only for `sum(... within)`; `count(... within)` needs times.
-            kept = (*payloads[old:], data) if keep_payload else ()
-            history[window] = ((*times[old:], t), kept)
-
-    def _event_step(self, c: Customer, name: str, data: dict[str, Any],  # noqa: C901
-                     t: float) -> None:
+    def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
         """One event for one customer (LANGUAGE.md 6.3): history, rules, `when`, goals.
 
-        Every event runs through here, so it is one flat function on purpose: each
-        call it saves is worth more than the split would be.
+        All of it is the generated function of this (event, stage) pair (see ``steps``).
         """
-        self.steps += 1
-        plan = self._plans.get(name)
-        if plan is None:
-            plan = self._plan(name)
-        history, anywhere, goals = plan
-        if history is not None:
-            self._remember_more(c, name, data, t, history)
-        if name == "bonus_redeemed":
-            self.redeem(c, t, str(data.get("bonus")), record=False)
-        if c.status is not ACTIVE:
-            return
-        moved = False
-        for rule in anywhere:
-            guard = rule.guard
-            if guard is None or guard(c, data, t):
-                if rule.target is None:
-                    if rule.body(self, c, t, data):
-                        moved = True
-                        break
-                else:
-                    self._transition(c, t, data, rule.target, rule.location, rule.body)
-                    moved = True
-                    break
-        if not moved:
-            for rule in self.p.stages[c.stage].on.get(name, ()):
-                guard = rule.guard
-                if guard is None or guard(c, data, t):
-                    if rule.target is None:
-                        rule.body(self, c, t, data)
-                    else:
-                        self._transition(c, t, data, rule.target, rule.location, rule.body)
-                    break
-        if self._instant[c.stage]:
-            self._settle(c, t)
-        if goals:
-            reached = c.goals
-            for goal, cond in goals:
-                if goal not in reached and (cond is None or cond(c, data, t)):
-                    self._reach(c, t, goal)
-                    reached = c.goals
-        for goal, cond, events in self._when_goals:
-            if (events is None or name in events or self.reentered) and (
-                    goal not in c.goals and cond(c, EMPTY, t)):
-                self._reach(c, t, goal)
-
-    def _plan(self, name: str) -> EventPlan:
-        """What an event of this name touches: history, `anywhere` rules, goals."""
-        plan = (self._history.get(name), self.p.anywhere_on.get(name, ()),
-                tuple(self.p.goals_by_event.get(name, ())))
-        self._plans[name] = plan
-        return plan
+        row = self._table.get(name)
+        step = None if row is None else row[c.stage]
+        if step is None:
+            step = self._steps.step(name, c.stage)
+        step(self, c, data, t)
 
     def _drain(self, c: Customer, t: float) -> None:
         queue = self.queue
@@ -370,12 +264,12 @@ class Interpreter:
 
     def _when_goals_after_timer(self, c: Customer, t: float) -> None:
         """`goal ... when` checks at the end of a timer step (event steps check inline)."""
-        for goal, cond, _ in self._when_goals:
+        for goal, cond, _, _ in self._when_goals:
             if goal not in c.goals and cond(c, EMPTY, t):
                 self._reach(c, t, goal)
 
     def _reach(self, c: Customer, t: float, goal: str) -> None:
-        c.goals = {**c.goals, goal: t}
+        c.goals = (*c.goals, goal)
         self.records.append((t, c.id, "goal", {"goal": goal}))
 
     # ---- timers -----------------------------------------------------------------------
@@ -452,7 +346,8 @@ class Interpreter:
             return
         rule = self.p.rules[rule_id]
         if rule.without is not None:
-            last = c.history.get(history_key("last_at", rule.without))
+            assert rule.without_slot is not None
+            last = getattr(c, rule.without_slot)
             start = c.entered if kind == RULE else c.created
             due = max(start, last if last is not None else start) + rule.duration
             if due > t:
@@ -472,7 +367,7 @@ class Interpreter:
             return
         body, unless = self.p.delayed[delayed_id]
         event, scheduled_at = extra
-        if unless is not None and c.history.get(history_key("order", unless), -1) > scheduled_at:
+        if unless is not None and getattr(c, unless) > scheduled_at:
             return
         body(self, c, t, event)
         self._settle(c, t)
@@ -524,14 +419,12 @@ class Interpreter:
         delivery = self.p.delivery
         channel = fields["channel"]
         if delivery.limits:
-            if delivery.over_cap(c.sends, channel, t):
+            if delivery.over_cap(c, channel, t):
                 self.records.append((t, c.id, "suppressed", {
                     "message": fields["message"], "channel": channel,
                     "reason": "frequency_cap"}))
                 return
-            if c.sends is EMPTY_MAP:
-                c.sends = {}
-            delivery.record(c.sends, channel, t)
+            delivery.record(c, channel, t)
         c.last_contact = t
         self.records.append((t, c.id, "action", fields))
         if self.executor is not None:

@@ -14,6 +14,8 @@ from journeyflow.model.scenario import Expectation, Scenario
 from journeyflow.runtime.codegen import NO_BODY, Body, BodyCompiler
 from journeyflow.runtime.delivery import DeliveryRules
 from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler
+from journeyflow.runtime.layout import CustomerLayout
+from journeyflow.runtime.steps import StepCompiler
 from journeyflow.runtime.timeutil import format_instant, parse_instant
 
 __all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm"]
@@ -21,8 +23,8 @@ __all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm"]
 
 
 class CompiledRule:
-    __slots__ = ("body", "duration", "event", "expr", "guard", "id", "kind", "location",
-                 "stage", "target", "without")
+    __slots__ = ("body", "duration", "event", "expr", "expr_source", "guard", "guard_source",
+                 "id", "kind", "location", "stage", "target", "without", "without_slot")
 
     def __init__(self, rid: int, rule: m.Rule) -> None:
         self.id = rid
@@ -33,7 +35,10 @@ class CompiledRule:
         self.without = rule.trigger.without
         self.stage = rule.stage
         self.guard: CompiledExpr | None = None
+        self.guard_source: str | None = None  # the guard's generated Python, for inlining
         self.expr: CompiledExpr | None = None
+        self.expr_source: str | None = None
+        self.without_slot: str | None = None
         self.target: int | None = None
         self.body: Body = NO_BODY
 
@@ -114,16 +119,21 @@ class Program:
         self.stage_names = list(model.stages)
         self.stage_index = {name: i for i, name in enumerate(self.stage_names)}
         self.start = self.stage_index[model.start_stage]
+        self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
+        self.layout = CustomerLayout(self.defaults)
         segments = {name: seg.condition.node for name, seg in model.segments.items()}
         self.exprs = ExpressionCompiler(
-            segments, {k: v.type for k, v in model.attributes.items()}, model.timezone)
+            segments, {k: v.type for k, v in model.attributes.items()}, model.timezone,
+            self.layout)
         self.delivery = DeliveryRules(model.timezone, model.quiet_hours, model.send_window,
                                       model.limits)
+        self.delivery.slots = {channel: self.layout.cap_slot(channel)
+                               for channel in self.delivery.limits}
         self.channels = {name: msg.channel for name, msg in model.messages.items()}
         self.date_attributes = {k for k, v in model.attributes.items()
                                 if v.type in ("date", "datetime")}
         self.rules: list[CompiledRule] = []
-        self.delayed: list[tuple[Body, str | None]] = []
+        self.delayed: list[tuple[Body, str | None]] = []  # (block, slot of `unless` order)
         self.bodies = BodyCompiler(self)
         self.stages = [self._stage(i, stage) for i, stage in enumerate(model.stages.values())]
         any_rules = [self._rule(rule) for rule in model.anywhere]
@@ -134,15 +144,16 @@ class Program:
         self.anywhere_timers = tuple(r for r in any_rules if r.kind in ("after", "every", "at"))
         self.anywhere_instant = tuple(r for r in any_rules if r.kind == "when")
         # `goal ... on EVENT [where ...]`, by event.
-        self.goals_by_event: dict[str, list[tuple[str, CompiledExpr | None]]] = {}
+        # (goal, condition source or None)
+        self.goals_by_event: dict[str, list[tuple[str, str | None]]] = {}
         for g in model.goals.values():
             if g.event is not None:
-                cond = self.exprs.compile_condition(g.condition.node) if g.condition else None
+                cond = self.exprs.truth(g.condition.node) if g.condition else None
                 self.goals_by_event.setdefault(g.event, []).append((g.name, cond))
         # `goal ... when` conditions, with the only events that can make them true (or
         # None: any step can), so most events skip them.
         self.when_goals = [(g.name, self.exprs.compile_condition(g.condition.node),
-                            history_events(g.condition.node))
+                            history_events(g.condition.node), self.exprs.truth(g.condition.node))
                            for g in model.goals.values()
                            if g.event is None and g.condition is not None]
         self.value = self.exprs.compile(model.value.node) if model.value else None
@@ -156,11 +167,17 @@ class Program:
             if isinstance(step, Expectation) and step.condition is not None}
         self.needs = self.exprs.needs
         self.reentry = model.reentry
-        self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
         self.event_defaults = {
             name: {f: self._default(attr) for f, attr in event.fields.items()
                    if attr.default is not None}
             for name, event in model.events.items()}
+        # Every slot is handed out by now: build the customer class, then the steps.
+        self.customer_class = self.layout.build(self.name)
+        self.steps = StepCompiler(self)
+
+    def instant_rules(self, stage: int) -> tuple[CompiledRule, ...]:
+        """`when` rules and pass-throughs to settle in ``stage`` (`anywhere` ones first)."""
+        return self.anywhere_instant + self.stages[stage].instant
 
     def _default(self, attr: m.Attribute) -> Any:
         if attr.default is not None and attr.type in ("date", "datetime"):
@@ -186,6 +203,7 @@ class Program:
         self.rules.append(compiled)
         if rule.guard is not None:
             compiled.guard = self.exprs.compile_condition(rule.guard.node)
+            compiled.guard_source = self.exprs.truth(rule.guard.node)
         expr = rule.trigger.expr
         if expr is not None:
             compiled.expr = (self.exprs.compile(expr.node) if rule.trigger.kind == "at"
@@ -194,11 +212,13 @@ class Program:
             compiled.target = self.stage_index[rule.target]
         if rule.trigger.without is not None:
             self.exprs.needs.last_at.add(rule.trigger.without)
+            compiled.without_slot = self.layout.history_slot("last_at", rule.trigger.without)
         compiled.body = self.bodies.compile(rule.body, str(rule.location))
         return compiled
 
     def register_delayed(self, body: Body, unless: str | None) -> int:
-        self.delayed.append((body, unless))
+        slot = self.layout.history_slot("order", unless) if unless is not None else None
+        self.delayed.append((body, slot))
         return len(self.delayed) - 1
 
     def describe_bonus(self, value: str, expires: float) -> dict[str, Any]:

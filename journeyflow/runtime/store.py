@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from journeyflow.errors import JourneyError
 from journeyflow.runtime.interpreter import DELIVER, Interpreter
+from journeyflow.runtime.layout import CustomerLayout
 from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, PARKED, Bonus, Customer
 
 __all__ = ["MemoryStore", "SQLiteStore", "Store", "open_store"]
@@ -80,7 +81,7 @@ class SQLiteStore:
             raise JourneyError(f"the state store {self.path} belongs to another journey "
                                f"({meta['journey']}); use a new file")
         for cid, text in self.db.execute("SELECT id, state FROM customers"):
-            ip.customers[cid] = _customer_from(json.loads(text))
+            ip.customers[cid] = _customer_from(ip.p.layout, json.loads(text))
         for seq, due, cid, kind, payload in self.db.execute(
                 "SELECT seq, due, customer, kind, payload FROM timers ORDER BY due, seq"):
             a, b, extra = json.loads(payload)
@@ -99,7 +100,8 @@ class SQLiteStore:
         with self.db:  # one transaction
             self.db.executemany(
                 "INSERT OR REPLACE INTO customers (id, state) VALUES (?, ?)",
-                ((cid, json.dumps(_customer_to(ip.customers[cid]))) for cid in sorted(touched)))
+                ((cid, json.dumps(_customer_to(ip.p.layout, ip.customers[cid])))
+                 for cid in sorted(touched)))
             self.db.execute("DELETE FROM timers")
             self.db.executemany(
                 "INSERT INTO timers (seq, due, customer, kind, payload) VALUES (?, ?, ?, ?, ?)",
@@ -113,33 +115,47 @@ class SQLiteStore:
         self.db.close()
 
 
-def _customer_to(c: Customer) -> dict[str, Any]:
+def _customer_to(layout: CustomerLayout, c: Customer) -> dict[str, Any]:
     out = {slot: getattr(c, slot) for slot in Customer.__slots__}
     out = {slot: (dict(value) if value is EMPTY_MAP else value)
            for slot, value in out.items()}
     out["tags"] = list(c.tags)
+    out["goals"] = list(c.goals)
     out["fired"] = list(c.fired)
     out["bonuses"] = {k: list(b) for k, b in c.bonuses.items()}
-    out["sends"] = {k: list(v) for k, v in c.sends.items()}
     out["pending"] = list(c.pending)
     out["seen"] = None if c.seen is None else [c.seen[0], sorted(c.seen[1])]
+    # The journey's own slots, by name: slot numbers are an in-memory detail.
+    out["attrs"] = layout.get_attributes(c)
+    out["history"] = layout.get_history(c)
+    out["sends"] = {k: list(v) for k, v in layout.get_caps(c).items()}
+    out["arms"] = layout.get_arms(c)
     return out
 
 
-def _customer_from(data: dict[str, Any]) -> Customer:
-    c = Customer.__new__(Customer)
+def _customer_from(layout: CustomerLayout, data: dict[str, Any]) -> Customer:
+    c = layout.new(data["id"], data["stage"], data["created"])
     for slot in Customer.__slots__:
         setattr(c, slot, data[slot])
     # The interpreter compares statuses by identity: use the module's own strings.
     c.status = {ACTIVE: ACTIVE, FINAL: FINAL, PARKED: PARKED}[data["status"]]
     c.tags = tuple(data["tags"])
+    c.goals = tuple(data["goals"])
     c.fired = tuple(data["fired"])
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()}
-    # JSON has no tuples: `within` windows come back as lists of lists.
-    c.history = {k: (tuple(v[0]), tuple(v[1])) if k.startswith("window:") else v
-                 for k, v in data["history"].items()}
-    c.sends = {k: tuple(v) for k, v in data["sends"].items()}
     c.pending = tuple(data["pending"])
     seen = data["seen"]
     c.seen = None if seen is None else (seen[0], tuple(seen[1]))
+    layout.set_attributes(c, data["attrs"])
+    # JSON has no tuples: `within` windows and cap logs come back as lists.
+    for key, value in data["history"].items():
+        if key in layout.history:
+            windowed = layout.history_parts[key][0] in ("window", "payloads")
+            setattr(c, layout.history[key], tuple(value) if windowed else value)
+    for channel, times in data["sends"].items():
+        if channel in layout.caps:
+            setattr(c, layout.caps[channel], tuple(times))
+    for position, arm in data["arms"].items():
+        if position in layout.arms:
+            setattr(c, layout.arms[position], arm)
     return c

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections import deque
 from datetime import UTC, date, datetime, time, timedelta
+from types import SimpleNamespace
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -49,10 +49,12 @@ def test_cached_answer_equals_the_exact_search(offset: int, zone: str) -> None:
 def test_cap_counts_deliveries_in_the_half_open_window() -> None:
     rules = DeliveryRules("UTC", None, None, (Limit(channel="email", count=2,
                                                     per=timedelta(days=7)),))
-    sends: dict[str, deque[float]] = {}
+    rules.slots = {"email": "email_times"}
+    sends = SimpleNamespace(email_times=())
     day = 86400.0
     rules.record(sends, "email", 0.0)
     rules.record(sends, "email", 1 * day)
     assert rules.over_cap(sends, "email", 6 * day)
     assert not rules.over_cap(sends, "email", 7 * day)  # the first send left (t-7d, t]
     assert not rules.over_cap(sends, "sms", 6 * day)
+    assert sends.email_times == (0.0, day)

@@ -1,0 +1,187 @@
+"""One generated function per (event, stage): the whole event step, inlined.
+
+An event step (LANGUAGE.md 6.3) updates the history the journey reads, runs
+the matching ``anywhere`` rules and then the first matching rule of the
+customer's stage, settles ``when`` rules and pass-throughs, and checks goals.
+For a given event and stage almost all of that is known when the journey
+loads: which aggregates to update, which guards to test in which order, which
+goals the event can reach. So each (event, stage) pair gets a function with
+exactly those statements, guards inlined as generated Python; the interpreter
+looks it up in a table and calls it. Functions are generated on first use, so
+a journey with many stages and events pays only for the pairs that occur.
+
+Like the block functions of ``codegen``, the source comes from the checked
+model (guards are the expression compiler's output), never from user text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from journeyflow.runtime.codegen import NO_BODY
+from journeyflow.runtime.state import ACTIVE
+
+if TYPE_CHECKING:
+    from journeyflow.runtime.interpreter import Interpreter
+    from journeyflow.runtime.program import CompiledRule, Program
+    from journeyflow.runtime.state import Customer
+
+__all__ = ["Step", "StepCompiler"]
+
+# (interpreter, customer, event data, time) -> None
+Step = Callable[["Interpreter", "Customer", dict[str, Any], float], None]
+
+REDEEMED = "bonus_redeemed"
+
+
+class StepCompiler:
+    """Builds and caches the step function of each (event, stage) pair."""
+
+    def __init__(self, program: Program) -> None:
+        from bisect import bisect_right
+
+        self.program = program
+        # Shares the block functions' namespace: steps call blocks by their constant name.
+        self.namespace = program.bodies.namespace
+        self.namespace.update({"ACTIVE": ACTIVE, "_bisect": bisect_right, "NO_BODY": NO_BODY})
+        self._consts: dict[int, str] = {}
+        self.sources: dict[tuple[str, int], str] = {}
+        # event -> per stage index, the step function (None until first used)
+        self.table: dict[str, list[Step | None]] = {}
+        self._remember: dict[str, Step] = {}
+
+    def step(self, event: str, stage: int) -> Step:
+        row = self.table.get(event)
+        if row is None:
+            row = self.table[event] = [None] * len(self.program.stages)
+        fn = row[stage]
+        if fn is None:
+            fn = row[stage] = self._build(event, stage)
+        return fn
+
+    def remember(self, event: str) -> Step:
+        """History only: what a parked customer's events still update."""
+        fn = self._remember.get(event)
+        if fn is None:
+            lines = ["def remember(ip, c, e, t):", *self._history(event), "    return None"]
+            fn = self._remember[event] = self._exec(lines, f"remember {event}")
+        return fn
+
+    # ---- generation ------------------------------------------------------------------
+
+    def _const(self, value: Any) -> str:
+        name = self._consts.get(id(value))
+        if name is None:
+            name = self._consts[id(value)] = f"S{len(self._consts)}"
+            self.namespace[name] = value
+        return name
+
+    def _exec(self, lines: list[str], label: str) -> Step:
+        source = "\n".join(lines)
+        code = compile(source, f"<journey step {label}>", "exec")
+        exec(code, self.namespace)  # noqa: S102 - generated from the checked model
+        fn: Step = self.namespace.pop(lines[0][4:lines[0].index("(")])
+        return fn
+
+    def _history(self, event: str) -> list[str]:
+        """Update the aggregates of ``event`` the journey reads (before its rules run,
+        so ``count()`` includes this event)."""
+        layout = self.program.layout
+        needs = self.program.needs
+        out = ["    ip.steps += 1"]
+        for key, (kind, owner, field) in layout.history_parts.items():
+            if owner != event:
+                continue
+            slot = layout.history[key]
+            if kind == "count":
+                out.append(f"    c.{slot} += 1")
+            elif kind == "last_at":
+                out.append(f"    c.{slot} = t")
+            elif kind == "order":
+                out.append(f"    c.{slot} = ip.steps")
+            elif kind == "sum":
+                out += [f"    v = e.get({field!r})",
+                        f"    if v is not None: c.{slot} += v"]
+            elif kind == "last":
+                out.append(f"    c.{slot} = e.get({field!r})")
+            elif kind == "window":
+                span = needs.windows.get(event, 0.0)
+                out += [f"    times = c.{slot}",
+                        f"    old = _bisect(times, t - {span!r})",
+                        f"    c.{slot} = (*times[old:], t)"]
+                payloads = layout.history.get(f"payloads:{event}")
+                if payloads is not None:
+                    out.append(f"    c.{payloads} = (*c.{payloads}[old:], e)")
+        return out
+
+    def _build(self, event: str, stage_index: int) -> Step:  # noqa: C901 - one statement kind each
+        p = self.program
+        stage = p.stages[stage_index]
+        lines = ["def step(ip, c, e, t):", "    now = t", *self._history(event)]
+        if event == REDEEMED:
+            lines.append("    ip.redeem(c, t, str(e.get('bonus')), False)")
+        if stage.final:
+            # A final customer's events only count toward history (and re-entry).
+            lines.append("    return None")
+            return self._exec(lines, f"{event} in {stage.name}")
+        lines.append("    if c.status is not ACTIVE: return None")
+        anywhere = p.anywhere_on.get(event, ())
+        rules = stage.on.get(event, ())
+        can_move = bool(anywhere or rules)
+        if can_move:
+            lines.append("    moved = False")
+        for rule in anywhere:
+            # Every matching rule without a target runs; the first that moves ends them.
+            if rule.target is None and rule.body is NO_BODY:
+                continue
+            lines.append(f"    if not moved and {rule.guard_source or 'True'}:")
+            lines += self._fire(rule, "        ")
+        if rules:
+            lines.append("    if not moved:")
+            first = True
+            for rule in rules:
+                if rule.guard_source is None:
+                    lines.append("        if True:" if first else "        else:")
+                    lines += self._fire(rule, "            ")
+                    break
+                lines.append(f"        {'if' if first else 'elif'} {rule.guard_source}:")
+                lines += self._fire(rule, "            ")
+                first = False
+        settle = "ip._settle(c, t)"
+        if can_move:
+            lines.append(f"    if moved:\n        if ip._instant[c.stage]: {settle}")
+            if p.instant_rules(stage_index):
+                lines.append(f"    else: {settle}")
+        elif p.instant_rules(stage_index):
+            lines.append(f"    {settle}")
+        for goal, cond in p.goals_by_event.get(event, ()):
+            test = f"{goal!r} not in c.goals" + (f" and {cond}" if cond else "")
+            lines.append(f"    if {test}: ip._reach(c, t, {goal!r})")
+        later = []
+        for goal, _, events, cond in p.when_goals:
+            test = (f"if {goal!r} not in c.goals and {self._no_event(cond)}: "
+                    f"ip._reach(c, t, {goal!r})")
+            if events is None or event in events:
+                lines.append(f"    {test}")
+            else:
+                later.append(f"        {test}")
+        if later:
+            # History grew unchecked while the customer was final: re-entry checks all.
+            lines += ["    if ip.reentered:", *later]
+        lines.append("    return None")
+        return self._exec(lines, f"{event} in {stage.name}")
+
+    def _fire(self, rule: CompiledRule, pad: str) -> list[str]:
+        body = "NO_BODY" if rule.body is NO_BODY else self._const(rule.body)
+        if rule.target is None:
+            if rule.body is NO_BODY:
+                return [f"{pad}pass"]
+            return [f"{pad}moved = {body}(ip, c, t, e)"]
+        return [f"{pad}ip._transition(c, t, e, {rule.target}, {rule.location!r}, {body})",
+                f"{pad}moved = True"]
+
+    @staticmethod
+    def _no_event(cond: str) -> str:
+        """A `when` condition sees no event data, whatever step checks it."""
+        return cond if "e.get(" not in cond else f"(lambda e: {cond})({{}})"

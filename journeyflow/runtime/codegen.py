@@ -36,12 +36,12 @@ class BodyCompiler:
     """Generates the function of each block; constants live in one shared namespace."""
 
     def __init__(self, program: Program) -> None:
-        from journeyflow.runtime.expressions import HELPERS
         from journeyflow.runtime.program import split_arm
 
         self.program = program
         self.exprs = program.exprs
-        self.namespace: dict[str, Any] = {**HELPERS, "_split": split_arm, "tuple": tuple}
+        self.namespace: dict[str, Any] = {**program.exprs.namespace(), "_split": split_arm,
+                                          "tuple": tuple}
         self.sources: dict[str, str] = {}
         self._count = 0
 
@@ -93,10 +93,11 @@ class BodyCompiler:
             return self._set(action, pad)
         if isinstance(action, m.TagAction):
             record = self._const({"action": action.kind, "tag": action.tag})
+            bit = p.layout.tag_bit(action.tag)
             if action.kind == "untag":
-                change = f"c.tags = tuple(x for x in c.tags if x != {action.tag!r})"
+                change = f"c.tag_bits &= {~bit}"
             else:
-                change = f"if {action.tag!r} not in c.tags: c.tags = (*c.tags, {action.tag!r})"
+                change = f"c.tag_bits |= {bit}"
             return [f"{pad}{change}", f"{pad}rec((t, c.id, 'action', {record}))"]
         if isinstance(action, m.Emit | m.Notify):
             values = ", ".join(f"{k!r}: {self.exprs.source(v.node)}"

@@ -81,11 +81,15 @@ class ExpressionCompiler:
 
     def compile(self, expr: a.Expr) -> CompiledExpr:
         source = f"lambda c, e, now: {self.source(expr)}"
-        return eval(compile(source, "<journey expression>", "eval"), dict(HELPERS))  # type: ignore[no-any-return]  # noqa: S307 - source is generated, never user text
+        return eval(compile(source, "<journey expression>", "eval"), self.namespace())  # type: ignore[no-any-return]  # noqa: S307 - source is generated, never user text
 
     def compile_condition(self, expr: a.Expr) -> CompiledExpr:
         source = f"lambda c, e, now: {self.truth(expr)}"
-        return eval(compile(source, "<journey condition>", "eval"), dict(HELPERS))  # type: ignore[no-any-return]  # noqa: S307
+        return eval(compile(source, "<journey condition>", "eval"), self.namespace())  # type: ignore[no-any-return]  # noqa: S307
+
+    def namespace(self) -> dict[str, Any]:
+        """Globals of generated code: helpers, and tag bits by name for `has_tag(x)`."""
+        return {**HELPERS, "_TAGS": self.layout.tags}
 
     def _temp(self) -> str:
         return f"_t{next(self._temps)}"
@@ -191,7 +195,9 @@ class ExpressionCompiler:
                 self.history("last_at", inner.name))
             return f"(INF if ({t} := {key}) is None else now - {t})"
         if call.func == "has_tag":
-            return f"({self.source(inner)} in c.tags)"
+            if isinstance(inner, a.StringLit):
+                return f"((c.tag_bits & {self.layout.tag_bit(inner.value)}) != 0)"
+            return f"((c.tag_bits & _TAGS.get({self.source(inner)}, 0)) != 0)"
         name = inner.name if isinstance(inner, a.Name) else (
             inner.value if isinstance(inner, a.StringLit) else "")
         return f"({name!r} in c.bonuses)"

@@ -62,6 +62,7 @@ class Interpreter:
         self._table = program.steps.table
         self._layout = program.layout
         self._when_goals = program.when_goals
+        self._goal_bits = program.layout.goals
 
     # ---- entry points ----------------------------------------------------------
 
@@ -265,11 +266,11 @@ class Interpreter:
     def _when_goals_after_timer(self, c: Customer, t: float) -> None:
         """`goal ... when` checks at the end of a timer step (event steps check inline)."""
         for goal, cond, _, _ in self._when_goals:
-            if goal not in c.goals and cond(c, EMPTY, t):
+            if not c.goal_bits & self._goal_bits[goal] and cond(c, EMPTY, t):
                 self._reach(c, t, goal)
 
     def _reach(self, c: Customer, t: float, goal: str) -> None:
-        c.goals = (*c.goals, goal)
+        c.goal_bits |= self._goal_bits[goal]
         self.records.append((t, c.id, "goal", {"goal": goal}))
 
     # ---- timers -----------------------------------------------------------------------

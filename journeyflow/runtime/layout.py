@@ -48,6 +48,9 @@ class CustomerLayout:
         self.history_start: dict[str, Any] = {}  # history key -> starting value
         self.caps: dict[str, str] = {}  # channel (or "any") -> slot of its delivery times
         self.arms: dict[str, str] = {}  # split position -> slot of the arm taken
+        # Goals and tags are bits of one int each: small ints cost nothing to keep.
+        self.goals: dict[str, int] = {}
+        self.tags: dict[str, int] = {}
         self.cls: type[Customer] | None = None
         self._init: Any = None
         for name in defaults:
@@ -83,6 +86,24 @@ class CustomerLayout:
         if slot is None:
             slot = self.arms[position] = self._slot()
         return slot
+
+    def goal_bit(self, name: str) -> int:
+        bit = self.goals.get(name)
+        if bit is None:
+            bit = self.goals[name] = 1 << len(self.goals)
+        return bit
+
+    def tag_bit(self, name: str) -> int:
+        bit = self.tags.get(name)
+        if bit is None:
+            bit = self.tags[name] = 1 << len(self.tags)
+        return bit
+
+    def goal_names(self, bits: int) -> tuple[str, ...]:
+        return tuple(name for name, bit in self.goals.items() if bits & bit)
+
+    def tag_names(self, bits: int) -> tuple[str, ...]:
+        return tuple(name for name, bit in self.tags.items() if bits & bit)
 
     # ---- the class --------------------------------------------------------------
 

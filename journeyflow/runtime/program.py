@@ -121,6 +121,8 @@ class Program:
         self.start = self.stage_index[model.start_stage]
         self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
         self.layout = CustomerLayout(self.defaults)
+        for goal in model.goals:
+            self.layout.goal_bit(goal)
         segments = {name: seg.condition.node for name, seg in model.segments.items()}
         self.exprs = ExpressionCompiler(
             segments, {k: v.type for k, v in model.attributes.items()}, model.timezone,

@@ -42,7 +42,7 @@ class Customer:
     """Everything the journey knows about one customer."""
 
     __slots__ = (
-        "id", "stage", "status", "tags", "bonuses", "goals",
+        "id", "stage", "status", "tag_bits", "bonuses", "goal_bits",
         "entered", "epoch", "life", "clock", "fired",
         "last_contact", "pending", "final_at", "created", "grants", "seen",
     )
@@ -52,9 +52,9 @@ class Customer:
         self.id = cid
         self.stage = stage
         self.status = ACTIVE
-        self.tags: tuple[str, ...] = NO_TAGS  # small: a tuple is cheaper than a set
+        self.tag_bits = 0  # one bit per tag (see CustomerLayout.tags)
         self.bonuses: dict[str, Bonus] = EMPTY_MAP
-        self.goals: tuple[str, ...] = NO_TAGS  # in the order reached
+        self.goal_bits = 0  # one bit per goal reached
         self.entered = now
         self.epoch = 0  # bumps when the customer leaves a stage: stage timers go stale
         self.life = 0  # bumps on re-entry: `anywhere` timers go stale
@@ -73,6 +73,15 @@ class Customer:
     def attrs(self) -> Mapping[str, Any]:
         """The customer's attributes by name (read-only: the journey's slots are the truth)."""
         return self._layout.attribute_view(self)
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return self._layout.tag_names(self.tag_bits)
+
+    @property
+    def goals(self) -> tuple[str, ...]:
+        """The goals reached, in the journey's order."""
+        return self._layout.goal_names(self.goal_bits)
 
     @property
     def arms(self) -> dict[str, int]:

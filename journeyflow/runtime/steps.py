@@ -117,6 +117,7 @@ class StepCompiler:
 
     def _build(self, event: str, stage_index: int) -> Step:  # noqa: C901 - one statement kind each
         p = self.program
+        layout = p.layout
         stage = p.stages[stage_index]
         lines = ["def step(ip, c, e, t):", "    now = t", *self._history(event)]
         if event == REDEEMED:
@@ -156,11 +157,11 @@ class StepCompiler:
         elif p.instant_rules(stage_index):
             lines.append(f"    {settle}")
         for goal, cond in p.goals_by_event.get(event, ()):
-            test = f"{goal!r} not in c.goals" + (f" and {cond}" if cond else "")
+            test = f"not c.goal_bits & {layout.goals[goal]}" + (f" and {cond}" if cond else "")
             lines.append(f"    if {test}: ip._reach(c, t, {goal!r})")
         later = []
         for goal, _, events, cond in p.when_goals:
-            test = (f"if {goal!r} not in c.goals and {self._no_event(cond)}: "
+            test = (f"if not c.goal_bits & {layout.goals[goal]} and {self._no_event(cond)}: "
                     f"ip._reach(c, t, {goal!r})")
             if events is None or event in events:
                 lines.append(f"    {test}")

@@ -119,6 +119,8 @@ def _customer_to(layout: CustomerLayout, c: Customer) -> dict[str, Any]:
     out = {slot: getattr(c, slot) for slot in Customer.__slots__}
     out = {slot: (dict(value) if value is EMPTY_MAP else value)
            for slot, value in out.items()}
+    # Tags and goals by name: their bits are an in-memory detail.
+    del out["tag_bits"], out["goal_bits"]
     out["tags"] = list(c.tags)
     out["goals"] = list(c.goals)
     out["fired"] = list(c.fired)
@@ -136,11 +138,12 @@ def _customer_to(layout: CustomerLayout, c: Customer) -> dict[str, Any]:
 def _customer_from(layout: CustomerLayout, data: dict[str, Any]) -> Customer:
     c = layout.new(data["id"], data["stage"], data["created"])
     for slot in Customer.__slots__:
-        setattr(c, slot, data[slot])
+        if slot in data:
+            setattr(c, slot, data[slot])
     # The interpreter compares statuses by identity: use the module's own strings.
     c.status = {ACTIVE: ACTIVE, FINAL: FINAL, PARKED: PARKED}[data["status"]]
-    c.tags = tuple(data["tags"])
-    c.goals = tuple(data["goals"])
+    c.tag_bits = sum(layout.tag_bit(tag) for tag in data["tags"])
+    c.goal_bits = sum(layout.goal_bit(goal) for goal in data["goals"])
     c.fired = tuple(data["fired"])
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()}
     c.pending = tuple(data["pending"])

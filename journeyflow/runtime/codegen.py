@@ -10,6 +10,7 @@ speed of hand-written code comes without ``eval`` of anything a user typed.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -40,8 +41,9 @@ class BodyCompiler:
 
         self.program = program
         self.exprs = program.exprs
-        self.namespace: dict[str, Any] = {**program.exprs.namespace(), "_split": split_arm,
-                                          "tuple": tuple}
+        self.namespace: dict[str, Any] = {
+            **program.exprs.namespace(), "_split": split_arm, "tuple": tuple, "len": len,
+            "_bisect": bisect_right, "_next_allowed": program.delivery.next_allowed}
         self.sources: dict[str, str] = {}
         self._count = 0
 
@@ -76,13 +78,12 @@ class BodyCompiler:
         pad = "    " * depth
         p = self.program
         if isinstance(action, m.Send):
-            fields = {"action": "send", "message": action.message,
-                      "channel": p.channels[action.message]}
-            return [f"{pad}ip.send(c, t, e, {self._const(fields)})"]
+            return self._send({"action": "send", "message": action.message,
+                               "channel": p.channels[action.message]}, pad)
         if isinstance(action, m.Offer):
-            fields = {"action": "offer", "offer": action.offer, "item": action.item,
-                      "message": action.message, "channel": p.channels[action.message]}
-            return [f"{pad}ip.send(c, t, e, {self._const(fields)})"]
+            return self._send({"action": "offer", "offer": action.offer, "item": action.item,
+                               "message": action.message,
+                               "channel": p.channels[action.message]}, pad)
         if isinstance(action, m.GrantBonus):
             remind = action.remind.total_seconds() if action.remind else None
             return [f"{pad}ip.grant(c, t, {action.bonus!r}, {action.value_text!r}, "
@@ -121,6 +122,37 @@ class BodyCompiler:
         target = p.stage_index[action.stage]
         return [f"{pad}ip.move(c, t, e, {target}, {str(action.location)!r})",
                 f"{pad}return True"]
+
+    def _send(self, fields: dict[str, Any], pad: str) -> list[str]:
+        """A send, inlined: quiet hours and send window, frequency caps, then delivery.
+
+        The interpreter's ``_deliver`` does the same for a deferred send when it is due.
+        """
+        delivery = self.program.delivery
+        channel = fields["channel"]
+        k = self._const(fields)
+        out: list[str] = []
+        if delivery.timed:
+            out += [f"{pad}if (at := _next_allowed(t)) != t: ip.defer(c, at, e, {k})",
+                    f"{pad}else:"]
+            pad += "    "
+        keys = [key for key in (channel, "any") if key in delivery.limits]
+        if keys:
+            # Over a cap when `count` deliveries already fall in (t - per, t].
+            tests = [f"len(c.{delivery.slots[key]}) - _bisect(c.{delivery.slots[key]}, "
+                     f"t - {per!r}) >= {count}"
+                     for key in keys for count, per in delivery.limits[key]]
+            suppressed = self._const({"message": fields["message"], "channel": channel,
+                                      "reason": "frequency_cap"})
+            out += [f"{pad}if {' or '.join(tests)}: rec((t, c.id, 'suppressed', {suppressed}))",
+                    f"{pad}else:"]
+            pad += "    "
+            for key in keys:
+                slot, keep = delivery.slots[key], delivery.keep[key]
+                out.append(f"{pad}c.{slot} = (*c.{slot}[_bisect(c.{slot}, t - {keep!r}):], t)")
+        return out + [f"{pad}c.last_contact = t", f"{pad}rec((t, c.id, 'action', {k}))",
+                      f"{pad}if ip.executor is not None: "
+                      f"ip.executor.deliver(ip.p, c, t, {k}, e)"]
 
     def _set(self, action: m.SetAttribute, pad: str) -> list[str]:
         name = action.attribute

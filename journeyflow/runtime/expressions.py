@@ -22,6 +22,7 @@ from journeyflow.syntax import ast as a
 __all__ = ["HELPERS", "CompiledExpr", "ExpressionCompiler", "HistoryNeeds", "history_key"]
 
 CompiledExpr = Callable[[Any, Any, float], Any]  # (customer, event data, now) -> value
+LITERALS = (a.Number, a.Percent, a.Duration, a.StringLit, a.DateTimeLit)
 INF = math.inf
 
 
@@ -210,6 +211,14 @@ class ExpressionCompiler:
         left, right = self.source(expr.left), self.source(expr.right)
         if op in ("==", "!="):
             return f"({left} {op} {right})"
+        if op in ("<", "<=", ">", ">="):
+            # A literal is never null: compare with it directly.
+            if isinstance(expr.right, LITERALS):
+                x = self._temp()
+                return f"(({x} := {left}) is not None and {x} {op} {right})"
+            if isinstance(expr.left, LITERALS):
+                y = self._temp()
+                return f"(({y} := {right}) is not None and {left} {op} {y})"
         x, y = self._temp(), self._temp()
         if op in ("<", "<=", ">", ">="):
             return (f"(({x} := {left}) is not None and ({y} := {right}) is not None "

@@ -60,6 +60,8 @@ class Interpreter:
         self._instant = [program.instant_rules(i) for i in range(len(program.stages))]
         self._steps = program.steps
         self._table = program.steps.table
+        self._enters = program.steps.enters
+        self._exits = program.steps.exits
         self._layout = program.layout
         self._when_goals = program.when_goals
         self._goal_bits = program.layout.goals
@@ -85,7 +87,7 @@ class Interpreter:
         try:
             if c is None:
                 c = self._create(cid, t, attributes or EMPTY)
-            else:
+            elif attributes or c.status is not ACTIVE:
                 if attributes:
                     self._layout.set_attributes(c, attributes)
                 if c.status is FINAL:
@@ -93,7 +95,12 @@ class Interpreter:
             if c.status is PARKED:
                 self._remember(c, name, data, t)
             else:
-                self._event_step(c, name, data, t)
+                # _event_step, inlined: this runs for every event.
+                row = self._table.get(name)
+                step = None if row is None else row[c.stage]
+                if step is None:
+                    step = self._steps.step(name, c.stage)
+                step(self, c, data, t)
                 if self.queue:
                     self._drain(c, t)
         except Parked:
@@ -189,21 +196,15 @@ class Interpreter:
         self.used += 1
         old = c.stage
         names = self.p.stage_names
-        records = self.records
-        records.append((t, c.id, "exit", self._enter_fields[old]))
-        for rule in self.p.stages[old].exit:
-            guard = rule.guard
-            if guard is None or guard(c, e, t):
-                rule.body(self, c, t, e)
-        c.epoch += 1  # the old stage's timers and delayed statements are now stale
+        (self._exits[old] or self._steps.exit(old))(self, c, t, e)
         if body is not NO_BODY:
             body(self, c, t, e)
-        records.append((t, c.id, "transition",
-                        {"from": names[old], "to": names[target], "rule": location}))
+        self.records.append((t, c.id, "transition",
+                             {"from": names[old], "to": names[target], "rule": location}))
         self.path.append(names[target])
         if c.fired:
             c.fired = tuple(key for key in c.fired if key < 0)  # `anywhere` keys stay
-        self._enter(c, t, e, target)
+        (self._enters[target] or self._steps.enter(target))(self, c, t, e)
 
     def _spend(self, c: Customer) -> None:
         """Count one emitted event toward the runaway guard (LANGUAGE.md 11.8)."""
@@ -220,29 +221,8 @@ class Interpreter:
         raise Parked
 
     def _enter(self, c: Customer, t: float, e: dict[str, Any], target: int) -> None:
-        c.stage = target
-        c.entered = t
-        self.records.append((t, c.id, "enter", self._enter_fields[target]))
-        stage = self.p.stages[target]
-        if stage.final:
-            c.status = FINAL
-            c.final_at = t
-            return
-        if stage.timers:
-            timers, epoch, cid = self.timers, c.epoch, c.id
-            for rule in stage.timers:
-                if rule.kind == "at":
-                    self._schedule_rule(c, t, e, rule, RULE, epoch)
-                else:
-                    self.seq += 1
-                    heapq.heappush(timers, (t + rule.duration, self.seq, cid, RULE, epoch,
-                                            rule.id, None))
-            if len(timers) > self._compact_at:
-                self._compact()
-        for rule in stage.enter:
-            guard = rule.guard
-            if (guard is None or guard(c, e, t)) and rule.body(self, c, t, e):
-                return
+        """Enter ``target``: its timers start, then its `on enter` (generated per stage)."""
+        (self._enters[target] or self._steps.enter(target))(self, c, t, e)
 
     def _settle(self, c: Customer, t: float) -> None:
         """Run-to-completion: `when` rules and pass-throughs until none fires."""
@@ -401,16 +381,12 @@ class Interpreter:
         self.records.append((t, c.id, "action", {"action": "set", "attribute": name,
                                                  "value": value}))
 
-    def send(self, c: Customer, t: float, e: dict[str, Any], fields: dict[str, Any]) -> None:
-        delivery = self.p.delivery
-        at = delivery.next_allowed(t) if delivery.timed else t
-        if at != t:
-            pending = {"message": fields["message"], "due": at, "fields": fields, "event": e,
-                       "seq": self.seq + 1}
-            c.pending = (*c.pending, pending)
-            self._push(at, c.id, DELIVER, pending, None)
-            return
-        self._deliver(c, t, fields, e)
+    def defer(self, c: Customer, at: float, e: dict[str, Any], fields: dict[str, Any]) -> None:
+        """Hold a send until ``at``; caps are checked when it is delivered."""
+        pending = {"message": fields["message"], "due": at, "fields": fields, "event": e,
+                   "seq": self.seq + 1}
+        c.pending = (*c.pending, pending)
+        self._push(at, c.id, DELIVER, pending, None)
 
     def _deliver_pending(self, c: Customer, t: float, pending: dict[str, Any]) -> None:
         c.pending = tuple(p for p in c.pending if p is not pending)

@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from journeyflow.runtime.codegen import NO_BODY
-from journeyflow.runtime.state import ACTIVE
+from journeyflow.runtime.state import ACTIVE, FINAL
 
 if TYPE_CHECKING:
     from journeyflow.runtime.interpreter import Interpreter
@@ -32,7 +32,11 @@ __all__ = ["Step", "StepCompiler"]
 # (interpreter, customer, event data, time) -> None
 Step = Callable[["Interpreter", "Customer", dict[str, Any], float], None]
 
+# (interpreter, customer, time, event data) -> None, as blocks are called
+Hook = Callable[["Interpreter", "Customer", float, dict[str, Any]], None]
+
 REDEEMED = "bonus_redeemed"
+RULE_TIMER = 0  # the interpreter's timer kind for a stage rule
 
 
 class StepCompiler:
@@ -40,16 +44,21 @@ class StepCompiler:
 
     def __init__(self, program: Program) -> None:
         from bisect import bisect_right
+        from heapq import heappush
 
         self.program = program
         # Shares the block functions' namespace: steps call blocks by their constant name.
         self.namespace = program.bodies.namespace
-        self.namespace.update({"ACTIVE": ACTIVE, "_bisect": bisect_right, "NO_BODY": NO_BODY})
+        self.namespace.update({"ACTIVE": ACTIVE, "FINAL": FINAL, "_bisect": bisect_right,
+                               "_heappush": heappush, "NO_BODY": NO_BODY, "len": len})
         self._consts: dict[int, str] = {}
         self.sources: dict[tuple[str, int], str] = {}
         # event -> per stage index, the step function (None until first used)
         self.table: dict[str, list[Step | None]] = {}
         self._remember: dict[str, Step] = {}
+        # per stage index: entering it, and leaving it (None until first used)
+        self.enters: list[Hook | None] = [None] * len(program.stages)
+        self.exits: list[Hook | None] = [None] * len(program.stages)
 
     def step(self, event: str, stage: int) -> Step:
         row = self.table.get(event)
@@ -58,6 +67,18 @@ class StepCompiler:
         fn = row[stage]
         if fn is None:
             fn = row[stage] = self._build(event, stage)
+        return fn
+
+    def enter(self, stage: int) -> Hook:
+        fn = self.enters[stage]
+        if fn is None:
+            fn = self.enters[stage] = self._build_enter(stage)
+        return fn
+
+    def exit(self, stage: int) -> Hook:
+        fn = self.exits[stage]
+        if fn is None:
+            fn = self.exits[stage] = self._build_exit(stage)
         return fn
 
     def remember(self, event: str) -> Step:
@@ -172,6 +193,52 @@ class StepCompiler:
             lines += ["    if ip.reentered:", *later]
         lines.append("    return None")
         return self._exec(lines, f"{event} in {stage.name}")
+
+    def _build_enter(self, index: int) -> Hook:
+        """Entering a stage (LANGUAGE.md 11.1): its timers start, then its `on enter`."""
+        stage = self.program.stages[index]
+        fields = self._const({"stage": stage.name})
+        lines = ["def enter(ip, c, t, e):", "    now = t", f"    c.stage = {index}",
+                 "    c.entered = t", f"    ip.records.append((t, c.id, 'enter', {fields}))"]
+        if stage.final:
+            lines += ["    c.status = FINAL", "    c.final_at = t", "    return None"]
+            return self._exec(lines, f"enter {stage.name}")  # type: ignore[return-value]
+        if stage.timers:
+            lines += ["    timers = ip.timers", "    epoch = c.epoch"]
+            for rule in stage.timers:
+                if rule.kind == "at":
+                    lines.append(f"    ip._schedule_rule(c, t, e, {self._const(rule)}, "
+                                 f"{RULE_TIMER}, epoch)")
+                else:
+                    lines += ["    ip.seq += 1",
+                              f"    _heappush(timers, (t + {rule.duration!r}, ip.seq, c.id, "
+                              f"{RULE_TIMER}, epoch, {rule.id}, None))"]
+            lines.append("    if len(timers) > ip._compact_at: ip._compact()")
+        for rule in stage.enter:
+            if rule.body is NO_BODY:
+                continue
+            call = f"{self._const(rule.body)}(ip, c, t, e)"
+            # A move inside `on enter` ends the stage's remaining hooks.
+            test = call if rule.guard_source is None else f"{rule.guard_source} and {call}"
+            lines.append(f"    if {test}: return None")
+        lines.append("    return None")
+        return self._exec(lines, f"enter {stage.name}")  # type: ignore[return-value]
+
+    def _build_exit(self, index: int) -> Hook:
+        """Leaving a stage: its `on exit` hooks, then its timers go stale."""
+        stage = self.program.stages[index]
+        fields = self._const({"stage": stage.name})
+        lines = ["def exit(ip, c, t, e):", "    now = t",
+                 f"    ip.records.append((t, c.id, 'exit', {fields}))"]
+        for rule in stage.exit:
+            if rule.body is NO_BODY:
+                continue
+            call = f"{self._const(rule.body)}(ip, c, t, e)"
+            lines.append(f"    {call}" if rule.guard_source is None
+                         else f"    if {rule.guard_source}: {call}")
+        # The old stage's timers and delayed statements are now stale.
+        lines += ["    c.epoch += 1", "    return None"]
+        return self._exec(lines, f"exit {stage.name}")  # type: ignore[return-value]
 
     def _fire(self, rule: CompiledRule, pad: str) -> list[str]:
         body = "NO_BODY" if rule.body is NO_BODY else self._const(rule.body)

@@ -68,7 +68,7 @@ class Interpreter:
 
     # ---- entry points ----------------------------------------------------------
 
-    def handle(self, cid: str, name: str, data: dict[str, Any], t: float,
+    def handle(self, cid: str, name: str, data: dict[str, Any], t: float,  # noqa: C901
                attributes: dict[str, Any] | None = None, c: Customer | None = None) -> Customer:
         """Process one validated event (timers due before ``t`` must already have fired).
 

@@ -119,6 +119,17 @@ class Interpreter:
     def next_due(self) -> float | None:
         return self.timers[0][0] if self.timers else None
 
+    def drop_cancelled(self) -> bool:
+        """Drop the next timer if it was cancelled (True), else keep it (False).
+
+        Firing a cancelled timer does nothing but move its customer's clock, which a
+        caller stepping timer by timer (``simulate``) does not read.
+        """
+        if self.timers and self._is_stale(self.timers[0]):
+            heapq.heappop(self.timers)
+            return True
+        return False
+
     # ---- creation and re-entry ---------------------------------------------------
 
     def _create(self, cid: str, t: float, attributes: dict[str, Any]) -> Customer:
@@ -305,7 +316,8 @@ class Interpreter:
         if self.touched is not None:
             self.touched.add(cid)
         self.used = 0
-        self.path = []
+        if self.path:
+            self.path = []
         self.now = due
         try:
             if kind == RULE or kind == ANYWHERE:
@@ -316,7 +328,8 @@ class Interpreter:
                 self._bonus_timer(c, due, kind, a, b)
             else:
                 self._deliver_pending(c, due, a)
-            self._drain(c, due)
+            if self.queue:
+                self._drain(c, due)
         except Parked:
             self.queue.clear()
         if due > c.clock:

@@ -92,7 +92,7 @@ class PartitionRun:
         data = self.tables.arrivals[line.arrival](rng)
         cid = customer_id(index)
         self.tally.events[line.event] += 1
-        c = ip.handle(cid, line.event, data, arrival, None)
+        c = ip.handle(cid, line.event, data, arrival)
         by_field = self.tables.by_field
         touch = data.get(by_field) if by_field is not None else None
         touch = self._live(c, rng, arrival, touch)
@@ -120,11 +120,13 @@ class PartitionRun:
         Returns the first-touch value of ``--by`` (``touch`` if already known).
         """
         ip, tally, horizon = self.ip, self.tally, self.horizon
-        records, next_due = ip.records, ip.next_due
+        records, timers, drop_cancelled = ip.records, ip.timers, ip.drop_cancelled
         stages, reacts, by_field = self.tables.stages, self.tables.reactions, self.tables.by_field
+        reaction_payloads = self.tables.reaction_payloads
+        events, reactions = tally.events, tally.reactions
         pending: list[tuple[float, int, str]] = []
         scanned, seq = 0, 0  # from 0: the arrival step may already have sent something
-        rand, log = rng.random, math.log
+        rand, log, bisect_right = rng.random, math.log, bisect.bisect_right
         while c.status is ACTIVE:
             # Every delivery stamps last_contact with the time of the step that made it,
             # so a step after which it is older delivered nothing: skip its records.
@@ -136,8 +138,11 @@ class PartitionRun:
             at = t - log(1.0 - rand()) / rates.total if rates.total else INF
             if pending and pending[0][0] < at:
                 at = pending[0][0]
-            due = next_due()
-            if due is not None and due <= at:
+            # A cancelled timer changes nothing, so the draw above still stands.
+            while timers and timers[0][0] <= at and drop_cancelled():
+                pass
+            if timers and timers[0][0] <= at:
+                due = timers[0][0]
                 if due > horizon:
                     break
                 ip.advance(due)
@@ -146,28 +151,21 @@ class PartitionRun:
                 continue
             if at > horizon:
                 break
-            name, data = self._event(c, rng, pending, at)
+            # The event that won the race: a due reaction, else a behaviour event.
+            if pending and pending[0][0] == at:
+                name = heapq.heappop(pending)[2]
+                data = reaction_payloads[c.stage][name](rng)
+                reactions[name] += 1
+            else:
+                k = bisect_right(rates.cumulative, rand() * rates.total)
+                name, payload = rates.events[min(k, len(rates.events) - 1)]
+                data = payload(rng)
+            events[name] += 1
             if by_field is not None and touch is None:
                 touch = data.get(by_field)
-            ip.handle(c.id, name, data, at, None)
+            ip.handle(c.id, name, data, at, None, c)
             t = at
         return touch
-
-    def _event(self, c: Customer, rng: Random, pending: list[tuple[float, int, str]],
-               at: float) -> tuple[str, dict[str, Any]]:
-        """The event that won the race at ``at``: a due reaction, else a behaviour event."""
-        tally = self.tally
-        if pending and pending[0][0] == at:
-            name = heapq.heappop(pending)[2]
-            data = self.tables.reaction_payloads[c.stage][name](rng)
-            tally.reactions[name] += 1
-        else:
-            rates = self.tables.stages[c.stage]
-            k = bisect.bisect_right(rates.cumulative, rng.random() * rates.total)
-            name, payload = rates.events[min(k, len(rates.events) - 1)]
-            data = payload(rng)
-        tally.events[name] += 1
-        return name, data
 
     def _react(self, rng: Random, start: int, pending: list[tuple[float, int, str]],
                seq: int) -> int:

@@ -114,21 +114,12 @@ class Interpreter:
         """Fire every timer due at or before ``until``, in (due, seq) order."""
         timers = self.timers
         while timers and timers[0][0] <= until:
-            self._fire_timer(heapq.heappop(timers))
+            self.fire_timer(heapq.heappop(timers))
 
     def next_due(self) -> float | None:
         return self.timers[0][0] if self.timers else None
 
-    def drop_cancelled(self) -> bool:
-        """Drop the next timer if it was cancelled (True), else keep it (False).
 
-        Firing a cancelled timer does nothing but move its customer's clock, which a
-        caller stepping timer by timer (``simulate``) does not read.
-        """
-        if self.timers and self._is_stale(self.timers[0]):
-            heapq.heappop(self.timers)
-            return True
-        return False
 
     # ---- creation and re-entry ---------------------------------------------------
 
@@ -282,16 +273,19 @@ class Interpreter:
     def _is_stale(self, entry: tuple[Any, ...]) -> bool:
         _, _, cid, kind, a, b, _ = entry
         c = self.customers.get(cid)
-        if c is None:
-            return True
-        if kind == DELIVER:
-            return False
+        return c is None or (kind != DELIVER and self._cancelled(c, kind, a, b))
+
+    @staticmethod
+    def _cancelled(c: Customer, kind: int, a: Any, b: Any) -> bool:
+        """Whether a timer (other than a deferred send) no longer applies.
+
+        A bonus timer belongs to one grant of its bonus; a stage timer or delayed
+        statement to one stay (epoch); an `anywhere` timer to one life.
+        """
         if kind == EXPIRE or kind == REMIND:
             bonus = c.bonuses.get(a)
             return bonus is None or bonus.grant != b
-        if c.status is not ACTIVE:
-            return True
-        return bool(a != (c.life if kind == ANYWHERE else c.epoch))
+        return c.status is not ACTIVE or a != (c.life if kind == ANYWHERE else c.epoch)
 
     def _schedule_rule(self, c: Customer, t: float, e: dict[str, Any], rule: CompiledRule,
                        kind: int, life: int) -> None:
@@ -308,13 +302,22 @@ class Interpreter:
         for rule in self.p.anywhere_timers:
             self._schedule_rule(c, t, EMPTY, rule, ANYWHERE, c.life)
 
-    def _fire_timer(self, entry: tuple[Any, ...]) -> None:
+    def fire_timer(self, entry: tuple[Any, ...]) -> bool:
+        """Fire one timer taken off the heap; False when it had been cancelled.
+
+        A cancelled timer only moves its customer's clock, so a caller stepping timer
+        by timer (``simulate``) can treat it as if nothing happened.
+        """
         due, _, cid, kind, a, b, extra = entry
         c = self.customers.get(cid)
         if c is None:
-            return
+            return False
         if self.touched is not None:
             self.touched.add(cid)
+        if kind != DELIVER and self._cancelled(c, kind, a, b):
+            if due > c.clock:
+                c.clock = due
+            return False
         self.used = 0
         if self.path:
             self.path = []
@@ -334,10 +337,9 @@ class Interpreter:
             self.queue.clear()
         if due > c.clock:
             c.clock = due
+        return True
 
     def _rule_timer(self, c: Customer, t: float, kind: int, life: int, rule_id: int) -> None:
-        if c.status is not ACTIVE or life != (c.epoch if kind == RULE else c.life):
-            return
         rule = self.p.rules[rule_id]
         if rule.without is not None:
             assert rule.without_slot is not None
@@ -357,8 +359,6 @@ class Interpreter:
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
                        extra: tuple[dict[str, Any], int]) -> None:
-        if c.status is not ACTIVE or epoch != c.epoch:
-            return
         body, unless = self.p.delayed[delayed_id]
         event, scheduled_at = extra
         if unless is not None and getattr(c, unless) > scheduled_at:
@@ -368,9 +368,6 @@ class Interpreter:
         self._when_goals_after_timer(c, t)
 
     def _bonus_timer(self, c: Customer, t: float, kind: int, name: str, grant: int) -> None:
-        bonus = c.bonuses.get(name)
-        if bonus is None or bonus.grant != grant:
-            return
         if kind == EXPIRE:
             c.bonuses = {k: v for k, v in c.bonuses.items() if k != name}
             self.stats["bonus_expired", name] += 1

@@ -6,7 +6,7 @@ A customer's life from arrival to the horizon is a race between three clocks:
   stage's and the ``anywhere`` rates. The waiting time is drawn afresh after
   every step, because a step may change the stage; memorylessness makes that
   exact;
-* the journey's own timers (``Interpreter.next_due``);
+* the journey's own timers (``Interpreter.fire_timer``, one at a time);
 * reactions: each delivered send (or offer) of a message with ``reacts to``
   has a chance to cause an event at a uniform time within its window.
 
@@ -22,10 +22,12 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from collections.abc import Mapping
 from random import Random
 from typing import Any
 
 from journeyflow.runtime.interpreter import Interpreter
+from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import ACTIVE, Customer
 from journeyflow.runtime.trace import Trace
 from journeyflow.simulate.plan import ArrivalLine, Plan
@@ -61,7 +63,13 @@ class PartitionRun:
         self.plan = plan
         self.tables: Tables = tables_for(plan)
         program = self.tables.program
-        self.ip = Interpreter(program, Trace(enabled=False))
+        self.reactions = Reactions(self.tables.reactions)
+        self.ip = Interpreter(program, Trace(enabled=False),
+                              self.reactions if self.tables.reactions else None)
+        # Per stage: total rate, cumulative rates and the events they choose between, the
+        # last one repeated: a draw that rounds up to the total still finds an event.
+        self._races = [(rates.total, rates.cumulative, (*rates.events, *rates.events[-1:]))
+                       for rates in self.tables.stages]
         self.horizon = plan.horizon
         self.tally = Tally(list(program.stage_names), plan.start, plan.days)
 
@@ -91,6 +99,7 @@ class PartitionRun:
         arrival = plan.start + line.window * (index - line.first + rng.random()) / line.count
         data = self.tables.arrivals[line.arrival](rng)
         cid = customer_id(index)
+        self.reactions.start(rng)
         self.tally.events[line.event] += 1
         c = ip.handle(cid, line.event, data, arrival)
         by_field = self.tables.by_field
@@ -120,71 +129,86 @@ class PartitionRun:
         Returns the first-touch value of ``--by`` (``touch`` if already known).
         """
         ip, tally, horizon = self.ip, self.tally, self.horizon
-        records, timers, drop_cancelled = ip.records, ip.timers, ip.drop_cancelled
-        stages, reacts, by_field = self.tables.stages, self.tables.reactions, self.tables.by_field
+        timers, fire, handle = ip.timers, ip.fire_timer, ip.handle
+        pending = self.reactions.pending
+        races, by_field = self._races, self.tables.by_field
         reaction_payloads = self.tables.reaction_payloads
         events, reactions = tally.events, tally.reactions
-        pending: list[tuple[float, int, str]] = []
-        scanned, seq = 0, 0  # from 0: the arrival step may already have sent something
-        rand, log, bisect_right = rng.random, math.log, bisect.bisect_right
+        timer_steps = 0
+        rand, log, bisect_right, heappop = rng.random, math.log, bisect.bisect_right, heapq.heappop
+        cid = c.id
         while c.status is ACTIVE:
-            # Every delivery stamps last_contact with the time of the step that made it,
-            # so a step after which it is older delivered nothing: skip its records.
-            if reacts and c.last_contact == t:
-                seq = self._react(rng, scanned, pending, seq)
-            scanned = len(records)
-            rates = stages[c.stage]
+            total, cumulative, choices = races[c.stage]
             # Inlined expovariate: this line runs once per step of every customer.
-            at = t - log(1.0 - rand()) / rates.total if rates.total else INF
+            at = t - log(1.0 - rand()) / total if total else INF
             if pending and pending[0][0] < at:
                 at = pending[0][0]
-            # A cancelled timer changes nothing, so the draw above still stands.
-            while timers and timers[0][0] <= at and drop_cancelled():
-                pass
-            if timers and timers[0][0] <= at:
+            # Timers due by then go first, one step each; a cancelled one changes
+            # nothing, so the draw above still stands.
+            acted = False
+            while timers and timers[0][0] <= at:
                 due = timers[0][0]
                 if due > horizon:
                     break
-                ip.advance(due)
-                tally.timer_steps += 1
+                if fire(heappop(timers)):
+                    acted = True
+                    break
+            if acted:
+                timer_steps += 1
                 t = due
                 continue
             if at > horizon:
                 break
             # The event that won the race: a due reaction, else a behaviour event.
             if pending and pending[0][0] == at:
-                name = heapq.heappop(pending)[2]
+                name = heappop(pending)[2]
                 data = reaction_payloads[c.stage][name](rng)
                 reactions[name] += 1
             else:
-                k = bisect_right(rates.cumulative, rand() * rates.total)
-                name, payload = rates.events[min(k, len(rates.events) - 1)]
+                name, payload = choices[bisect_right(cumulative, rand() * total)]
                 data = payload(rng)
             events[name] += 1
             if by_field is not None and touch is None:
                 touch = data.get(by_field)
-            ip.handle(c.id, name, data, at, None, c)
+            handle(cid, name, data, at, None, c)
             t = at
+        tally.timer_steps += timer_steps
         return touch
 
-    def _react(self, rng: Random, start: int, pending: list[tuple[float, int, str]],
-               seq: int) -> int:
-        """Give each delivery since ``start`` its chances to cause reaction events."""
-        reacts = self.tables.reactions
-        records = self.ip.records
-        for i in range(start, len(records)):
-            at, _, kind, f = records[i]
-            if kind != "action":
-                continue
-            chances = reacts.get(f.get("message", ""))
-            if chances is None or f["action"] not in ("send", "offer"):
-                continue
-            assert at is not None
-            for event, probability, within in chances:
-                if rng.random() < probability:
-                    seq += 1  # ties between reactions keep their causes' order
-                    heapq.heappush(pending, (at + within * rng.random(), seq, event))
-        return seq
+
+class Reactions:
+    """The interpreter's executor during a simulation: each delivered send (or offer) of
+    a message with ``reacts to`` gets its chances to cause an event (LANGUAGE.md 7).
+
+    Deliveries arrive in trace order, so ties between reactions keep their causes'
+    order; ``rng`` and ``pending`` are the current customer's.
+    """
+
+    def __init__(self, chances: dict[str, tuple[tuple[str, float, float], ...]]) -> None:
+        self.chances = chances
+        self.rng = Random(0)
+        self.pending: list[tuple[float, int, str]] = []
+        self.seq = 0
+
+    def start(self, rng: Random) -> list[tuple[float, int, str]]:
+        """A new customer: its stream, and an empty list of pending reactions."""
+        self.rng, self.pending, self.seq = rng, [], 0
+        return self.pending
+
+    def deliver(self, program: Program, c: Customer, t: float, fields: Mapping[str, Any],
+                event: Mapping[str, Any]) -> None:
+        chances = self.chances.get(fields["message"])
+        if chances is None:
+            return
+        rand = self.rng.random
+        for name, probability, within in chances:
+            if rand() < probability:
+                self.seq += 1
+                heapq.heappush(self.pending, (t + within * rand(), self.seq, name))
+
+    def notify(self, program: Program, c: Customer, t: float, handler: str,
+               data: Mapping[str, Any]) -> None:
+        return None
 
 
 def run_partition(plan: Plan, partition: int) -> Tally:

@@ -101,18 +101,18 @@ def test_trace_time_and_counts(source: str, events: list[dict[str, Any]], cut: i
     fired: list[tuple[float, int, float]] = []
     limit = [0.0]
     original_advance = Interpreter.advance
-    original_fire = Interpreter._fire_timer
+    original_fire = Interpreter.fire_timer
 
     def advance(self: Interpreter, until: float) -> None:
         limit[0] = until
         original_advance(self, until)
 
-    def fire(self: Interpreter, entry: list[Any]) -> None:
+    def fire(self: Interpreter, entry: tuple[Any, ...]) -> bool:
         fired.append((entry[0], entry[1], limit[0]))
-        original_fire(self, entry)
+        return original_fire(self, entry)
 
     engine.interpreter.advance = advance.__get__(engine.interpreter)  # type: ignore[method-assign]
-    engine.interpreter._fire_timer = fire.__get__(engine.interpreter)  # type: ignore[method-assign]
+    engine.interpreter.fire_timer = fire.__get__(engine.interpreter)  # type: ignore[method-assign]
     until = T0 + cut * 60
     pending = feed(engine, events, until)
     times = [r[0] for r in engine.interpreter.records if r[0] is not None]

@@ -43,7 +43,8 @@ class BodyCompiler:
         self.exprs = program.exprs
         self.namespace: dict[str, Any] = {
             **program.exprs.namespace(), "_split": split_arm, "tuple": tuple, "len": len,
-            "_bisect": bisect_right, "_next_allowed": program.delivery.next_allowed}
+            "_bisect": bisect_right, "_next_allowed": program.delivery.next_allowed,
+            "_open_get": program.delivery.openings.get}
         self.sources: dict[str, str] = {}
         self._count = 0
 
@@ -133,8 +134,11 @@ class BodyCompiler:
         k = self._const(fields)
         out: list[str] = []
         if delivery.timed:
-            out += [f"{pad}if (at := _next_allowed(t)) != t: ip.defer(c, at, e, {k})",
-                    f"{pad}else:"]
+            later = "(at := _next_allowed(t)) != t"
+            if delivery.bucket is not None:
+                # Most sends fall in an hour already known to be open: one dict look-up.
+                later = f"_open_get(t // {float(delivery.bucket)!r}, 1) is not None and {later}"
+            out += [f"{pad}if {later}: ip.defer(c, at, e, {k})", f"{pad}else:"]
             pad += "    "
         keys = [key for key in (channel, "any") if key in delivery.limits]
         if keys:

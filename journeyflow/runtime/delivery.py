@@ -80,18 +80,20 @@ class DeliveryRules:
             self.zone) else 900
         self._bucketed = all(c.minute % 15 == 0 for c in clocks)
         # bucket -> None when open, else the next opening (the same for all of it)
-        self._opening: dict[int, float | None] = {}
+        self.openings: dict[int, float | None] = {}
+        # The bucket length when answers are cached per bucket, else None.
+        self.bucket = self._bucket if self._bucketed else None
 
     def next_allowed(self, at: float) -> float:
         """The first instant at or after ``at`` outside quiet hours and inside the window."""
         if not self._bucketed:
             return self._search(at) if self.timed else at
         bucket = int(at // self._bucket)
-        opening = self._opening.get(bucket, MISSING)
+        opening = self.openings.get(bucket, MISSING)
         if opening is MISSING:
             start = bucket * float(self._bucket)
             found = self._search(start)
-            opening = self._opening[bucket] = None if found == start else found
+            opening = self.openings[bucket] = None if found == start else found
         return at if opening is None else opening  # type: ignore[return-value]
 
     def _search(self, at: float) -> float:

@@ -65,6 +65,7 @@ class Interpreter:
         self._layout = program.layout
         self._when_goals = program.when_goals
         self._goal_bits = program.layout.goals
+        self._goal_fields = {goal: {"goal": goal} for goal in program.layout.goals}
 
     # ---- entry points ----------------------------------------------------------
 
@@ -183,7 +184,7 @@ class Interpreter:
         target = rule.target
         if target is None:
             return rule.body(self, c, t, e)
-        self._transition(c, t, e, target, rule.location, rule.body)
+        self._transition(c, t, e, target, rule.location, rule.body, rule.fields)
         return True
 
     def move(self, c: Customer, t: float, e: dict[str, Any], target: int, location: str) -> None:
@@ -191,8 +192,11 @@ class Interpreter:
         self._transition(c, t, e, target, location, NO_BODY)
 
     def _transition(self, c: Customer, t: float, e: dict[str, Any], target: int, location: str,
-                    body: Body) -> None:
-        """exit, the old stage's `on exit`, the rule's block, transition, enter (11.1)."""
+                    body: Body, fields: dict[str, Any] | None = None) -> None:
+        """exit, the old stage's `on exit`, the rule's block, transition, enter (11.1).
+
+        ``fields`` is the transition record's, when the caller knows the stage it leaves.
+        """
         if self.used >= MAX_TRANSITIONS:
             self._park(c)
         self.used += 1
@@ -201,8 +205,9 @@ class Interpreter:
         (self._exits[old] or self._steps.exit(old))(self, c, t, e)
         if body is not NO_BODY:
             body(self, c, t, e)
-        self.records.append((t, c.id, "transition",
-                             {"from": names[old], "to": names[target], "rule": location}))
+        if fields is None:
+            fields = {"from": names[old], "to": names[target], "rule": location}
+        self.records.append((t, c.id, "transition", fields))
         self.path.append(names[target])
         if c.fired:
             c.fired = tuple(key for key in c.fired if key < 0)  # `anywhere` keys stay
@@ -253,7 +258,7 @@ class Interpreter:
 
     def _reach(self, c: Customer, t: float, goal: str) -> None:
         c.goal_bits |= self._goal_bits[goal]
-        self.records.append((t, c.id, "goal", {"goal": goal}))
+        self.records.append((t, c.id, "goal", self._goal_fields[goal]))
 
     # ---- timers -----------------------------------------------------------------------
 

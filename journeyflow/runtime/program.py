@@ -23,8 +23,9 @@ __all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm"]
 
 
 class CompiledRule:
-    __slots__ = ("body", "duration", "event", "expr", "expr_source", "guard", "guard_source",
-                 "id", "kind", "location", "stage", "target", "without", "without_slot")
+    __slots__ = ("body", "duration", "event", "expr", "expr_source", "fields", "guard",
+                 "guard_source", "id", "kind", "location", "stage", "target", "without",
+                 "without_slot")
 
     def __init__(self, rid: int, rule: m.Rule) -> None:
         self.id = rid
@@ -39,6 +40,9 @@ class CompiledRule:
         self.expr: CompiledExpr | None = None
         self.expr_source: str | None = None
         self.without_slot: str | None = None
+        # The transition's trace record, shared by every firing; None for `anywhere` rules,
+        # which leave whatever stage the customer is in.
+        self.fields: dict[str, Any] | None = None
         self.target: int | None = None
         self.body: Body = NO_BODY
 
@@ -212,6 +216,9 @@ class Program:
                              else self.exprs.compile_condition(expr.node))
         if rule.target is not None:
             compiled.target = self.stage_index[rule.target]
+            if rule.stage is not None:
+                compiled.fields = {"from": rule.stage, "to": rule.target,
+                                   "rule": compiled.location}
         if rule.trigger.without is not None:
             self.exprs.needs.last_at.add(rule.trigger.without)
             compiled.without_slot = self.layout.history_slot("last_at", rule.trigger.without)

@@ -241,13 +241,15 @@ class StepCompiler:
         return self._exec(lines, f"exit {stage.name}")  # type: ignore[return-value]
 
     def _fire(self, rule: CompiledRule, pad: str) -> list[str]:
+        """A matching rule: its block, or its transition."""
         body = "NO_BODY" if rule.body is NO_BODY else self._const(rule.body)
         if rule.target is None:
             if rule.body is NO_BODY:
                 return [f"{pad}pass"]
             return [f"{pad}moved = {body}(ip, c, t, e)"]
-        return [f"{pad}ip._transition(c, t, e, {rule.target}, {rule.location!r}, {body})",
-                f"{pad}moved = True"]
+        fields = "None" if rule.fields is None else self._const(rule.fields)
+        return [f"{pad}ip._transition(c, t, e, {rule.target}, {rule.location!r}, {body}, "
+                f"{fields})", f"{pad}moved = True"]
 
     @staticmethod
     def _no_event(cond: str) -> str:

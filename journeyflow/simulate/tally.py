@@ -23,7 +23,6 @@ from journeyflow.simulate.plan import DAY
 __all__ = ["Tally", "Outcome", "HOUR"]
 
 HOUR = 3600.0
-COUNTED_ACTIONS = frozenset(("send", "offer", "grant_bonus", "redeem_bonus"))
 K = TypeVar("K", int, str)
 
 
@@ -123,13 +122,11 @@ class Tally:
             assert at is not None  # the interpreter stamps every record it writes
             if kind == "action":
                 action = f["action"]
-                if action not in COUNTED_ACTIONS:
-                    continue
                 if action == "send" or action == "offer":
                     delivered[f["message"]] += 1
                 elif action == "grant_bonus":
                     self.count_bonus("granted", f["bonus"])
-                elif f.get("held", True):
+                elif action == "redeem_bonus" and f.get("held", True):
                     self.count_bonus("redeemed", f["bonus"])
             elif kind == "enter":
                 stage = f["stage"]

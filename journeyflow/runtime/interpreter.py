@@ -55,8 +55,6 @@ class Interpreter:
         self.stats: Counter[tuple[str, str]] = Counter()
         # Customers changed since the store last saved; None when nothing is persisted.
         self.touched: set[str] | None = None
-        names = program.stage_names
-        self._enter_fields = [{"stage": n} for n in names]
         self._instant = [program.instant_rules(i) for i in range(len(program.stages))]
         self._steps = program.steps
         self._table = program.steps.table

@@ -36,7 +36,6 @@ Step = Callable[["Interpreter", "Customer", dict[str, Any], float], None]
 Hook = Callable[["Interpreter", "Customer", float, dict[str, Any]], None]
 
 REDEEMED = "bonus_redeemed"
-RULE_TIMER = 0  # the interpreter's timer kind for a stage rule
 
 
 class StepCompiler:
@@ -196,6 +195,8 @@ class StepCompiler:
 
     def _build_enter(self, index: int) -> Hook:
         """Entering a stage (LANGUAGE.md 11.1): its timers start, then its `on enter`."""
+        from journeyflow.runtime.interpreter import RULE  # a cycle at import time
+
         stage = self.program.stages[index]
         fields = self._const({"stage": stage.name})
         lines = ["def enter(ip, c, t, e):", "    now = t", f"    c.stage = {index}",
@@ -208,11 +209,11 @@ class StepCompiler:
             for rule in stage.timers:
                 if rule.kind == "at":
                     lines.append(f"    ip._schedule_rule(c, t, e, {self._const(rule)}, "
-                                 f"{RULE_TIMER}, epoch)")
+                                 f"{RULE}, epoch)")
                 else:
                     lines += ["    ip.seq += 1",
                               f"    _heappush(timers, (t + {rule.duration!r}, ip.seq, c.id, "
-                              f"{RULE_TIMER}, epoch, {rule.id}, None))"]
+                              f"{RULE}, epoch, {rule.id}, None))"]
             lines.append("    if len(timers) > ip._compact_at: ip._compact()")
         for rule in stage.enter:
             if rule.body is NO_BODY:

@@ -1,0 +1,88 @@
+"""Generated step, entry and exit functions: made on first use, from the checked model."""
+
+from __future__ import annotations
+
+import journeyflow
+from journeyflow.runtime.steps import StepCompiler
+
+SOURCE = """
+journey "steps"
+event go { n: number = 0 }
+event other {}
+anywhere {
+  on go { tag "seen" }
+  on go where event.n == 1 { tag "one" }
+  on go where event.n == 2 -> done
+}
+stage a start {
+  on go where event.n >= 1 -> b
+  on go -> c
+}
+stage b { on enter { tag "in b" } }
+stage c {}
+stage done final
+"""
+
+
+def engine() -> journeyflow.Engine:
+    return journeyflow.Engine(journeyflow.loads(SOURCE, "t.journey"))
+
+
+def go(e: journeyflow.Engine, cid: str, n: int) -> None:
+    e.handle({"at": "2026-01-05T10:00:00Z", "customer": cid, "event": "go", "data": {"n": n}})
+
+
+def test_steps_are_generated_on_first_use_only() -> None:
+    e = engine()
+    steps = e.program.steps
+    assert steps.table == {}
+    go(e, "c1", 0)
+    row = steps.table["go"]
+    assert row[e.program.stage_index["a"]] is not None
+    assert row[e.program.stage_index["b"]] is None
+    assert steps.enters[e.program.stage_index["c"]] is not None
+    assert steps.enters[e.program.stage_index["b"]] is None
+
+
+def test_every_matching_anywhere_rule_runs_until_one_moves() -> None:
+    e = engine()
+    go(e, "c1", 1)  # both tagging rules, then the stage rule
+    c1 = e.customer("c1")
+    assert c1 is not None and c1.stage == "b" and set(c1.tags) == {"seen", "one", "in b"}
+    go(e, "c2", 2)  # the moving `anywhere` rule wins; the stage's rules do not run
+    c2 = e.customer("c2")
+    assert c2 is not None and c2.stage == "done" and set(c2.tags) == {"seen"}
+    go(e, "c3", 0)  # first matching stage rule only
+    c3 = e.customer("c3")
+    assert c3 is not None and c3.stage == "c"
+
+
+def test_user_strings_never_become_code() -> None:
+    hostile = "x'); import os; ('"
+    source = SOURCE.replace('tag "seen"', f'tag "{hostile}"')
+    e = journeyflow.Engine(journeyflow.loads(source, "t.journey"))
+    go(e, "c1", 0)
+    c1 = e.customer("c1")
+    assert c1 is not None and hostile in c1.tags
+
+
+def test_a_final_stage_step_only_counts_history() -> None:
+    source = """
+journey "final"
+event go {}
+goal many when count(go) >= 2
+stage a start { on go -> z }
+stage z final
+"""
+    e = journeyflow.Engine(journeyflow.loads(source, "t.journey"))
+    for minute in ("00", "01", "02"):
+        e.handle({"at": f"2026-01-05T10:{minute}:00Z", "customer": "c1", "event": "go"})
+    c = e.interpreter.customers["c1"]
+    assert getattr(c, e.program.layout.history["count:go"]) == 3
+    # Goals are not checked while final (they are on re-entry).
+    assert c.goals == ()
+
+
+def test_compiler_is_per_program() -> None:
+    one, two = engine().program, engine().program
+    assert isinstance(one.steps, StepCompiler) and one.steps is not two.steps

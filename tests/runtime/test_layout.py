@@ -72,7 +72,8 @@ def test_tags_and_goals_are_bits_read_back_as_names() -> None:
         engine.handle({"at": f"2026-01-{day}T10:00:00Z", "customer": "c1", "event": "bought",
                        "data": {"amount": 10}})
     c = engine.interpreter.customers["c1"]
-    assert isinstance(c.tag_bits, int) and isinstance(c.goal_bits, int)
+    assert isinstance(c.tag_bits, int)
+    assert isinstance(c.goal_bits, int)
     assert "buyer" in c.tags
     assert c.goals == ("first", "second")
     assert engine.customer("c1").goals == ["first", "second"]  # type: ignore[union-attr]

@@ -48,13 +48,18 @@ def test_every_matching_anywhere_rule_runs_until_one_moves() -> None:
     e = engine()
     go(e, "c1", 1)  # both tagging rules, then the stage rule
     c1 = e.customer("c1")
-    assert c1 is not None and c1.stage == "b" and set(c1.tags) == {"seen", "one", "in b"}
+    assert c1 is not None
+    assert c1.stage == "b"
+    assert set(c1.tags) == {"seen", "one", "in b"}
     go(e, "c2", 2)  # the moving `anywhere` rule wins; the stage's rules do not run
     c2 = e.customer("c2")
-    assert c2 is not None and c2.stage == "done" and set(c2.tags) == {"seen"}
+    assert c2 is not None
+    assert c2.stage == "done"
+    assert set(c2.tags) == {"seen"}
     go(e, "c3", 0)  # first matching stage rule only
     c3 = e.customer("c3")
-    assert c3 is not None and c3.stage == "c"
+    assert c3 is not None
+    assert c3.stage == "c"
 
 
 def test_user_strings_never_become_code() -> None:
@@ -63,7 +68,8 @@ def test_user_strings_never_become_code() -> None:
     e = journeyflow.Engine(journeyflow.loads(source, "t.journey"))
     go(e, "c1", 0)
     c1 = e.customer("c1")
-    assert c1 is not None and hostile in c1.tags
+    assert c1 is not None
+    assert hostile in c1.tags
 
 
 def test_a_final_stage_step_only_counts_history() -> None:
@@ -85,4 +91,5 @@ stage z final
 
 def test_compiler_is_per_program() -> None:
     one, two = engine().program, engine().program
-    assert isinstance(one.steps, StepCompiler) and one.steps is not two.steps
+    assert isinstance(one.steps, StepCompiler)
+    assert one.steps is not two.steps

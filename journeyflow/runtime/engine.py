@@ -137,10 +137,29 @@ class Engine:
 
     def handle_valid(self, valid: ValidEvent, raw: Any = None,
                      line: int | None = None) -> HandleResult:
+        """Process an event :attr:`validator` has already checked.
+
+        ``raw`` is the event as it came (its ``id`` detects redeliveries) and ``line``
+        its line in a batch file, for the rejection record.
+        """
         cid, name, data, at, attributes = valid
         ip = self.interpreter
         customer = ip.customers.get(cid)
-        event_id = None if raw is None else _event_id(raw)
+        if raw is not None or (customer is not None and at < customer.clock):
+            return self._handle_checked(valid, raw, line, customer)
+        timers = ip.timers
+        if timers and timers[0][0] <= at:
+            ip.advance(at)
+        ip.handle(cid, name, data, at, attributes, customer)
+        self.processed += 1
+        return ACCEPTED
+
+    def _handle_checked(self, valid: ValidEvent, raw: Any, line: int | None,
+                        customer: Customer | None) -> HandleResult:
+        """handle_valid for an event that may be late or carry an id seen before."""
+        cid, name, data, at, attributes = valid
+        ip = self.interpreter
+        event_id = _event_id(raw)
         if customer is not None:
             if at < customer.clock:
                 return self.reject(f"late event: {format_instant(at)} is before the "
@@ -150,8 +169,7 @@ class Engine:
             if event_id is not None and seen is not None and seen[0] == at and (
                     event_id in seen[1]):
                 return self.reject(f"duplicate event id '{event_id}'", raw, line, at, cid)
-        timers = ip.timers
-        if timers and timers[0][0] <= at:
+        if ip.timers and ip.timers[0][0] <= at:
             ip.advance(at)
         c = ip.handle(cid, name, data, at, attributes, customer)
         if event_id is not None:

@@ -48,7 +48,6 @@ class Interpreter:
         self.seq = 0
         self.steps = 0
         self.used = 0
-        self.now = 0.0
         self.reentered = False
         self.path: list[str] = []
         self.queue: deque[tuple[str, dict[str, Any]]] = deque()
@@ -67,11 +66,12 @@ class Interpreter:
 
     # ---- entry points ----------------------------------------------------------
 
-    def handle(self, cid: str, name: str, data: dict[str, Any], t: float,  # noqa: C901
+    def handle(self, cid: str, name: str, data: dict[str, Any], t: float,
                attributes: dict[str, Any] | None = None, c: Customer | None = None) -> Customer:
         """Process one validated event (timers due before ``t`` must already have fired).
 
-        ``c`` is the customer when the caller has already looked it up.
+        ``c`` is the customer when the caller has already looked it up. Every event runs
+        through here, so the common case (an active customer, no attributes) is kept flat.
         """
         if c is None:
             c = self.customers.get(cid)
@@ -80,33 +80,40 @@ class Interpreter:
         self.used = 0
         if self.path:
             self.path = []
-        self.now = t
         if self.reentered:
             self.reentered = False
         try:
-            if c is None:
-                c = self._create(cid, t, attributes or EMPTY)
-            elif attributes or c.status is not ACTIVE:
-                if attributes:
-                    self._layout.set_attributes(c, attributes)
-                if c.status is FINAL:
-                    self._maybe_reenter(c, t)
-            if c.status is PARKED:
-                self._remember(c, name, data, t)
-            else:
-                # _event_step, inlined: this runs for every event.
-                row = self._table.get(name)
-                step = None if row is None else row[c.stage]
-                if step is None:
-                    step = self._steps.step(name, c.stage)
-                step(self, c, data, t)
-                if self.queue:
-                    self._drain(c, t)
+            if c is None or attributes or c.status is not ACTIVE:
+                c = self._arrive(cid, c, t, attributes)
+                if c.status is PARKED:
+                    self._remember(c, name, data, t)
+                    c.clock = max(c.clock, t)
+                    return c
+            try:
+                step = self._table[name][c.stage]
+            except KeyError:
+                step = None
+            if step is None:
+                step = self._steps.step(name, c.stage)
+            step(self, c, data, t)
+            if self.queue:
+                self._drain(c, t)
         except Parked:
             self.queue.clear()
             c = self.customers[cid]
         if t > c.clock:
             c.clock = t
+        return c
+
+    def _arrive(self, cid: str, c: Customer | None, t: float,
+                attributes: dict[str, Any] | None) -> Customer:
+        """A new customer, new attributes, or one that is not active: before the step."""
+        if c is None:
+            return self._create(cid, t, attributes or EMPTY)
+        if attributes:
+            self._layout.set_attributes(c, attributes)
+        if c.status is FINAL:
+            self._maybe_reenter(c, t)
         return c
 
     def advance(self, until: float) -> None:
@@ -196,7 +203,7 @@ class Interpreter:
         ``fields`` is the transition record's, when the caller knows the stage it leaves.
         """
         if self.used >= MAX_TRANSITIONS:
-            self._park(c)
+            self._park(c, t)
         self.used += 1
         old = c.stage
         names = self.p.stage_names
@@ -211,15 +218,15 @@ class Interpreter:
             c.fired = tuple(key for key in c.fired if key < 0)  # `anywhere` keys stay
         (self._enters[target] or self._steps.enter(target))(self, c, t, e)
 
-    def _spend(self, c: Customer) -> None:
+    def _spend(self, c: Customer, t: float) -> None:
         """Count one emitted event toward the runaway guard (LANGUAGE.md 11.8)."""
         if self.used >= MAX_TRANSITIONS:
-            self._park(c)
+            self._park(c, t)
         self.used += 1
 
-    def _park(self, c: Customer) -> None:
+    def _park(self, c: Customer, t: float) -> None:
         c.status = PARKED
-        self.records.append((self.now, c.id, "error", {
+        self.records.append((t, c.id, "error", {
             "reason": f"more than {MAX_TRANSITIONS} transitions and emitted events in one "
                       "step; the customer is parked",
             "stage": self.p.stage_names[c.stage], "path": self.path[:]}))
@@ -324,7 +331,6 @@ class Interpreter:
         self.used = 0
         if self.path:
             self.path = []
-        self.now = due
         try:
             if kind == RULE or kind == ANYWHERE:
                 self._rule_timer(c, due, kind, a, b)
@@ -443,7 +449,7 @@ class Interpreter:
             self.records.append((t, c.id, "action", fields))
 
     def emit(self, c: Customer, t: float, name: str, data: dict[str, Any]) -> None:
-        self._spend(c)
+        self._spend(c, t)
         full = dict(self.p.event_defaults.get(name, EMPTY))
         full.update(data)
         self.records.append((t, c.id, "action", {"action": "emit", "event": name,

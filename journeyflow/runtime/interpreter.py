@@ -122,9 +122,6 @@ class Interpreter:
         while timers and timers[0][0] <= until:
             self.fire_timer(heapq.heappop(timers))
 
-    def next_due(self) -> float | None:
-        return self.timers[0][0] if self.timers else None
-
 
 
     # ---- creation and re-entry ---------------------------------------------------

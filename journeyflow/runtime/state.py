@@ -4,10 +4,11 @@ Attributes, history aggregates, cap logs and split arms live in slots of a
 class made per journey (see ``layout``). History is kept as aggregates sized by
 what the journey's expressions read: a count only for events someone counts, a
 last time only for events someone measures time since, sums, last values and
-``within`` windows only where an expression needs them. Containers that most
-customers never fill (bonuses, tags, pending sends...) start as one shared empty
-value and are replaced, not mutated, when written: a hundred thousand customers
-then cost tens, not hundreds, of megabytes.
+``within`` windows only where an expression needs them. Tags and goals are bits
+of one int. Containers that most customers never fill (bonuses, pending sends,
+fired `when` rules) start as one shared empty value and are replaced, not
+mutated, when written: a hundred thousand customers then cost tens, not
+hundreds, of megabytes.
 """
 
 from __future__ import annotations
@@ -19,13 +20,12 @@ from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple
 if TYPE_CHECKING:
     from journeyflow.runtime.layout import CustomerLayout
 
-__all__ = ["ACTIVE", "EMPTY_MAP", "FINAL", "NO_KEYS", "NO_TAGS", "PARKED", "Bonus", "Customer"]
+__all__ = ["ACTIVE", "EMPTY_MAP", "FINAL", "NO_KEYS", "PARKED", "Bonus", "Customer"]
 
 ACTIVE, FINAL, PARKED = "active", "final", "parked"
 
 # Shared empties: read-only, so a write that forgot to replace one fails loudly.
 EMPTY_MAP: Any = MappingProxyType({})
-NO_TAGS: tuple[str, ...] = ()
 NO_KEYS: tuple[int, ...] = ()
 
 

@@ -49,7 +49,8 @@ class StepCompiler:
         # Shares the block functions' namespace: steps call blocks by their constant name.
         self.namespace = program.bodies.namespace
         self.namespace.update({"ACTIVE": ACTIVE, "FINAL": FINAL, "_bisect": bisect_right,
-                               "_heappush": heappush, "NO_BODY": NO_BODY, "len": len})
+                               "_heappush": heappush, "NO_BODY": NO_BODY, "len": len,
+                               "str": str})
         self._consts: dict[int, str] = {}
         self.sources: dict[tuple[str, int], str] = {}
         # event -> per stage index, the step function (None until first used)

@@ -93,3 +93,20 @@ def test_compiler_is_per_program() -> None:
     one, two = engine().program, engine().program
     assert isinstance(one.steps, StepCompiler)
     assert one.steps is not two.steps
+
+
+def test_a_redeemed_bonus_event_removes_the_bonus() -> None:
+    source = """
+journey "bonus"
+event bought {}
+stage a start { on bought { grant bonus gift 10% expires 30d } }
+"""
+    e = journeyflow.Engine(journeyflow.loads(source, "t.journey"))
+    e.handle({"at": "2026-01-05T10:00:00Z", "customer": "c1", "event": "bought"})
+    e.handle({"at": "2026-01-06T10:00:00Z", "customer": "c1", "event": "bonus_redeemed",
+              "data": {"bonus": "gift"}})
+    c1 = e.customer("c1")
+    assert c1 is not None
+    assert c1.bonuses == {}
+    assert [r["action"] for r in e.trace if r["kind"] == "action"] == ["grant_bonus",
+                                                                      "redeem_bonus"]

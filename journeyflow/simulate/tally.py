@@ -81,7 +81,7 @@ class Tally:
         """Fold one finished customer's trace and final state into the counts."""
         self.customers += 1
         arrival = out.arrival
-        first, stays = self._walk(records, arrival)
+        first = self._walk(records, arrival)
         reached, reach_hours = self.reached, self.reach_hours
         for stage, at in first.items():
             reached[stage] += 1
@@ -90,7 +90,6 @@ class Tally:
                 hours = reach_hours[stage] = Counter()
             # -1 marks "at arrival" (the start stage), so its median is exactly 0.
             hours[-1 if at <= arrival else int((at - arrival) // HOUR)] += 1
-        self._occupy(stays)
         self.at_end[self.stages[c.stage]] += 1
         if c.status is PARKED:
             self.parked += 1
@@ -109,17 +108,21 @@ class Tally:
                 reached[stage] += 1
 
     def _walk(self, records: list[TraceRecord],  # noqa: C901 - one branch per record kind
-              arrival: float) -> tuple[dict[str, float], list[tuple[float, str]]]:
-        """One pass over a customer's trace: first entries, stays, and the counters.
+              arrival: float) -> dict[str, float]:
+        """One pass over a customer's trace: the counters, the day-end occupancy of each
+        stay, and when each stage was first reached (returned).
 
         Kinds are tested most frequent first, and counters are bound to locals:
         this loop runs for every trace record of every simulated customer.
         """
         first: dict[str, float] = {}
-        stays: list[tuple[float, str]] = []
         delivered, transitions = self.delivered, self.transitions
+        occupancy, index, start, ceil = self.occupancy, self._index, self.start, math.ceil
+        # The stay in progress: its stage, and the first day end it covers. A stay
+        # [t0, t1) covers the day ends b with t0 <= b < t1 (day k ends at start+(k+1)*DAY).
+        stay: str | None = None
+        low = 0
         for at, _, kind, f in records:
-            assert at is not None  # the interpreter stamps every record it writes
             if kind == "action":
                 action = f["action"]
                 if action == "send" or action == "offer":
@@ -129,15 +132,24 @@ class Tally:
                 elif action == "redeem_bonus" and f.get("held", True):
                     self.count_bonus("redeemed", f["bonus"])
             elif kind == "enter":
+                assert at is not None  # the interpreter stamps every record it writes
                 stage = f["stage"]
-                stays.append((at, stage))
                 if stage not in first:
                     first[stage] = at
-            elif kind == "transition":
-                transitions[f["from"], f["to"], f["rule"]] += 1
+                end = ceil((at - start) / DAY) - 1
+                if end < 0:
+                    end = 0
+                if stay is not None and end > low:
+                    row = occupancy[index[stay]]
+                    row[low] += 1
+                    row[end] -= 1
+                stay, low = stage, end
             elif kind == "exit":
                 continue
+            elif kind == "transition":
+                transitions[f["from"], f["to"], f["rule"]] += 1
             elif kind == "goal":
+                assert at is not None
                 self.goals[f["goal"]] += 1
                 _add_hour(self.goal_hours, f["goal"], at - arrival)
             elif kind == "suppressed":
@@ -146,28 +158,14 @@ class Tally:
                 self.errors[f["reason"]] += 1
             elif kind == "rejected":
                 self.rejected += 1
-        return first, stays
+        if stay is not None and self.days > low:  # the last stay lasts past the horizon
+            row = occupancy[index[stay]]
+            row[low] += 1
+            row[self.days] -= 1
+        return first
 
     def count_bonus(self, what: str, bonus: str, n: int = 1) -> None:
         self.bonuses.setdefault(what, Counter())[bonus] += n
-
-    def _occupy(self, stays: list[tuple[float, str]]) -> None:
-        """Add each stay to the day-end counts it covers, as +1/-1 deltas.
-
-        Day ``k`` ends at ``start + (k + 1) * DAY``; a stay ``[t0, t1)`` covers the
-        ends ``b`` with ``t0 <= b < t1``. The last stay lasts past the horizon.
-        """
-        start, days, ceil = self.start, self.days, math.ceil
-        # The first day end at or after each entry; a stay covers [its, next's).
-        ends = [max(0, ceil((t0 - start) / DAY) - 1) for t0, _ in stays]
-        ends.append(days)
-        occupancy, index = self.occupancy, self._index
-        for i, (_, stage) in enumerate(stays):
-            low, high = ends[i], ends[i + 1]
-            if high > low:
-                row = occupancy[index[stage]]
-                row[low] += 1
-                row[high] -= 1
 
     # ---- partitions ------------------------------------------------------------------
 

@@ -52,11 +52,13 @@ class BodyCompiler:
         """One function for ``body``; an empty block costs nothing to run."""
         if not body:
             return NO_BODY
+        return self._function([*self._block(body, 1), "    return False"], label)
+
+    def _function(self, body: list[str], label: str) -> Body:
+        """Compile ``body`` as a function ``(ip, c, t, e)`` in the shared namespace."""
         self._count += 1
         name = f"block_{self._count}"
-        lines = [f"def {name}(ip, c, t, e):", "    now = t", "    rec = ip.records.append"]
-        lines += self._block(body, 1)
-        lines.append("    return False")
+        lines = [f"def {name}(ip, c, t, e):", "    now = t", "    rec = ip.records.append", *body]
         source = "\n".join(lines)
         self.sources[label] = source
         code = compile(source, f"<journey block {label}>", "exec")
@@ -127,19 +129,28 @@ class BodyCompiler:
     def _send(self, fields: dict[str, Any], pad: str) -> list[str]:
         """A send, inlined: quiet hours and send window, frequency caps, then delivery.
 
-        The interpreter's ``_deliver`` does the same for a deferred send when it is due.
+        A send deferred by quiet hours or the send window is delivered when due by a
+        function of its own, found by its fields (``Program.deliverers``).
         """
         delivery = self.program.delivery
-        channel = fields["channel"]
         k = self._const(fields)
+        if not delivery.timed:
+            return self._deliver(fields, k, pad)
+        later = "(at := _next_allowed(t)) != t"
+        if delivery.bucket is not None:
+            # Most sends fall in an hour already known to be open: one dict look-up.
+            later = f"_open_get(t // {float(delivery.bucket)!r}, 1) is not None and {later}"
+        self.program.deliverers[id(fields)] = self._function(
+            [*self._deliver(fields, k, "    "), "    return False"],
+            f"deliver {fields['message']} {k}")
+        return [f"{pad}if {later}: ip.defer(c, at, e, {k})", f"{pad}else:",
+                *self._deliver(fields, k, pad + "    ")]
+
+    def _deliver(self, fields: dict[str, Any], k: str, pad: str) -> list[str]:
+        """Delivery now: the frequency caps, then the action record and the channel."""
+        delivery = self.program.delivery
+        channel = fields["channel"]
         out: list[str] = []
-        if delivery.timed:
-            later = "(at := _next_allowed(t)) != t"
-            if delivery.bucket is not None:
-                # Most sends fall in an hour already known to be open: one dict look-up.
-                later = f"_open_get(t // {float(delivery.bucket)!r}, 1) is not None and {later}"
-            out += [f"{pad}if {later}: ip.defer(c, at, e, {k})", f"{pad}else:"]
-            pad += "    "
         keys = [key for key in (channel, "any") if key in delivery.limits]
         if keys:
             # Over a cap when `count` deliveries already fall in (t - per, t].

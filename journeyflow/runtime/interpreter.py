@@ -406,7 +406,12 @@ class Interpreter:
 
     def _deliver_pending(self, c: Customer, t: float, pending: dict[str, Any]) -> None:
         c.pending = tuple(p for p in c.pending if p is not pending)
-        self._deliver(c, t, pending["fields"], pending["event"])
+        fields = pending["fields"]
+        deliver = self.p.deliverers.get(id(fields))
+        if deliver is not None:
+            deliver(self, c, t, pending["event"])
+        else:  # restored from a store: the same send, delivered by the generic path
+            self._deliver(c, t, fields, pending["event"])
 
     def _deliver(self, c: Customer, t: float, fields: dict[str, Any], e: dict[str, Any]) -> None:
         delivery = self.p.delivery

@@ -60,7 +60,8 @@ class Interpreter:
         self._enters = program.steps.enters
         self._exits = program.steps.exits
         self._layout = program.layout
-        self._when_goals = program.when_goals
+        self._timer_goals = [(goal, cond) for goal, cond, events, _ in program.when_goals
+                             if events is None]
         self._goal_bits = program.layout.goals
         self._goal_fields = {goal: {"goal": goal} for goal in program.layout.goals}
 
@@ -253,8 +254,12 @@ class Interpreter:
                 return
 
     def _when_goals_after_timer(self, c: Customer, t: float) -> None:
-        """`goal ... when` checks at the end of a timer step (event steps check inline)."""
-        for goal, cond, _, _ in self._when_goals:
+        """`goal ... when` checks at the end of a timer step (event steps check inline).
+
+        A goal decided by event history alone cannot change in a timer step, which
+        processes no event (emitted events are steps of their own): only the others.
+        """
+        for goal, cond in self._timer_goals:
             if not c.goal_bits & self._goal_bits[goal] and cond(c, EMPTY, t):
                 self._reach(c, t, goal)
 
@@ -321,7 +326,8 @@ class Interpreter:
             return False
         if self.touched is not None:
             self.touched.add(cid)
-        if kind != DELIVER and self._cancelled(c, kind, a, b):
+        if (c.status is not ACTIVE or a != c.epoch) if kind == RULE else (
+                kind != DELIVER and self._cancelled(c, kind, a, b)):
             if due > c.clock:
                 c.clock = due
             return False

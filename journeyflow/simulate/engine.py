@@ -3,9 +3,9 @@
 A customer's life from arrival to the horizon is a race between three clocks:
 
 * behaviour events: a Poisson process whose rate is the sum of the current
-  stage's and the ``anywhere`` rates. The waiting time is drawn afresh after
-  every step, because a step may change the stage; memorylessness makes that
-  exact;
+  stage's and the ``anywhere`` rates. The next one is drawn when the stage
+  changes or the drawn event happens; across other steps (timers, reactions)
+  the draw stands, which memorylessness makes exact;
 * the journey's own timers (``Interpreter.fire_timer``, one at a time);
 * reactions: each delivered send (or offer) of a message with ``reacts to``
   has a chance to cause an event at a uniform time within its window.
@@ -137,10 +137,17 @@ class PartitionRun:
         timer_steps = 0
         rand, log, bisect_right, heappop = rng.random, math.log, bisect.bisect_right, heapq.heappop
         cid = c.id
+        drawn = -1  # the stage whose rates drew `behaviour`, the next behaviour event
+        behaviour = total = INF
+        cumulative: tuple[float, ...] = ()
+        choices: tuple[tuple[str, Any], ...] = ()
         while c.status is ACTIVE:
-            total, cumulative, choices = races[c.stage]
-            # Inlined expovariate: this line runs once per step of every customer.
-            at = t - log(1.0 - rand()) / total if total else INF
+            if c.stage != drawn:
+                drawn = c.stage
+                total, cumulative, choices = races[drawn]
+                # Inlined expovariate: this line runs once per behaviour event.
+                behaviour = t - log(1.0 - rand()) / total if total else INF
+            at = behaviour
             if pending and pending[0][0] < at:
                 at = pending[0][0]
             # Timers due by then go first, one step each; a cancelled one changes
@@ -167,6 +174,7 @@ class PartitionRun:
             else:
                 name, payload = choices[bisect_right(cumulative, rand() * total)]
                 data = payload(rng)
+                drawn = -1  # this draw is spent
             events[name] += 1
             if by_field is not None and touch is None:
                 touch = data.get(by_field)

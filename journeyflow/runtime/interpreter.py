@@ -80,7 +80,7 @@ class Interpreter:
             self.touched.add(cid)
         self.used = 0
         if self.path:
-            self.path = []
+            self.path.clear()
         if self.reentered:
             self.reentered = False
         try:
@@ -333,7 +333,7 @@ class Interpreter:
             return False
         self.used = 0
         if self.path:
-            self.path = []
+            self.path.clear()
         try:
             if kind == RULE or kind == ANYWHERE:
                 self._rule_timer(c, due, kind, a, b)

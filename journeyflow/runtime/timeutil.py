@@ -46,9 +46,32 @@ def to_datetime(instant: float) -> datetime:
     return _EPOCH + timedelta(seconds=instant)
 
 
-@lru_cache(maxsize=65536)
 def format_instant(instant: float) -> str:
-    """``2026-01-05T10:00:00Z``; fractions of a second only when there are some."""
+    """``2026-01-05T10:00:00Z``; fractions of a second only when there are some.
+
+    Whole seconds, nearly every instant a journey makes, are formatted from a cached
+    date and three numbers: a bonus expiry or a deferred send is a new instant each
+    time, and strftime would cost more than the step that made it.
+
+    >>> format_instant(1767607200.0), format_instant(1767607200.25)
+    ('2026-01-05T10:00:00Z', '2026-01-05T10:00:00.250000Z')
+    """
+    whole = int(instant)
+    if whole != instant:
+        return _format_exact(instant)
+    day, seconds = divmod(whole, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    return f"{_date_prefix(day)}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
+
+
+@lru_cache(maxsize=4096)
+def _date_prefix(day: int) -> str:
+    return (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
+
+
+@lru_cache(maxsize=65536)
+def _format_exact(instant: float) -> str:
     moment = _EPOCH + timedelta(seconds=instant)
     if moment.microsecond:
         return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")

@@ -52,7 +52,7 @@ class StepCompiler:
                                "_heappush": heappush, "NO_BODY": NO_BODY, "len": len,
                                "str": str})
         self._consts: dict[int, str] = {}
-        self.sources: dict[tuple[str, int], str] = {}
+        self.sources: dict[str, str] = {}  # label -> generated source, for debugging
         # event -> per stage index, the step function (None until first used)
         self.table: dict[str, list[Step | None]] = {}
         self._remember: dict[str, Step] = {}
@@ -99,7 +99,7 @@ class StepCompiler:
         return name
 
     def _exec(self, lines: list[str], label: str) -> Step:
-        source = "\n".join(lines)
+        source = self.sources[label] = "\n".join(lines)
         code = compile(source, f"<journey step {label}>", "exec")
         exec(code, self.namespace)  # noqa: S102 - generated from the checked model
         fn: Step = self.namespace.pop(lines[0][4:lines[0].index("(")])

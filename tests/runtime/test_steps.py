@@ -110,3 +110,11 @@ stage a start { on bought { grant bonus gift 10% expires 30d } }
     assert c1.bonuses == {}
     assert [r["action"] for r in e.trace if r["kind"] == "action"] == ["grant_bonus",
                                                                       "redeem_bonus"]
+
+
+def test_generated_sources_are_kept_for_reading() -> None:
+    e = engine()
+    go(e, "c1", 0)
+    source = e.program.steps.sources["go in a"]
+    assert source.startswith("def step(ip, c, e, t):")
+    assert "ip._transition" in source

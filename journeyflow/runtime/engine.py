@@ -145,31 +145,15 @@ class Engine:
         cid, name, data, at, attributes = valid
         ip = self.interpreter
         customer = ip.customers.get(cid)
+        event_id = None
+        # Only an event that may be late or carry an id seen before needs the checks.
         if raw is not None or (customer is not None and at < customer.clock):
-            return self._handle_checked(valid, raw, line, customer)
+            event_id = _event_id(raw)
+            refusal = self._refusal(at, customer, event_id)
+            if refusal is not None:
+                return self.reject(refusal, raw, line, at, cid)
         timers = ip.timers
         if timers and timers[0][0] <= at:
-            ip.advance(at)
-        ip.handle(cid, name, data, at, attributes, customer)
-        self.processed += 1
-        return ACCEPTED
-
-    def _handle_checked(self, valid: ValidEvent, raw: Any, line: int | None,
-                        customer: Customer | None) -> HandleResult:
-        """handle_valid for an event that may be late or carry an id seen before."""
-        cid, name, data, at, attributes = valid
-        ip = self.interpreter
-        event_id = _event_id(raw)
-        if customer is not None:
-            if at < customer.clock:
-                return self.reject(f"late event: {format_instant(at)} is before the "
-                                   f"customer's clock {format_instant(customer.clock)}",
-                                   raw, line, at, cid)
-            seen = customer.seen
-            if event_id is not None and seen is not None and seen[0] == at and (
-                    event_id in seen[1]):
-                return self.reject(f"duplicate event id '{event_id}'", raw, line, at, cid)
-        if ip.timers and ip.timers[0][0] <= at:
             ip.advance(at)
         c = ip.handle(cid, name, data, at, attributes, customer)
         if event_id is not None:
@@ -177,6 +161,19 @@ class Engine:
             c.seen = (at, (*ids, event_id))
         self.processed += 1
         return ACCEPTED
+
+    @staticmethod
+    def _refusal(at: float, customer: Customer | None, event_id: str | None) -> str | None:
+        """Why an event for ``customer`` cannot be processed: late, or a redelivery."""
+        if customer is None:
+            return None
+        if at < customer.clock:
+            return (f"late event: {format_instant(at)} is before the customer's clock "
+                    f"{format_instant(customer.clock)}")
+        seen = customer.seen
+        if event_id is not None and seen is not None and seen[0] == at and event_id in seen[1]:
+            return f"duplicate event id '{event_id}'"
+        return None
 
     def reject(self, reason: str, event: Any, line: int | None = None, at: float | None = None,
                customer: str | None = None) -> HandleResult:

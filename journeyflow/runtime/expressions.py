@@ -219,10 +219,10 @@ class ExpressionCompiler:
             if isinstance(expr.left, LITERALS):
                 y = self._temp()
                 return f"(({y} := {right}) is not None and {left} {op} {y})"
-        x, y = self._temp(), self._temp()
-        if op in ("<", "<=", ">", ">="):
+            x, y = self._temp(), self._temp()
             return (f"(({x} := {left}) is not None and ({y} := {right}) is not None "
                     f"and {x} {op} {y})")
         if op == "/":
             return f"_div({left}, {right})"
+        x, y = self._temp(), self._temp()
         return f"(None if ({x} := {left}) is None or ({y} := {right}) is None else {x} {op} {y})"

@@ -123,8 +123,6 @@ class Interpreter:
         while timers and timers[0][0] <= until:
             self.fire_timer(heapq.heappop(timers))
 
-
-
     # ---- creation and re-entry ---------------------------------------------------
 
     def _create(self, cid: str, t: float, attributes: dict[str, Any]) -> Customer:
@@ -166,13 +164,10 @@ class Interpreter:
     def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
         """One event for one customer (LANGUAGE.md 6.3): history, rules, `when`, goals.
 
-        All of it is the generated function of this (event, stage) pair (see ``steps``).
+        All of it is the generated function of this (event, stage) pair (see ``steps``);
+        ``handle`` inlines the look-up, as every event passes there.
         """
-        row = self._table.get(name)
-        step = None if row is None else row[c.stage]
-        if step is None:
-            step = self._steps.step(name, c.stage)
-        step(self, c, data, t)
+        self._steps.step(name, c.stage)(self, c, data, t)
 
     def _drain(self, c: Customer, t: float) -> None:
         queue = self.queue
@@ -326,6 +321,7 @@ class Interpreter:
             return False
         if self.touched is not None:
             self.touched.add(cid)
+        # _cancelled, with the commonest kind (a stage timer) tested inline.
         if (c.status is not ACTIVE or a != c.epoch) if kind == RULE else (
                 kind != DELIVER and self._cancelled(c, kind, a, b)):
             if due > c.clock:

@@ -123,8 +123,8 @@ class CustomerLayout:
         for key, slot in self.history.items():
             namespace[f"K_{slot}"] = self.history_start[key]
             lines.append(f"    c.{slot} = K_{slot}")
-        for slot in (*self.caps.values(), *self.arms.values()):
-            lines.append(f"    c.{slot} = {'()' if slot in self.caps.values() else 'None'}")
+        lines += [f"    c.{slot} = ()" for slot in self.caps.values()]  # no delivery yet
+        lines += [f"    c.{slot} = None" for slot in self.arms.values()]  # no arm taken yet
         lines.append("    return c")
         exec(compile("\n".join(lines), f"<customer layout {journey}>", "exec"),  # noqa: S102
              namespace)  # generated from slot names and constants only

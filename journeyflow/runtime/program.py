@@ -23,9 +23,8 @@ __all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm"]
 
 
 class CompiledRule:
-    __slots__ = ("body", "duration", "event", "expr", "expr_source", "fields", "guard",
-                 "guard_source", "id", "kind", "location", "stage", "target", "without",
-                 "without_slot")
+    __slots__ = ("body", "duration", "event", "expr", "fields", "guard", "guard_source", "id",
+                 "kind", "location", "stage", "target", "without", "without_slot")
 
     def __init__(self, rid: int, rule: m.Rule) -> None:
         self.id = rid
@@ -38,7 +37,6 @@ class CompiledRule:
         self.guard: CompiledExpr | None = None
         self.guard_source: str | None = None  # the guard's generated Python, for inlining
         self.expr: CompiledExpr | None = None
-        self.expr_source: str | None = None
         self.without_slot: str | None = None
         # The transition's trace record, shared by every firing; None for `anywhere` rules,
         # which leave whatever stage the customer is in.

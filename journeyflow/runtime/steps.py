@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from journeyflow.runtime.codegen import NO_BODY
+from journeyflow.runtime.layout import history_key
 from journeyflow.runtime.state import ACTIVE, FINAL
 
 if TYPE_CHECKING:
@@ -131,7 +132,7 @@ class StepCompiler:
                 out += [f"    times = c.{slot}",
                         f"    old = _bisect(times, t - {span!r})",
                         f"    c.{slot} = (*times[old:], t)"]
-                payloads = layout.history.get(f"payloads:{event}")
+                payloads = layout.history.get(history_key("payloads", event))
                 if payloads is not None:
                     out.append(f"    c.{payloads} = (*c.{payloads}[old:], e)")
         return out

@@ -198,10 +198,9 @@ class Reactions:
         self.pending: list[tuple[float, int, str]] = []
         self.seq = 0
 
-    def start(self, rng: Random) -> list[tuple[float, int, str]]:
+    def start(self, rng: Random) -> None:
         """A new customer: its stream, and an empty list of pending reactions."""
         self.rng, self.pending, self.seq = rng, [], 0
-        return self.pending
 
     def deliver(self, program: Program, c: Customer, t: float, fields: Mapping[str, Any],
                 event: Mapping[str, Any]) -> None:

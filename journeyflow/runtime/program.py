@@ -159,10 +159,11 @@ class Program:
                 self.goals_by_event.setdefault(g.event, []).append((g.name, cond))
         # `goal ... when` conditions, with the only events that can make them true (or
         # None: any step can), so most events skip them.
-        self.when_goals = [(g.name, self.exprs.compile_condition(g.condition.node),
-                            history_events(g.condition.node), self.exprs.truth(g.condition.node))
+        self.when_goals = [(g.name, self.exprs.condition(truth),
+                            history_events(g.condition.node), truth)
                            for g in model.goals.values()
-                           if g.event is None and g.condition is not None]
+                           if g.event is None and g.condition is not None
+                           for truth in (self.exprs.truth(g.condition.node),)]
         self.value = self.exprs.compile(model.value.node) if model.value else None
         self.segment_tests = {name: self.exprs.compile_condition(seg.condition.node)
                               for name, seg in model.segments.items()}
@@ -179,7 +180,7 @@ class Program:
                    if attr.default is not None}
             for name, event in model.events.items()}
         # Every slot is handed out by now: build the customer class, then the steps.
-        self.customer_class = self.layout.build(self.name)
+        self.layout.build(self.name)
         self.steps = StepCompiler(self)
 
     def instant_rules(self, stage: int) -> tuple[CompiledRule, ...]:
@@ -209,8 +210,8 @@ class Program:
         compiled = CompiledRule(len(self.rules), rule)
         self.rules.append(compiled)
         if rule.guard is not None:
-            compiled.guard = self.exprs.compile_condition(rule.guard.node)
             compiled.guard_source = self.exprs.truth(rule.guard.node)
+            compiled.guard = self.exprs.condition(compiled.guard_source)
         expr = rule.trigger.expr
         if expr is not None:
             compiled.expr = (self.exprs.compile(expr.node) if rule.trigger.kind == "at"

@@ -130,7 +130,8 @@ class BodyCompiler:
         """A send, inlined: quiet hours and send window, frequency caps, then delivery.
 
         A send deferred by quiet hours or the send window is delivered when due by a
-        function of its own, found by its fields (``Program.deliverers``).
+        function of its own, ``Program.deliverers[i]``; the pending send keeps ``i``,
+        which a store can save.
         """
         delivery = self.program.delivery
         k = self._const(fields)
@@ -140,10 +141,10 @@ class BodyCompiler:
         if delivery.bucket is not None:
             # Most sends fall in an hour already known to be open: one dict look-up.
             later = f"_open_get(t // {float(delivery.bucket)!r}, 1) is not None and {later}"
-        self.program.deliverers[id(fields)] = self._function(
-            [*self._deliver(fields, k, "    "), "    return False"],
-            f"deliver {fields['message']} {k}")
-        return [f"{pad}if {later}: ip.defer(c, at, e, {k})", f"{pad}else:",
+        deliverers = self.program.deliverers
+        deliverers.append(self._function([*self._deliver(fields, k, "    "), "    return False"],
+                                         f"deliver {fields['message']} {k}"))
+        return [f"{pad}if {later}: ip.defer(c, at, e, {k}, {len(deliverers) - 1})", f"{pad}else:",
                 *self._deliver(fields, k, pad + "    ")]
 
     def _deliver(self, fields: dict[str, Any], k: str, pad: str) -> list[str]:

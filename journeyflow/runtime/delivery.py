@@ -7,9 +7,7 @@ forward to the next valid instant.
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from journeyflow.model.journey import Limit, QuietHours, SendWindow
@@ -69,7 +67,8 @@ class DeliveryRules:
             self.limits.setdefault(limit.channel, []).append(
                 (limit.count, limit.per.total_seconds()))
         self.keep = {ch: max(per for _, per in rules) for ch, rules in self.limits.items()}
-        # channel -> the customer slot holding its recent delivery times (set by Program)
+        # channel -> the customer slot holding its recent delivery times (set by Program);
+        # sends check and log them in generated code (codegen.BodyCompiler._deliver)
         self.slots: dict[str, str] = {}
         clocks = [quiet.start, quiet.end] if quiet else []
         clocks += [window.start, window.end] if window else []
@@ -133,30 +132,3 @@ class DeliveryRules:
             if opening > at:
                 return opening
         return at
-
-    def over_cap(self, c: Any, channel: str, at: float) -> bool:
-        """Whether one more delivery on ``channel`` at ``at`` would break a cap.
-
-        Each capped channel's delivery times live in the customer slot ``slots[channel]``.
-        """
-        for key in (channel, "any"):
-            rules = self.limits.get(key)
-            if not rules:
-                continue
-            times = getattr(c, self.slots[key])
-            if not times:
-                continue
-            for count, per in rules:
-                if len(times) - bisect_right(times, at - per) >= count:  # in (at - per, at]
-                    return True
-        return False
-
-    def record(self, c: Any, channel: str, at: float) -> None:
-        """Log a delivery, dropping times no cap looks back to."""
-        for key in (channel, "any"):
-            keep = self.keep.get(key)
-            if keep is None:
-                continue
-            slot = self.slots[key]
-            times = getattr(c, slot)
-            setattr(c, slot, (*times[bisect_right(times, at - keep):], at))

@@ -399,36 +399,17 @@ class Interpreter:
         self.records.append((t, c.id, "action", {"action": "set", "attribute": name,
                                                  "value": value}))
 
-    def defer(self, c: Customer, at: float, e: dict[str, Any], fields: dict[str, Any]) -> None:
-        """Hold a send until ``at``; caps are checked when it is delivered."""
-        pending = {"message": fields["message"], "due": at, "fields": fields, "event": e,
-                   "seq": self.seq + 1}
+    def defer(self, c: Customer, at: float, e: dict[str, Any], fields: dict[str, Any],
+              deliverer: int) -> None:
+        """Hold a send until ``at``; caps are checked when its deliverer runs then."""
+        pending = {"message": fields["message"], "due": at, "deliverer": deliverer,
+                   "event": e, "seq": self.seq + 1}
         c.pending = (*c.pending, pending)
         self._push(at, c.id, DELIVER, pending, None)
 
     def _deliver_pending(self, c: Customer, t: float, pending: dict[str, Any]) -> None:
         c.pending = tuple(p for p in c.pending if p is not pending)
-        fields = pending["fields"]
-        deliver = self.p.deliverers.get(id(fields))
-        if deliver is not None:
-            deliver(self, c, t, pending["event"])
-        else:  # restored from a store: the same send, delivered by the generic path
-            self._deliver(c, t, fields, pending["event"])
-
-    def _deliver(self, c: Customer, t: float, fields: dict[str, Any], e: dict[str, Any]) -> None:
-        delivery = self.p.delivery
-        channel = fields["channel"]
-        if delivery.limits:
-            if delivery.over_cap(c, channel, t):
-                self.records.append((t, c.id, "suppressed", {
-                    "message": fields["message"], "channel": channel,
-                    "reason": "frequency_cap"}))
-                return
-            delivery.record(c, channel, t)
-        c.last_contact = t
-        self.records.append((t, c.id, "action", fields))
-        if self.executor is not None:
-            self.executor.deliver(self.p, c, t, fields, e)
+        self.p.deliverers[pending["deliverer"]](self, c, t, pending["event"])
 
     def grant(self, c: Customer, t: float, name: str, value: str, expires: float,
               remind: float | None) -> None:

@@ -138,9 +138,8 @@ class Program:
                                 if v.type in ("date", "datetime")}
         self.rules: list[CompiledRule] = []
         self.delayed: list[tuple[Body, str | None]] = []  # (block, slot of `unless` order)
-        # id of a send's fields -> its delivery when deferred (the fields object is a
-        # constant of the generated code, alive as long as the program)
-        self.deliverers: dict[int, Body] = {}
+        # The delivery of each send that quiet hours or the send window can defer.
+        self.deliverers: list[Body] = []
         self.bodies = BodyCompiler(self)
         self.stages = [self._stage(i, stage) for i, stage in enumerate(model.stages.values())]
         any_rules = [self._rule(rule) for rule in model.anywhere]

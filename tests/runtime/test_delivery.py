@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
-from types import SimpleNamespace
+from datetime import UTC, date, datetime, time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeyflow.model.journey import Limit, QuietHours, SendWindow
+import journeyflow
+from journeyflow.model.journey import QuietHours, SendWindow
 from journeyflow.runtime.delivery import DeliveryRules, local_instant
 
 QUIET = QuietHours(start=time(22, 0), end=time(8, 0))
@@ -47,14 +47,31 @@ def test_cached_answer_equals_the_exact_search(offset: int, zone: str) -> None:
 
 
 def test_cap_counts_deliveries_in_the_half_open_window() -> None:
-    rules = DeliveryRules("UTC", None, None, (Limit(channel="email", count=2,
-                                                    per=timedelta(days=7)),))
-    rules.slots = {"email": "email_times"}
-    sends = SimpleNamespace(email_times=())
+    engine = journeyflow.Engine(journeyflow.loads("""
+journey "caps"
+event go {}
+message hi via email { subject "Hi" }
+message ping via sms { body "Hi" }
+limit email to 2 per 7d
+stage a start {
+  on go {
+    send hi
+    send ping
+  }
+}""", "caps.journey"))
     day = 86400.0
-    rules.record(sends, "email", 0.0)
-    rules.record(sends, "email", 1 * day)
-    assert rules.over_cap(sends, "email", 6 * day)
-    assert not rules.over_cap(sends, "email", 7 * day)  # the first send left (t-7d, t]
-    assert not rules.over_cap(sends, "sms", 6 * day)
-    assert sends.email_times == (0.0, day)
+    t0 = utc("2026-01-05T10:00:00")
+
+    def go(days: int) -> list[tuple[str, str]]:
+        start = len(engine.trace)
+        engine.handle({"at": t0 + days * day, "customer": "c1", "event": "go"})
+        return [(r["kind"], r["message"]) for r in engine.trace[start:]
+                if r["kind"] in ("action", "suppressed")]
+
+    go(0)
+    go(1)
+    # Two emails in (t - 7d, t]: the third is over the cap; sms has no cap.
+    assert go(6) == [("suppressed", "hi"), ("action", "ping")]
+    c = engine.interpreter.customers["c1"]
+    assert getattr(c, engine.program.layout.caps["email"]) == (t0, t0 + day)
+    assert go(7) == [("action", "hi"), ("action", "ping")]  # the first send left (t-7d, t]

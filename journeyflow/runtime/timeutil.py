@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -49,30 +50,31 @@ def to_datetime(instant: float) -> datetime:
 def format_instant(instant: float) -> str:
     """``2026-01-05T10:00:00Z``; fractions of a second only when there are some.
 
-    Whole seconds, nearly every instant a journey makes, are formatted from a cached
-    date and three numbers: a bonus expiry or a deferred send is a new instant each
-    time, and strftime would cost more than the step that made it.
+    Formatted from a cached date and four numbers rather than strftime: a bonus
+    expiry or a deferred send is a new instant each time (in a simulation, a
+    random one), and strftime would cost more than the step that made it. The
+    microseconds are rounded half to even, as ``datetime`` rounds them.
 
     >>> format_instant(1767607200.0), format_instant(1767607200.25)
     ('2026-01-05T10:00:00Z', '2026-01-05T10:00:00.250000Z')
+    >>> format_instant(1767607200.9999996)
+    '2026-01-05T10:00:01Z'
     """
     whole = int(instant)
+    micro = 0
     if whole != instant:
-        return _format_exact(instant)
+        whole = math.floor(instant)
+        micro = round((instant - whole) * 1e6)  # exact: instant - whole loses no bits
+        if micro == 1_000_000:
+            whole, micro = whole + 1, 0
     day, seconds = divmod(whole, 86400)
     hours, seconds = divmod(seconds, 3600)
     minutes, seconds = divmod(seconds, 60)
+    if micro:
+        return f"{_date_prefix(day)}{hours:02d}:{minutes:02d}:{seconds:02d}.{micro:06d}Z"
     return f"{_date_prefix(day)}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
 
 
 @lru_cache(maxsize=4096)
 def _date_prefix(day: int) -> str:
     return (_EPOCH + timedelta(days=day)).strftime("%Y-%m-%dT")
-
-
-@lru_cache(maxsize=65536)
-def _format_exact(instant: float) -> str:
-    moment = _EPOCH + timedelta(seconds=instant)
-    if moment.microsecond:
-        return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -25,3 +25,10 @@ def test_fractions_keep_their_microseconds(seconds: int, micros: int) -> None:
     text = format_instant(instant)
     assert text == expected.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     assert abs(parse_instant(text) - instant) < 1e-6
+
+
+@given(st.floats(-(10.0**9), 4 * 10.0**9, allow_nan=False))
+def test_any_instant_formats_as_datetime_rounds_it(instant: float) -> None:
+    moment = EPOCH + timedelta(seconds=instant)
+    pattern = "%Y-%m-%dT%H:%M:%S.%fZ" if moment.microsecond else "%Y-%m-%dT%H:%M:%SZ"
+    assert format_instant(instant) == moment.strftime(pattern)

@@ -102,6 +102,8 @@ class BodyCompiler:
                 change = f"c.tag_bits &= {~bit}"
             else:
                 change = f"c.tag_bits |= {bit}"
+            if action.kind in p.untraced:
+                return [f"{pad}{change}"]
             return [f"{pad}{change}", f"{pad}rec((t, c.id, 'action', {record}))"]
         if isinstance(action, m.Emit | m.Notify):
             values = ", ".join(f"{k!r}: {self.exprs.source(v.node)}"
@@ -178,6 +180,8 @@ class BodyCompiler:
             sign = "-" if action.op == "-=" else "+"
             out.append(f"{pad}if v is not None: v = (c.{slot} or 0) {sign} v")
         out.append(f"{pad}c.{slot} = v")
+        if "set" in self.program.untraced:
+            return out
         if name in self.program.date_attributes:
             out.append(f"{pad}ip.record_set(c, t, {name!r}, v)")
         else:

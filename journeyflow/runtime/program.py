@@ -115,8 +115,14 @@ def split_arm(journey: str, customer: str, position: str, shares: tuple[float, .
 class Program:
     """Everything the interpreter needs, resolved to integers and closures."""
 
-    def __init__(self, model: m.JourneyModel, scenarios: tuple[Scenario, ...] = ()) -> None:
+    def __init__(self, model: m.JourneyModel, scenarios: tuple[Scenario, ...] = (),
+                 untraced: frozenset[str] = frozenset()) -> None:
+        """``untraced`` names records a consumer never reads, to leave out of the trace:
+        the kinds ``exit`` and the actions ``set``, ``tag`` and ``untag`` (a simulation
+        counts everything else from the trace, and a run or a scenario needs them all).
+        """
         self.model = model
+        self.untraced = untraced
         self.name = model.name
         self.stage_names = list(model.stages)
         self.stage_index = {name: i for i, name in enumerate(self.stage_names)}

@@ -231,8 +231,9 @@ class StepCompiler:
         """Leaving a stage: its `on exit` hooks, then its timers go stale."""
         stage = self.program.stages[index]
         fields = self._const({"stage": stage.name})
-        lines = ["def exit(ip, c, t, e):", "    now = t",
-                 f"    ip.records.append((t, c.id, 'exit', {fields}))"]
+        lines = ["def exit(ip, c, t, e):", "    now = t"]
+        if "exit" not in self.program.untraced:
+            lines.append(f"    ip.records.append((t, c.id, 'exit', {fields}))")
         for rule in stage.exit:
             if rule.body is NO_BODY:
                 continue

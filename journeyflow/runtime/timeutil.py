@@ -50,7 +50,7 @@ def to_datetime(instant: float) -> datetime:
 def format_instant(instant: float) -> str:
     """``2026-01-05T10:00:00Z``; fractions of a second only when there are some.
 
-    Formatted from a cached date and four numbers rather than strftime: a bonus
+    Formatted from a cached date and clock texts rather than strftime: a bonus
     expiry or a deferred send is a new instant each time (in a simulation, a
     random one), and strftime would cost more than the step that made it. The
     microseconds are rounded half to even, as ``datetime`` rounds them.
@@ -60,19 +60,20 @@ def format_instant(instant: float) -> str:
     >>> format_instant(1767607200.9999996)
     '2026-01-05T10:00:01Z'
     """
-    whole = int(instant)
-    micro = 0
-    if whole != instant:
-        whole = math.floor(instant)
-        micro = round((instant - whole) * 1e6)  # exact: instant - whole loses no bits
-        if micro == 1_000_000:
-            whole, micro = whole + 1, 0
+    whole = _floor(instant)
+    micro = round((instant - whole) * 1e6)  # exact: instant - whole loses no bits
+    if micro == 1_000_000:
+        whole, micro = whole + 1, 0
     day, seconds = divmod(whole, 86400)
-    hours, seconds = divmod(seconds, 3600)
-    minutes, seconds = divmod(seconds, 60)
+    minute, second = divmod(seconds, 60)
     if micro:
-        return f"{_date_prefix(day)}{hours:02d}:{minutes:02d}:{seconds:02d}.{micro:06d}Z"
-    return f"{_date_prefix(day)}{hours:02d}:{minutes:02d}:{seconds:02d}Z"
+        return f"{_date_prefix(day)}{_MINUTES[minute]}{_SECONDS[second]}.{micro:06d}Z"
+    return f"{_date_prefix(day)}{_MINUTES[minute]}{_SECONDS[second]}Z"
+
+
+_floor = math.floor
+_MINUTES = [f"{h:02d}:{m:02d}:" for h in range(24) for m in range(60)]  # by minute of day
+_SECONDS = [f"{s:02d}" for s in range(60)]
 
 
 @lru_cache(maxsize=4096)

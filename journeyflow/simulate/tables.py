@@ -19,6 +19,7 @@ from journeyflow.model.behaviour import Arrival, Behaviour, Distribution, Rate
 from journeyflow.runtime.program import Program
 from journeyflow.simulate.draws import Payload, payload_sampler
 from journeyflow.simulate.plan import DAY, Plan
+from journeyflow.simulate.tally import UNREAD
 
 __all__ = ["StageRates", "Tables", "program_for", "tables_for"]
 
@@ -51,7 +52,7 @@ def program_for(source: str, file: str) -> Program:
     model = check_text(source, file).model
     if model is None:
         raise JourneyError(f"{file} does not compile")
-    return Program(model)
+    return Program(model, untraced=UNREAD)
 
 
 class _Payloads:

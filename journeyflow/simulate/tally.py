@@ -20,9 +20,12 @@ from journeyflow.runtime.state import PARKED, Customer
 from journeyflow.runtime.trace import TraceRecord
 from journeyflow.simulate.plan import DAY
 
-__all__ = ["Tally", "Outcome", "HOUR"]
+__all__ = ["HOUR", "Outcome", "Tally", "UNREAD"]
 
 HOUR = 3600.0
+# Trace records the tally never reads, so a simulation's program leaves them out
+# (``Program(untraced=...)``).
+UNREAD = frozenset({"exit", "set", "tag", "untag"})
 K = TypeVar("K", int, str)
 
 
@@ -103,7 +106,9 @@ class Tally:
             self.arm_value[key] = self.arm_value.get(key, 0.0) + out.value
         if out.group is not None:
             self.groups[out.group] += 1
-            reached = self.group_reached.setdefault(out.group, Counter())
+            reached = self.group_reached.get(out.group)
+            if reached is None:
+                reached = self.group_reached[out.group] = Counter()
             for stage in first:
                 reached[stage] += 1
 
@@ -144,14 +149,18 @@ class Tally:
                     row[low] += 1
                     row[end] -= 1
                 stay, low = stage, end
-            elif kind == "exit":
-                continue
             elif kind == "transition":
                 transitions[f["from"], f["to"], f["rule"]] += 1
             elif kind == "goal":
                 assert at is not None
-                self.goals[f["goal"]] += 1
-                _add_hour(self.goal_hours, f["goal"], at - arrival)
+                goal = f["goal"]
+                self.goals[goal] += 1
+                seconds = at - arrival
+                # -1 marks "at arrival", so a goal reached on arrival has median 0.
+                hours = self.goal_hours.get(goal)
+                if hours is None:
+                    hours = self.goal_hours[goal] = Counter()
+                hours[-1 if seconds <= 0 else int(seconds // HOUR)] += 1
             elif kind == "suppressed":
                 self.suppressed[f["message"]] += 1
             elif kind == "error":
@@ -165,7 +174,10 @@ class Tally:
         return first
 
     def count_bonus(self, what: str, bonus: str, n: int = 1) -> None:
-        self.bonuses.setdefault(what, Counter())[bonus] += n
+        counts = self.bonuses.get(what)
+        if counts is None:
+            counts = self.bonuses[what] = Counter()
+        counts[bonus] += n
 
     # ---- partitions ------------------------------------------------------------------
 
@@ -225,10 +237,3 @@ def _merge_nested(into: dict[str, Counter[K]], more: dict[str, Counter[K]]) -> N
             mine = into[key] = Counter()
         mine.update(counts)
 
-
-def _add_hour(hists: dict[str, Counter[int]], key: str, seconds: float) -> None:
-    counts = hists.get(key)
-    if counts is None:
-        counts = hists[key] = Counter()
-    # -1 marks "at arrival" (the start stage), so its median is exactly 0.
-    counts[-1 if seconds <= 0 else int(seconds // HOUR)] += 1

@@ -106,11 +106,11 @@ class Tally:
             self.arm_value[key] = self.arm_value.get(key, 0.0) + out.value
         if out.group is not None:
             self.groups[out.group] += 1
-            reached = self.group_reached.get(out.group)
-            if reached is None:
-                reached = self.group_reached[out.group] = Counter()
+            group = self.group_reached.get(out.group)
+            if group is None:
+                group = self.group_reached[out.group] = Counter()
             for stage in first:
-                reached[stage] += 1
+                group[stage] += 1
 
     def _walk(self, records: list[TraceRecord],  # noqa: C901 - one branch per record kind
               arrival: float) -> dict[str, float]:

@@ -59,6 +59,7 @@ class Interpreter:
         self._table = program.steps.table
         self._enters = program.steps.enters
         self._exits = program.steps.exits
+        self._timers = program.steps.timers
         self._layout = program.layout
         self._timer_goals = [(goal, cond) for goal, cond, events, _ in program.when_goals
                              if events is None]
@@ -332,7 +333,7 @@ class Interpreter:
             self.path.clear()
         try:
             if kind == RULE or kind == ANYWHERE:
-                self._rule_timer(c, due, kind, a, b)
+                (self._timers[b] or self._steps.timer(b))(self, c, due, kind, a)
             elif kind == DELAYED:
                 self._delayed_timer(c, due, a, b, extra)
             elif kind == EXPIRE or kind == REMIND:
@@ -346,24 +347,6 @@ class Interpreter:
         if due > c.clock:
             c.clock = due
         return True
-
-    def _rule_timer(self, c: Customer, t: float, kind: int, life: int, rule_id: int) -> None:
-        rule = self.p.rules[rule_id]
-        if rule.without is not None:
-            assert rule.without_slot is not None
-            last = getattr(c, rule.without_slot)
-            start = c.entered if kind == RULE else c.created
-            due = max(start, last if last is not None else start) + rule.duration
-            if due > t:
-                self._push(due, c.id, kind, life, rule_id)
-                return
-        if rule.kind == "every":
-            self._push(t + rule.duration, c.id, kind, life, rule_id)
-        guard = rule.guard
-        if guard is None or guard(c, EMPTY, t):
-            self._fire(c, rule, t, EMPTY)
-            self._settle(c, t)
-        self._when_goals_after_timer(c, t)
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
                        extra: tuple[dict[str, Any], int]) -> None:

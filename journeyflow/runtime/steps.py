@@ -28,13 +28,16 @@ if TYPE_CHECKING:
     from journeyflow.runtime.program import CompiledRule, Program
     from journeyflow.runtime.state import Customer
 
-__all__ = ["Step", "StepCompiler"]
+__all__ = ["Hook", "Step", "StepCompiler", "Timer"]
 
 # (interpreter, customer, event data, time) -> None
 Step = Callable[["Interpreter", "Customer", dict[str, Any], float], None]
 
 # (interpreter, customer, time, event data) -> None, as blocks are called
 Hook = Callable[["Interpreter", "Customer", float, dict[str, Any]], None]
+
+# (interpreter, customer, due time, timer kind, epoch or life) -> None
+Timer = Callable[["Interpreter", "Customer", float, int, int], None]
 
 REDEEMED = "bonus_redeemed"
 
@@ -51,7 +54,8 @@ class StepCompiler:
         self.namespace = program.bodies.namespace
         self.namespace.update({"ACTIVE": ACTIVE, "FINAL": FINAL, "_bisect": bisect_right,
                                "_heappush": heappush, "NO_BODY": NO_BODY, "len": len,
-                               "str": str})
+                               "str": str, "tuple": tuple, "max": max, "EMPTY": {},
+                               "_enter": self.enter, "_exit": self.exit})
         self._consts: dict[int, str] = {}
         self.sources: dict[str, str] = {}  # label -> generated source, for debugging
         # event -> per stage index, the step function (None until first used)
@@ -60,6 +64,9 @@ class StepCompiler:
         # per stage index: entering it, and leaving it (None until first used)
         self.enters: list[Hook | None] = [None] * len(program.stages)
         self.exits: list[Hook | None] = [None] * len(program.stages)
+        self.namespace.update({"_enters": self.enters, "_exits": self.exits})
+        # per rule id: firing its timer (None until first used; only timer rules get one)
+        self.timers: list[Timer | None] = [None] * len(program.rules)
 
     def step(self, event: str, stage: int) -> Step:
         row = self.table.get(event)
@@ -80,6 +87,13 @@ class StepCompiler:
         fn = self.exits[stage]
         if fn is None:
             fn = self.exits[stage] = self._build_exit(stage)
+        return fn
+
+    def timer(self, rule: int) -> Timer:
+        """Firing the timer of rule ``rule`` (an `after`, `every` or `at` rule)."""
+        fn = self.timers[rule]
+        if fn is None:
+            fn = self.timers[rule] = self._build_timer(self.program.rules[rule])
         return fn
 
     def remember(self, event: str) -> Step:
@@ -244,6 +258,32 @@ class StepCompiler:
         lines += ["    c.epoch += 1", "    return None"]
         return self._exec(lines, f"exit {stage.name}")  # type: ignore[return-value]
 
+    def _build_timer(self, rule: CompiledRule) -> Timer:
+        """A rule's timer comes due (LANGUAGE.md 6.2): `without` may push it back,
+        `every` re-arms it, then its guard, its block or transition, settling, and the
+        `when` goals a timer step can change."""
+        p = self.program
+        lines = ["def timer(ip, c, t, kind, life):", "    now = t", "    e = EMPTY"]
+        if rule.without is not None:
+            start = "c.entered" if rule.stage is not None else "c.created"
+            lines += [f"    last = c.{rule.without_slot}",
+                      f"    due = max({start}, {start} if last is None else last) + "
+                      f"{rule.duration!r}",
+                      "    if due > t:",
+                      f"        ip._push(due, c.id, kind, life, {rule.id})",
+                      "        return None"]
+        if rule.kind == "every":
+            lines.append(f"    ip._push(t + {rule.duration!r}, c.id, kind, life, {rule.id})")
+        lines.append(f"    if {rule.guard_source or 'True'}:")
+        lines += self._fire(rule, "        ")
+        lines.append("        if ip._instant[c.stage]: ip._settle(c, t)")
+        for goal, _, events, truth in p.when_goals:
+            if events is None:  # one decided by history alone cannot change here
+                lines.append(f"    if not c.goal_bits & {p.layout.goals[goal]} and {truth}: "
+                             f"ip._reach(c, t, {goal!r})")
+        lines.append("    return None")
+        return self._exec(lines, f"timer {rule.location}")  # type: ignore[return-value]
+
     def _fire(self, rule: CompiledRule, pad: str) -> list[str]:
         """A matching rule: its block, or its transition."""
         body = "NO_BODY" if rule.body is NO_BODY else self._const(rule.body)
@@ -251,9 +291,29 @@ class StepCompiler:
             if rule.body is NO_BODY:
                 return [f"{pad}pass"]
             return [f"{pad}moved = {body}(ip, c, t, e)"]
-        fields = "None" if rule.fields is None else self._const(rule.fields)
-        return [f"{pad}ip._transition(c, t, e, {rule.target}, {rule.location!r}, {body}, "
-                f"{fields})", f"{pad}moved = True"]
+        if rule.fields is None or rule.stage is None:
+            # An `anywhere` rule leaves whatever stage the customer is in.
+            return [f"{pad}ip._transition(c, t, e, {rule.target}, {rule.location!r}, {body})",
+                    f"{pad}moved = True"]
+        return [*self._transition(rule, pad), f"{pad}moved = True"]
+
+    def _transition(self, rule: CompiledRule, pad: str) -> list[str]:
+        """``Interpreter._transition`` inlined for a stage rule, whose stage is known."""
+        from journeyflow.runtime.interpreter import MAX_TRANSITIONS  # a cycle at import time
+
+        assert rule.stage is not None
+        assert rule.target is not None
+        old, new = self.program.stage_index[rule.stage], rule.target
+        out = [f"{pad}if ip.used >= {MAX_TRANSITIONS}: ip._park(c, t)",
+               f"{pad}ip.used += 1",
+               f"{pad}(_exits[{old}] or _exit({old}))(ip, c, t, e)"]
+        if rule.body is not NO_BODY:
+            out.append(f"{pad}{self._const(rule.body)}(ip, c, t, e)")
+        return out + [
+            f"{pad}ip.records.append((t, c.id, 'transition', {self._const(rule.fields)}))",
+            f"{pad}ip.path.append({self.program.stage_names[new]!r})",
+            f"{pad}if c.fired: c.fired = tuple([key for key in c.fired if key < 0])",
+            f"{pad}(_enters[{new}] or _enter({new}))(ip, c, t, e)"]
 
     @staticmethod
     def _no_event(cond: str) -> str:

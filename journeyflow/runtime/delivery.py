@@ -87,12 +87,18 @@ class DeliveryRules:
         """The first instant at or after ``at`` outside quiet hours and inside the window."""
         if not self._bucketed:
             return self._search(at) if self.timed else at
-        bucket = int(at // self._bucket)
+        size = self._bucket
+        bucket = int(at // size)
         opening = self.openings.get(bucket, MISSING)
         if opening is MISSING:
-            start = bucket * float(self._bucket)
+            start = bucket * float(size)
             found = self._search(start)
             opening = self.openings[bucket] = None if found == start else found
+            # Every whole bucket before the opening is closed until then too: one
+            # search per night rather than one per hour of it.
+            while (bucket + 2) * size <= found:
+                bucket += 1
+                self.openings[bucket] = found
         return at if opening is None else opening  # type: ignore[return-value]
 
     def _search(self, at: float) -> float:

@@ -404,7 +404,7 @@ class Interpreter:
             self._push(at - remind, c.id, REMIND, name, c.grants)
         self.records.append((t, c.id, "action", {"action": "grant_bonus", "bonus": name,
                                                  "value": value,
-                                                 "expires": format_instant(at)}))
+                                                 "expires": at}))
 
     def redeem(self, c: Customer, t: float, name: str, record: bool) -> None:
         held = name in c.bonuses

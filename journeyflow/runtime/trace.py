@@ -3,7 +3,8 @@ rejection and error, in processing order.
 
 Records are kept as tuples ``(at, customer, kind, fields)`` and turned into
 dicts only when read or written, which keeps the hot path cheap; ``fields``
-is often a dict shared by every record of the same action.
+is often a dict shared by every record of the same action. Instants stay
+floats until then: ``at``, and a granted bonus's ``expires``.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ def record_to_dict(record: TraceRecord) -> dict[str, Any]:
     out: dict[str, Any] = {"at": format_instant(at) if at is not None else None,
                            "customer": customer, "kind": kind}
     out.update(fields)
+    if "expires" in fields:
+        out["expires"] = format_instant(fields["expires"])
     return out
 
 

@@ -46,6 +46,17 @@ def test_cached_answer_equals_the_exact_search(offset: int, zone: str) -> None:
     assert rules.next_allowed(at) >= at
 
 
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 60 * 24 * 3600), min_size=1, max_size=200),
+       st.sampled_from(["Europe/Berlin", "America/New_York", "Asia/Kathmandu", "UTC"]))
+def test_answers_cached_for_a_whole_night_equal_the_exact_search(offsets: list[int],
+                                                                 zone: str) -> None:
+    rules = DeliveryRules(zone, QUIET, None, ())
+    for offset in offsets:
+        at = utc("2026-03-20T00:00:00") + offset  # spans the spring-forward night
+        assert rules.next_allowed(at) == rules._search(at)
+
+
 def test_cap_counts_deliveries_in_the_half_open_window() -> None:
     engine = journeyflow.Engine(journeyflow.loads("""
 journey "caps"

@@ -391,7 +391,11 @@ class Interpreter:
         self._push(at, c.id, DELIVER, pending, None)
 
     def _deliver_pending(self, c: Customer, t: float, pending: dict[str, Any]) -> None:
-        c.pending = tuple(p for p in c.pending if p is not pending)
+        held = c.pending
+        if len(held) == 1 and held[0] is pending:
+            c.pending = ()
+        else:
+            c.pending = tuple([p for p in held if p is not pending])
         self.p.deliverers[pending["deliverer"]](self, c, t, pending["event"])
 
     def grant(self, c: Customer, t: float, name: str, value: str, expires: float,

@@ -37,6 +37,7 @@ from journeyflow.simulate.tally import Outcome, Tally
 __all__ = ["PartitionRun", "customer_id", "customer_stream", "run_partition"]
 
 INF = math.inf
+EMPTY: dict[str, Any] = {}  # the event of a check made outside any event
 SEED_SHIFT = 40  # customer numbers below 2**40 never share a stream
 
 
@@ -114,9 +115,9 @@ class PartitionRun:
 
     def _outcome(self, c: Customer, arrival: float, touch: object) -> Outcome:
         program, now = self.tables.program, self.horizon
-        value = program.value(c, {}, now) if program.value is not None else None
-        segments = tuple(name for name, test in program.segment_tests.items()
-                         if test(c, {}, now))
+        value = program.value(c, EMPTY, now) if program.value is not None else None
+        segments = tuple([name for name, test in program.segment_tests.items()
+                          if test(c, EMPTY, now)])
         attribute = self.tables.by_attribute
         group = c.attrs.get(attribute) if attribute is not None else touch
         by = None if self.plan.by is None else "(none)" if group is None else str(group)

@@ -37,12 +37,10 @@ class BodyCompiler:
     """Generates the function of each block; constants live in one shared namespace."""
 
     def __init__(self, program: Program) -> None:
-        from journeyflow.runtime.program import split_arm
-
         self.program = program
         self.exprs = program.exprs
         self.namespace: dict[str, Any] = {
-            **program.exprs.namespace(), "_split": split_arm, "tuple": tuple, "len": len,
+            **program.exprs.namespace(), "tuple": tuple, "len": len,
             "_bisect": bisect_right, "_next_allowed": program.delivery.next_allowed,
             "_open_get": program.delivery.openings.get}
         self.sources: dict[str, str] = {}
@@ -190,10 +188,13 @@ class BodyCompiler:
         return out
 
     def _split(self, action: m.Split, depth: int) -> list[str]:
+        from journeyflow.runtime.program import split_chooser  # a cycle at import time
+
         pad = "    " * depth
         shares = tuple(arm.share for arm in action.arms)
-        out = [f"{pad}arm = _split({self.program.name!r}, c.id, {action.position!r}, "
-               f"{shares!r})", f"{pad}c.{self.program.layout.arm_slot(action.position)} = arm"]
+        choose = self._const(split_chooser(self.program.name, action.position, shares))
+        out = [f"{pad}arm = {choose}(c.id)",
+               f"{pad}c.{self.program.layout.arm_slot(action.position)} = arm"]
         for i, arm in enumerate(action.arms):
             out.append(f"{pad}{'if' if i == 0 else 'elif'} arm == {i}:")
             out += self._block(arm.body, depth + 1)

@@ -360,7 +360,9 @@ class Interpreter:
 
     def _bonus_timer(self, c: Customer, t: float, kind: int, name: str, grant: int) -> None:
         if kind == EXPIRE:
-            c.bonuses = {k: v for k, v in c.bonuses.items() if k != name}
+            held = c.bonuses
+            c.bonuses = ({} if len(held) == 1 and name in held
+                         else {k: v for k, v in held.items() if k != name})
             self.stats["bonus_expired", name] += 1
             self._event_step(c, "bonus_expired", {"bonus": name}, t)
         else:
@@ -400,12 +402,12 @@ class Interpreter:
 
     def grant(self, c: Customer, t: float, name: str, value: str, expires: float,
               remind: float | None) -> None:
-        c.grants += 1
+        grants = c.grants = c.grants + 1
         at = t + expires
-        c.bonuses = {**c.bonuses, name: Bonus(value, at, c.grants)}
-        self._push(at, c.id, EXPIRE, name, c.grants)
+        c.bonuses = {**c.bonuses, name: Bonus(value, at, grants)}
+        self._push(at, c.id, EXPIRE, name, grants)
         if remind is not None:
-            self._push(at - remind, c.id, REMIND, name, c.grants)
+            self._push(at - remind, c.id, REMIND, name, grants)
         self.records.append((t, c.id, "action", {"action": "grant_bonus", "bonus": name,
                                                  "value": value,
                                                  "expires": at}))

@@ -60,6 +60,7 @@ class Interpreter:
         self._enters = program.steps.enters
         self._exits = program.steps.exits
         self._timers = program.steps.timers
+        self._settles = program.steps.settles
         self._layout = program.layout
         self._timer_goals = [(goal, cond) for goal, cond, events, _ in program.when_goals
                              if events is None]
@@ -231,23 +232,10 @@ class Interpreter:
         (self._enters[target] or self._steps.enter(target))(self, c, t, e)
 
     def _settle(self, c: Customer, t: float) -> None:
-        """Run-to-completion: `when` rules and pass-throughs until none fires."""
-        while c.status is ACTIVE:
-            for rule in self._instant[c.stage]:
-                if rule.kind == "pass":
-                    self._fire(c, rule, t, EMPTY)
-                    break
-                key = rule.id if rule.stage is not None else -rule.id - 1
-                if rule.target is None and key in c.fired:
-                    continue
-                expr, guard = rule.expr, rule.guard
-                if (expr is None or expr(c, EMPTY, t)) and (guard is None or guard(c, EMPTY, t)):
-                    if rule.target is None:
-                        c.fired = (*c.fired, key)
-                    self._fire(c, rule, t, EMPTY)
-                    break
-            else:
-                return
+        """Run-to-completion: `when` rules and pass-throughs until none fires (generated
+        per stage, see ``steps``)."""
+        if self._instant[c.stage]:
+            (self._settles[c.stage] or self._steps.settle(c.stage))(self, c, t)
 
     def _when_goals_after_timer(self, c: Customer, t: float) -> None:
         """`goal ... when` checks at the end of a timer step (event steps check inline).

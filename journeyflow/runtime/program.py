@@ -25,8 +25,9 @@ __all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm", "split_choos
 
 
 class CompiledRule:
-    __slots__ = ("body", "duration", "event", "expr", "fields", "guard", "guard_source", "id",
-                 "kind", "location", "stage", "target", "without", "without_slot")
+    __slots__ = ("body", "duration", "event", "expr", "expr_source", "fields", "guard",
+                 "guard_source", "id", "kind", "location", "stage", "target", "without",
+                 "without_slot")
 
     def __init__(self, rid: int, rule: m.Rule) -> None:
         self.id = rid
@@ -39,6 +40,7 @@ class CompiledRule:
         self.guard: CompiledExpr | None = None
         self.guard_source: str | None = None  # the guard's generated Python, for inlining
         self.expr: CompiledExpr | None = None
+        self.expr_source: str | None = None  # a `when` condition's generated Python
         self.without_slot: str | None = None
         # The transition's trace record, shared by every firing; None for `anywhere` rules,
         # which leave whatever stage the customer is in.
@@ -237,8 +239,11 @@ class Program:
             compiled.guard = self.exprs.condition(compiled.guard_source)
         expr = rule.trigger.expr
         if expr is not None:
-            compiled.expr = (self.exprs.compile(expr.node) if rule.trigger.kind == "at"
-                             else self.exprs.compile_condition(expr.node))
+            if rule.trigger.kind == "at":
+                compiled.expr = self.exprs.compile(expr.node)
+            else:
+                compiled.expr_source = self.exprs.truth(expr.node)
+                compiled.expr = self.exprs.condition(compiled.expr_source)
         if rule.target is not None:
             compiled.target = self.stage_index[rule.target]
             if rule.stage is not None:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from journeyflow.runtime.program import CompiledRule, Program
     from journeyflow.runtime.state import Customer
 
-__all__ = ["Hook", "Step", "StepCompiler", "Timer"]
+__all__ = ["Hook", "Settle", "Step", "StepCompiler", "Timer"]
 
 # (interpreter, customer, event data, time) -> None
 Step = Callable[["Interpreter", "Customer", dict[str, Any], float], None]
@@ -38,6 +38,11 @@ Hook = Callable[["Interpreter", "Customer", float, dict[str, Any]], None]
 
 # (interpreter, customer, due time, timer kind, epoch or life) -> None
 Timer = Callable[["Interpreter", "Customer", float, int, int], None]
+
+# (interpreter, customer, time) -> None
+Settle = Callable[["Interpreter", "Customer", float], None]
+
+SETTLE = "(_settles[c.stage] or _settle(c.stage))(ip, c, t)"  # settling the stage c is in
 
 REDEEMED = "bonus_redeemed"
 
@@ -64,7 +69,10 @@ class StepCompiler:
         # per stage index: entering it, and leaving it (None until first used)
         self.enters: list[Hook | None] = [None] * len(program.stages)
         self.exits: list[Hook | None] = [None] * len(program.stages)
-        self.namespace.update({"_enters": self.enters, "_exits": self.exits})
+        # per stage index: settling it (None until first used)
+        self.settles: list[Settle | None] = [None] * len(program.stages)
+        self.namespace.update({"_enters": self.enters, "_exits": self.exits,
+                               "_settles": self.settles, "_settle": self.settle})
         # per rule id: firing its timer (None until first used; only timer rules get one)
         self.timers: list[Timer | None] = [None] * len(program.rules)
 
@@ -87,6 +95,12 @@ class StepCompiler:
         fn = self.exits[stage]
         if fn is None:
             fn = self.exits[stage] = self._build_exit(stage)
+        return fn
+
+    def settle(self, stage: int) -> Settle:
+        fn = self.settles[stage]
+        if fn is None:
+            fn = self.settles[stage] = self._build_settle(stage)
         return fn
 
     def timer(self, rule: int) -> Timer:
@@ -185,7 +199,7 @@ class StepCompiler:
                 lines.append(f"        {'if' if first else 'elif'} {rule.guard_source}:")
                 lines += self._fire(rule, "            ")
                 first = False
-        settle = "ip._settle(c, t)"
+        settle = SETTLE
         if can_move:
             lines.append(f"    if moved:\n        if ip._instant[c.stage]: {settle}")
             if p.instant_rules(stage_index):
@@ -258,6 +272,30 @@ class StepCompiler:
         lines += ["    c.epoch += 1", "    return None"]
         return self._exec(lines, f"exit {stage.name}")  # type: ignore[return-value]
 
+    def _build_settle(self, index: int) -> Settle:
+        """Run-to-completion in a stage (LANGUAGE.md 6.4): its `when` rules (the `anywhere`
+        ones first) and pass-through, in order; the first that fires starts the check
+        again, in whatever stage the customer is then in."""
+        lines = ["def settle(ip, c, t):", "    if c.status is not ACTIVE: return None",
+                 "    now = t", "    e = EMPTY"]
+        for rule in self.program.instant_rules(index):
+            if rule.kind == "pass":
+                lines += ["    if True:", *self._fire(rule, "        "),
+                          f"        return {SETTLE}"]
+                break  # the rules after a pass-through are never reached
+            test = " and ".join(f"({source})" for source in (rule.expr_source, rule.guard_source)
+                                if source is not None) or "True"
+            if rule.target is None:
+                # Without a target, once per stay (per life in `anywhere`).
+                key = rule.id if rule.stage is not None else -rule.id - 1
+                lines += [f"    if {key} not in c.fired and {test}:",
+                          f"        c.fired = (*c.fired, {key})"]
+            else:
+                lines.append(f"    if {test}:")
+            lines += [*self._fire(rule, "        "), f"        return {SETTLE}"]
+        lines.append("    return None")
+        return self._exec(lines, f"settle {self.program.stage_names[index]}")  # type: ignore[return-value]
+
     def _build_timer(self, rule: CompiledRule) -> Timer:
         """A rule's timer comes due (LANGUAGE.md 6.2): `without` may push it back,
         `every` re-arms it, then its guard, its block or transition, settling, and the
@@ -276,7 +314,7 @@ class StepCompiler:
             lines.append(f"    ip._push(t + {rule.duration!r}, c.id, kind, life, {rule.id})")
         lines.append(f"    if {rule.guard_source or 'True'}:")
         lines += self._fire(rule, "        ")
-        lines.append("        if ip._instant[c.stage]: ip._settle(c, t)")
+        lines.append(f"        if ip._instant[c.stage]: {SETTLE}")
         for goal, _, events, truth in p.when_goals:
             if events is None:  # one decided by history alone cannot change here
                 lines.append(f"    if not c.goal_bits & {p.layout.goals[goal]} and {truth}: "

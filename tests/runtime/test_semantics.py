@@ -191,3 +191,41 @@ stage done final
     state = engine.customer("c1")
     assert state is not None
     assert state.goals == ["repeat"]
+
+
+def test_settling_runs_when_rules_in_order_across_stages_until_none_fires() -> None:
+    engine = run("""
+journey "settle"
+customer { points: number = 0 }
+event buy { amount: number }
+anywhere {
+  on buy { set points += event.amount }
+  when points >= 5 { tag "five" }
+}
+stage a start {
+  when points >= 10 { tag "ten" }
+  when points >= 10 -> b
+}
+stage b { -> c }
+stage c { when points >= 20 -> d }
+stage d {}
+""", [ev("01T10:00:00", "buy", {"amount": 12}), ev("02T10:00:00", "buy", {"amount": 3})])
+    assert kinds(engine) == [
+        "enter:a", "action:set", "action:five", "action:ten", "exit:a", "transition:b",
+        "enter:b", "exit:b", "transition:c", "enter:c", "action:set"]
+    assert engine.customer("c1").stage == "c"  # 15 points: c's `when` does not fire
+
+
+def test_a_when_loop_parks_the_customer_after_the_transition_limit() -> None:
+    engine = run("""
+journey "loop"
+event go {}
+stage a start { on go -> b }
+stage b { when true -> c }
+stage c { -> b }
+""", [ev("01T10:00:00", "go")])
+    trace = [r for r in engine.trace if r["kind"] in ("transition", "error")]
+    assert len([r for r in trace if r["kind"] == "transition"]) == 100
+    assert trace[-1]["kind"] == "error"
+    assert trace[-1]["path"][:3] == ["b", "c", "b"]
+    assert engine.customer("c1").status == "parked"

@@ -118,3 +118,29 @@ def test_generated_sources_are_kept_for_reading() -> None:
     source = e.program.steps.sources["go in a"]
     assert source.startswith("def step(ip, c, e, t):")
     assert "ip._transition" in source
+
+
+def test_timer_and_settle_functions_are_generated_per_rule_and_stage_on_first_use() -> None:
+    e = journeyflow.Engine(journeyflow.loads("""
+journey "timers"
+customer { n: number = 0 }
+event go {}
+stage a start {
+  on go { set n += 1 }
+  when n >= 2 -> b
+  after 1d -> c
+}
+stage b { after 1d -> c }
+stage c {}
+""", "t.journey"))
+    steps, index = e.program.steps, e.program.stage_index
+    e.handle({"at": "2026-01-05T10:00:00Z", "customer": "c1", "event": "go"})
+    assert steps.settles[index["a"]] is not None
+    assert steps.settles[index["b"]] is None
+    assert not any(steps.timers)
+    e.handle({"at": "2026-01-05T11:00:00Z", "customer": "c1", "event": "go"})
+    e.advance("2026-01-07T00:00:00Z")
+    assert e.customer("c1").stage == "c"
+    fired = [rule for rule, fn in zip(e.program.rules, steps.timers, strict=True) if fn]
+    assert [(rule.stage, rule.kind) for rule in fired] == [("b", "after")]
+    assert "def timer(ip, c, t, kind, life):" in steps.sources[f"timer {fired[0].location}"]

@@ -41,15 +41,25 @@ EMPTY: dict[str, Any] = {}  # the event of a check made outside any event
 SEED_SHIFT = 40  # customer numbers below 2**40 never share a stream
 
 
-def customer_stream(seed: int, index: int) -> Random:
+def customer_stream(seed: int, index: int, rng: Random | None = None) -> Random:
     """The random stream of customer ``index``: from (seed, index) only, never shared.
+
+    Given ``rng``, reseeds and returns it rather than making a generator: the same
+    stream, without a new generator's 2.5 KB of state for every customer.
 
     >>> customer_stream(1, 5).random() == customer_stream(1, 5).random()
     True
     >>> customer_stream(1, 5).random() == customer_stream(1, 6).random()
     False
+    >>> reused = customer_stream(1, 6)
+    >>> customer_stream(1, 5, reused).random() == customer_stream(1, 5).random()
+    True
     """
-    return Random((seed << SEED_SHIFT) + index)
+    key = (seed << SEED_SHIFT) + index
+    if rng is None:
+        return Random(key)
+    rng.seed(key)
+    return rng
 
 
 def customer_id(index: int) -> str:
@@ -72,6 +82,7 @@ class PartitionRun:
         self._races = [(rates.total, rates.cumulative, (*rates.events, *rates.events[-1:]))
                        for rates in self.tables.stages]
         self.horizon = plan.horizon
+        self.rng = Random(0)  # reseeded for each customer
         self.tally = Tally(list(program.stage_names), plan.start, plan.days)
 
     def run(self, partition: int) -> Tally:
@@ -93,7 +104,7 @@ class PartitionRun:
     def customer(self, index: int) -> None:
         """Simulate customer ``index`` from its arrival to the horizon, then forget it."""
         plan, ip = self.plan, self.ip
-        rng = customer_stream(plan.seed, index)
+        rng = customer_stream(plan.seed, index, self.rng)
         line = self._line(index)
         # Stratified arrival times: exactly `count` customers spread evenly over the
         # window, each at a random point of its own slot.

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import struct
+from bisect import bisect_right
 from collections.abc import Callable
 from typing import Any
 
@@ -119,15 +121,15 @@ def split_chooser(journey: str, position: str,
     head, tail = f"{journey}\x1f".encode(), f"\x1f{position}".encode()
     bounds = tuple(itertools.accumulate(shares))  # summed in order, as the contract says
     last = len(shares) - 1
-    sha256 = hashlib.sha256
+    sha256, first_8_bytes = hashlib.sha256, struct.Struct(">Q").unpack_from
 
     def arm(customer: str) -> int:
-        digest = sha256(head + customer.encode() + tail).digest()
-        point = (int.from_bytes(digest[:8], "big") % 10000) / 100
-        for i, bound in enumerate(bounds):
-            if bound > point:
-                return i
-        return last
+        point = (first_8_bytes(sha256(head + customer.encode() + tail).digest())[0]
+                 % 10000) / 100
+        # The first arm whose cumulative share exceeds the point; the last when
+        # shares sum to a little under 100.
+        i = bisect_right(bounds, point)
+        return i if i < last else last
 
     return arm
 

@@ -166,8 +166,10 @@ class BodyCompiler:
             for key in keys:
                 slot, keep = delivery.slots[key], delivery.keep[key]
                 out.append(f"{pad}c.{slot} = (*c.{slot}[_bisect(c.{slot}, t - {keep!r}):], t)")
-        return out + [f"{pad}c.last_contact = t", f"{pad}rec((t, c.id, 'action', {k}))",
-                      f"{pad}if ip.executor is not None: "
+        out.append(f"{pad}c.last_contact = t")
+        if fields["action"] not in self.program.untraced:
+            out.append(f"{pad}rec((t, c.id, 'action', {k}))")
+        return out + [f"{pad}if ip.executor is not None: "
                       f"ip.executor.deliver(ip.p, c, t, {k}, e)"]
 
     def _set(self, action: m.SetAttribute, pad: str) -> list[str]:

@@ -140,8 +140,9 @@ class Program:
     def __init__(self, model: m.JourneyModel, scenarios: tuple[Scenario, ...] = (),
                  untraced: frozenset[str] = frozenset()) -> None:
         """``untraced`` names records a consumer never reads, to leave out of the trace:
-        the kinds ``exit`` and the actions ``set``, ``tag`` and ``untag`` (a simulation
-        counts everything else from the trace, and a run or a scenario needs them all).
+        the kind ``exit`` and the actions ``send``, ``offer``, ``set``, ``tag`` and
+        ``untag`` (a simulation counts deliveries through its executor and the rest from
+        the trace; a run or a scenario needs every record).
         """
         self.model = model
         self.untraced = untraced

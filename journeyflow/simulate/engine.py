@@ -22,6 +22,7 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
+from collections import Counter
 from collections.abc import Mapping
 from random import Random
 from typing import Any
@@ -74,16 +75,15 @@ class PartitionRun:
         self.plan = plan
         self.tables: Tables = tables_for(plan)
         program = self.tables.program
-        self.reactions = Reactions(self.tables.reactions)
-        self.ip = Interpreter(program, Trace(enabled=False),
-                              self.reactions if self.tables.reactions else None)
+        self.horizon = plan.horizon
+        self.tally = Tally(list(program.stage_names), plan.start, plan.days)
+        self.deliveries = Deliveries(self.tables.reactions, self.tally.delivered)
+        self.ip = Interpreter(program, Trace(enabled=False), self.deliveries)
         # Per stage: total rate, cumulative rates and the events they choose between, the
         # last one repeated: a draw that rounds up to the total still finds an event.
         self._races = [(rates.total, rates.cumulative, (*rates.events, *rates.events[-1:]))
                        for rates in self.tables.stages]
-        self.horizon = plan.horizon
         self.rng = Random(0)  # reseeded for each customer
-        self.tally = Tally(list(program.stage_names), plan.start, plan.days)
 
     def run(self, partition: int) -> Tally:
         for index in self.plan.members(partition):
@@ -111,7 +111,7 @@ class PartitionRun:
         arrival = plan.start + line.window * (index - line.first + rng.random()) / line.count
         data = self.tables.arrivals[line.arrival](rng)
         cid = customer_id(index)
-        self.reactions.start(rng)
+        self.deliveries.start(rng)
         self.tally.events[line.event] += 1
         c = ip.handle(cid, line.event, data, arrival)
         by_field = self.tables.by_field
@@ -142,7 +142,7 @@ class PartitionRun:
         """
         ip, tally, horizon = self.ip, self.tally, self.horizon
         timers, fire, handle = ip.timers, ip.fire_timer, ip.handle
-        pending = self.reactions.pending
+        pending = self.deliveries.pending
         races, by_field = self._races, self.tables.by_field
         reaction_payloads = self.tables.reaction_payloads
         events, reactions = tally.events, tally.reactions
@@ -196,16 +196,21 @@ class PartitionRun:
         return touch
 
 
-class Reactions:
-    """The interpreter's executor during a simulation: each delivered send (or offer) of
-    a message with ``reacts to`` gets its chances to cause an event (LANGUAGE.md 7).
+class Deliveries:
+    """The interpreter's executor during a simulation: counts every delivered send (or
+    offer) by message, and gives each delivery of a message with ``reacts to`` its
+    chances to cause an event (LANGUAGE.md 7).
 
-    Deliveries arrive in trace order, so ties between reactions keep their causes'
-    order; ``rng`` and ``pending`` are the current customer's.
+    Counting here, as deliveries happen, is why a simulation's program leaves the
+    send records out of the trace (tally.UNREAD). Deliveries arrive in trace order, so
+    ties between reactions keep their causes' order; ``rng`` and ``pending`` are the
+    current customer's.
     """
 
-    def __init__(self, chances: dict[str, tuple[tuple[str, float, float], ...]]) -> None:
+    def __init__(self, chances: dict[str, tuple[tuple[str, float, float], ...]],
+                 delivered: Counter[str]) -> None:
         self.chances = chances
+        self.delivered = delivered
         self.rng = Random(0)
         self.pending: list[tuple[float, int, str]] = []
         self.seq = 0
@@ -216,7 +221,9 @@ class Reactions:
 
     def deliver(self, program: Program, c: Customer, t: float, fields: Mapping[str, Any],
                 event: Mapping[str, Any]) -> None:
-        chances = self.chances.get(fields["message"])
+        message = fields["message"]
+        self.delivered[message] += 1
+        chances = self.chances.get(message)
         if chances is None:
             return
         rand = self.rng.random

@@ -24,8 +24,9 @@ __all__ = ["HOUR", "Outcome", "Tally", "UNREAD"]
 
 HOUR = 3600.0
 # Trace records the tally never reads, so a simulation's program leaves them out
-# (``Program(untraced=...)``).
-UNREAD = frozenset({"exit", "set", "tag", "untag"})
+# (``Program(untraced=...)``). Sends and offers are counted as they are delivered, by
+# the simulation's executor (engine.Deliveries).
+UNREAD = frozenset({"exit", "offer", "send", "set", "tag", "untag"})
 K = TypeVar("K", int, str)
 
 
@@ -121,7 +122,7 @@ class Tally:
         this loop runs for every trace record of every simulated customer.
         """
         first: dict[str, float] = {}
-        delivered, transitions = self.delivered, self.transitions
+        transitions = self.transitions
         occupancy, index, start, ceil = self.occupancy, self._index, self.start, math.ceil
         # The stay in progress: its stage, and the first day end it covers. A stay
         # [t0, t1) covers the day ends b with t0 <= b < t1 (day k ends at start+(k+1)*DAY).
@@ -130,9 +131,7 @@ class Tally:
         for at, _, kind, f in records:
             if kind == "action":
                 action = f["action"]
-                if action == "send" or action == "offer":
-                    delivered[f["message"]] += 1
-                elif action == "grant_bonus":
+                if action == "grant_bonus":
                     self.count_bonus("granted", f["bonus"])
                 elif action == "redeem_bonus" and f.get("held", True):
                     self.count_bonus("redeemed", f["bonus"])

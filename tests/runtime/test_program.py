@@ -38,7 +38,7 @@ stage b {
 stage c final
 """
 
-UNREAD = frozenset({"exit", "set", "tag", "untag"})
+UNREAD = frozenset({"exit", "offer", "send", "set", "tag", "untag"})
 
 
 def run(untraced: frozenset[str]) -> tuple[list[Any], Interpreter]:

@@ -17,7 +17,7 @@ model (guards are the expression compiler's output), never from user text.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from journeyflow.runtime.codegen import NO_BODY
 from journeyflow.runtime.layout import history_key
@@ -45,6 +45,16 @@ Settle = Callable[["Interpreter", "Customer", float], None]
 SETTLE = "(_settles[c.stage] or _settle(c.stage))(ip, c, t)"  # settling the stage c is in
 
 REDEEMED = "bonus_redeemed"
+
+F = TypeVar("F")
+
+
+def _made(table: list[F | None], index: int, build: Callable[[int], F]) -> F:
+    """``table[index]``, built on first use."""
+    fn = table[index]
+    if fn is None:
+        fn = table[index] = build(index)
+    return fn
 
 
 class StepCompiler:
@@ -86,29 +96,17 @@ class StepCompiler:
         return fn
 
     def enter(self, stage: int) -> Hook:
-        fn = self.enters[stage]
-        if fn is None:
-            fn = self.enters[stage] = self._build_enter(stage)
-        return fn
+        return _made(self.enters, stage, self._build_enter)
 
     def exit(self, stage: int) -> Hook:
-        fn = self.exits[stage]
-        if fn is None:
-            fn = self.exits[stage] = self._build_exit(stage)
-        return fn
+        return _made(self.exits, stage, self._build_exit)
 
     def settle(self, stage: int) -> Settle:
-        fn = self.settles[stage]
-        if fn is None:
-            fn = self.settles[stage] = self._build_settle(stage)
-        return fn
+        return _made(self.settles, stage, self._build_settle)
 
     def timer(self, rule: int) -> Timer:
         """Firing the timer of rule ``rule`` (an `after`, `every` or `at` rule)."""
-        fn = self.timers[rule]
-        if fn is None:
-            fn = self.timers[rule] = self._build_timer(self.program.rules[rule])
-        return fn
+        return _made(self.timers, rule, self._build_timer)
 
     def remember(self, event: str) -> Step:
         """History only: what a parked customer's events still update."""
@@ -296,11 +294,12 @@ class StepCompiler:
         lines.append("    return None")
         return self._exec(lines, f"settle {self.program.stage_names[index]}")  # type: ignore[return-value]
 
-    def _build_timer(self, rule: CompiledRule) -> Timer:
+    def _build_timer(self, rule_id: int) -> Timer:
         """A rule's timer comes due (LANGUAGE.md 6.2): `without` may push it back,
         `every` re-arms it, then its guard, its block or transition, settling, and the
         `when` goals a timer step can change."""
         p = self.program
+        rule = p.rules[rule_id]
         lines = ["def timer(ip, c, t, kind, life):", "    now = t", "    e = EMPTY"]
         if rule.without is not None:
             start = "c.entered" if rule.stage is not None else "c.created"

@@ -179,14 +179,6 @@ class Interpreter:
 
     # ---- rules and transitions ------------------------------------------------------
 
-    def _fire(self, c: Customer, rule: CompiledRule, t: float, e: dict[str, Any]) -> bool:
-        """Run a matching rule; True when it moved the customer."""
-        target = rule.target
-        if target is None:
-            return rule.body(self, c, t, e)
-        self._transition(c, t, e, target, rule.location, rule.body, rule.fields)
-        return True
-
     def move(self, c: Customer, t: float, e: dict[str, Any], target: int, location: str) -> None:
         """``-> STAGE`` inside a block: the actions before it have already run."""
         self._transition(c, t, e, target, location, NO_BODY)

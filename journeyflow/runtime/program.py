@@ -27,9 +27,8 @@ __all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm", "split_choos
 
 
 class CompiledRule:
-    __slots__ = ("body", "duration", "event", "expr", "expr_source", "fields", "guard",
-                 "guard_source", "id", "kind", "location", "stage", "target", "without",
-                 "without_slot")
+    __slots__ = ("body", "duration", "event", "expr", "expr_source", "fields", "guard_source",
+                 "id", "kind", "location", "stage", "target", "without", "without_slot")
 
     def __init__(self, rid: int, rule: m.Rule) -> None:
         self.id = rid
@@ -39,9 +38,8 @@ class CompiledRule:
         self.duration = rule.trigger.duration.total_seconds() if rule.trigger.duration else 0.0
         self.without = rule.trigger.without
         self.stage = rule.stage
-        self.guard: CompiledExpr | None = None
         self.guard_source: str | None = None  # the guard's generated Python, for inlining
-        self.expr: CompiledExpr | None = None
+        self.expr: CompiledExpr | None = None  # an `at` rule's time
         self.expr_source: str | None = None  # a `when` condition's generated Python
         self.without_slot: str | None = None
         # The transition's trace record, shared by every firing; None for `anywhere` rules,
@@ -239,14 +237,12 @@ class Program:
         self.rules.append(compiled)
         if rule.guard is not None:
             compiled.guard_source = self.exprs.truth(rule.guard.node)
-            compiled.guard = self.exprs.condition(compiled.guard_source)
         expr = rule.trigger.expr
         if expr is not None:
             if rule.trigger.kind == "at":
                 compiled.expr = self.exprs.compile(expr.node)
             else:
                 compiled.expr_source = self.exprs.truth(expr.node)
-                compiled.expr = self.exprs.condition(compiled.expr_source)
         if rule.target is not None:
             compiled.target = self.stage_index[rule.target]
             if rule.stage is not None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import bisect
 import heapq
 import math
-from collections import Counter
 from collections.abc import Mapping
 from random import Random
 from typing import Any
@@ -77,7 +76,11 @@ class PartitionRun:
         program = self.tables.program
         self.horizon = plan.horizon
         self.tally = Tally(list(program.stage_names), plan.start, plan.days)
-        self.deliveries = Deliveries(self.tables.reactions, self.tally.delivered)
+        # Counted in plain dicts, added to the tally once per partition: this runs for
+        # every event, and a Counter's item update costs twice a dict's.
+        self.events: dict[str, int] = {}  # behaviour events by type
+        self.reactions: dict[str, int] = {}  # of them, caused by a send
+        self.deliveries = Deliveries(self.tables.reactions)
         self.ip = Interpreter(program, Trace(enabled=False), self.deliveries)
         # Per stage: total rate, cumulative rates and the events they choose between, the
         # last one repeated: a draw that rounds up to the total still finds an event.
@@ -89,6 +92,10 @@ class PartitionRun:
         for index in self.plan.members(partition):
             self.customer(index)
         tally, stats = self.tally, self.ip.stats
+        for counts, into in ((self.events, tally.events), (self.reactions, tally.reactions),
+                             (self.deliveries.delivered, tally.delivered)):
+            into.update(counts)
+            counts.clear()
         for (what, bonus), n in sorted(stats.items()):
             tally.count_bonus("reminded" if what == "bonus_reminded" else "expired", bonus, n)
         tally.steps = self.ip.steps
@@ -112,7 +119,7 @@ class PartitionRun:
         data = self.tables.arrivals[line.arrival](rng)
         cid = customer_id(index)
         self.deliveries.start(rng)
-        self.tally.events[line.event] += 1
+        self.events[line.event] = self.events.get(line.event, 0) + 1
         c = ip.handle(cid, line.event, data, arrival)
         by_field = self.tables.by_field
         touch = data.get(by_field) if by_field is not None else None
@@ -145,7 +152,7 @@ class PartitionRun:
         pending = self.deliveries.pending
         races, by_field = self._races, self.tables.by_field
         reaction_payloads = self.tables.reaction_payloads
-        events, reactions = tally.events, tally.reactions
+        events, reactions = self.events, self.reactions
         timer_steps = 0
         rand, log, bisect_right, heappop = rng.random, math.log, bisect.bisect_right, heapq.heappop
         cid = c.id
@@ -182,12 +189,12 @@ class PartitionRun:
             if pending and pending[0][0] == at:
                 name = heappop(pending)[2]
                 data = reaction_payloads[c.stage][name](rng)
-                reactions[name] += 1
+                reactions[name] = reactions.get(name, 0) + 1
             else:
                 name, payload = choices[bisect_right(cumulative, rand() * total)]
                 data = payload(rng)
                 drawn = -1  # this draw is spent
-            events[name] += 1
+            events[name] = events.get(name, 0) + 1
             if by_field is not None and touch is None:
                 touch = data.get(by_field)
             handle(cid, name, data, at, None, c)
@@ -207,10 +214,9 @@ class Deliveries:
     current customer's.
     """
 
-    def __init__(self, chances: dict[str, tuple[tuple[str, float, float], ...]],
-                 delivered: Counter[str]) -> None:
+    def __init__(self, chances: dict[str, tuple[tuple[str, float, float], ...]]) -> None:
         self.chances = chances
-        self.delivered = delivered
+        self.delivered: dict[str, int] = {}  # by message
         self.rng = Random(0)
         self.pending: list[tuple[float, int, str]] = []
         self.seq = 0
@@ -222,7 +228,8 @@ class Deliveries:
     def deliver(self, program: Program, c: Customer, t: float, fields: Mapping[str, Any],
                 event: Mapping[str, Any]) -> None:
         message = fields["message"]
-        self.delivered[message] += 1
+        delivered = self.delivered
+        delivered[message] = delivered.get(message, 0) + 1
         chances = self.chances.get(message)
         if chances is None:
             return

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -78,6 +79,14 @@ class Tally:
         if not self.occupancy:
             self.occupancy = [[0] * (self.days + 1) for _ in self.stages]
         self._index = {name: i for i, name in enumerate(self.stages)}
+        # The per-customer path counts in plain dicts, which close_partition adds to the
+        # Counters above: a Counter's item update costs twice a dict's.
+        self._reached: dict[str, int] = {}
+        self._reach_hours: dict[str, dict[int, int]] = {}
+        self._at_end: dict[str, int] = {}
+        self._transitions: dict[tuple[str, str, str], int] = {}
+        self._goals: dict[str, int] = {}
+        self._goal_hours: dict[str, dict[int, int]] = {}
 
     # ---- one customer ----------------------------------------------------------------
 
@@ -86,15 +95,17 @@ class Tally:
         self.customers += 1
         arrival = out.arrival
         first = self._walk(records, arrival)
-        reached, reach_hours = self.reached, self.reach_hours
+        reached, reach_hours = self._reached, self._reach_hours
         for stage, at in first.items():
-            reached[stage] += 1
+            reached[stage] = reached.get(stage, 0) + 1
             hours = reach_hours.get(stage)
             if hours is None:
-                hours = reach_hours[stage] = Counter()
+                hours = reach_hours[stage] = {}
             # -1 marks "at arrival" (the start stage), so its median is exactly 0.
-            hours[-1 if at <= arrival else int((at - arrival) // HOUR)] += 1
-        self.at_end[self.stages[c.stage]] += 1
+            hour = -1 if at <= arrival else int((at - arrival) // HOUR)
+            hours[hour] = hours.get(hour, 0) + 1
+        at_end, stage = self._at_end, self.stages[c.stage]
+        at_end[stage] = at_end.get(stage, 0) + 1
         if c.status is PARKED:
             self.parked += 1
         self.value += out.value
@@ -122,7 +133,7 @@ class Tally:
         this loop runs for every trace record of every simulated customer.
         """
         first: dict[str, float] = {}
-        transitions = self.transitions
+        transitions, goals, goal_hours = self._transitions, self._goals, self._goal_hours
         occupancy, index, start, ceil = self.occupancy, self._index, self.start, math.ceil
         # The stay in progress: its stage, and the first day end it covers. A stay
         # [t0, t1) covers the day ends b with t0 <= b < t1 (day k ends at start+(k+1)*DAY).
@@ -149,17 +160,19 @@ class Tally:
                     row[end] -= 1
                 stay, low = stage, end
             elif kind == "transition":
-                transitions[f["from"], f["to"], f["rule"]] += 1
+                key = (f["from"], f["to"], f["rule"])
+                transitions[key] = transitions.get(key, 0) + 1
             elif kind == "goal":
                 assert at is not None
                 goal = f["goal"]
-                self.goals[goal] += 1
+                goals[goal] = goals.get(goal, 0) + 1
                 seconds = at - arrival
                 # -1 marks "at arrival", so a goal reached on arrival has median 0.
-                hours = self.goal_hours.get(goal)
+                hours = goal_hours.get(goal)
                 if hours is None:
-                    hours = self.goal_hours[goal] = Counter()
-                hours[-1 if seconds <= 0 else int(seconds // HOUR)] += 1
+                    hours = goal_hours[goal] = {}
+                hour = -1 if seconds <= 0 else int(seconds // HOUR)
+                hours[hour] = hours.get(hour, 0) + 1
             elif kind == "suppressed":
                 self.suppressed[f["message"]] += 1
             elif kind == "error":
@@ -181,7 +194,18 @@ class Tally:
     # ---- partitions ------------------------------------------------------------------
 
     def close_partition(self) -> None:
-        """Remember this partition's totals, for bootstrap intervals in --compare."""
+        """Add up the per-customer counts, and remember this partition's totals for
+        bootstrap intervals in --compare."""
+        for counts, into in ((self._reached, self.reached), (self._at_end, self.at_end),
+                             (self._goals, self.goals)):
+            into.update(counts)
+            counts.clear()
+        self.transitions.update(self._transitions)
+        self._transitions.clear()
+        for nested, nested_into in ((self._reach_hours, self.reach_hours),
+                                    (self._goal_hours, self.goal_hours)):
+            _merge_nested(nested_into, nested)
+            nested.clear()
         summary: dict[str, float] = {"customers": self.customers, "value": self.value,
                                      "delivered": sum(self.delivered.values()),
                                      "suppressed": sum(self.suppressed.values())}
@@ -229,7 +253,7 @@ class Tally:
         return out
 
 
-def _merge_nested(into: dict[str, Counter[K]], more: dict[str, Counter[K]]) -> None:
+def _merge_nested(into: dict[str, Counter[K]], more: Mapping[str, Mapping[K, int]]) -> None:
     for key, counts in more.items():
         mine = into.get(key)
         if mine is None:

@@ -184,10 +184,11 @@ class Interpreter:
         self._transition(c, t, e, target, location, NO_BODY)
 
     def _transition(self, c: Customer, t: float, e: dict[str, Any], target: int, location: str,
-                    body: Body, fields: dict[str, Any] | None = None) -> None:
+                    body: Body) -> None:
         """exit, the old stage's `on exit`, the rule's block, transition, enter (11.1).
 
-        ``fields`` is the transition record's, when the caller knows the stage it leaves.
+        For a move whose stage is not known in advance (an `anywhere` rule, ``-> STAGE``
+        in a block); a stage rule's transition is generated inline (``steps``).
         """
         if self.used >= MAX_TRANSITIONS:
             self._park(c, t)
@@ -197,9 +198,8 @@ class Interpreter:
         (self._exits[old] or self._steps.exit(old))(self, c, t, e)
         if body is not NO_BODY:
             body(self, c, t, e)
-        if fields is None:
-            fields = {"from": names[old], "to": names[target], "rule": location}
-        self.records.append((t, c.id, "transition", fields))
+        self.records.append((t, c.id, "transition",
+                             {"from": names[old], "to": names[target], "rule": location}))
         self.path.append(names[target])
         if c.fired:
             c.fired = tuple(key for key in c.fired if key < 0)  # `anywhere` keys stay

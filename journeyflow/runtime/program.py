@@ -1,7 +1,8 @@
-"""A compiled journey: flat dispatch tables and closures, built once per journey.
+"""A compiled journey: rules resolved to integers and generated code, once per journey.
 
-Walking the networkx graph per event costs 6-14x; the interpreter instead
-looks rules up in ``{event: rules}`` tables per stage and runs closures.
+Walking the networkx graph per event costs 6-14x; instead every block becomes a
+generated function (``codegen``), and every (event, stage) step, stage entry
+and exit, settling and rule timer one more (``steps``), made on first use.
 """
 
 from __future__ import annotations

@@ -328,7 +328,7 @@ class StepCompiler:
             if rule.body is NO_BODY:
                 return [f"{pad}pass"]
             return [f"{pad}moved = {body}(ip, c, t, e)"]
-        if rule.fields is None or rule.stage is None:
+        if rule.fields is None:
             # An `anywhere` rule leaves whatever stage the customer is in.
             return [f"{pad}ip._transition(c, t, e, {rule.target}, {rule.location!r}, {body})",
                     f"{pad}moved = True"]
@@ -340,6 +340,7 @@ class StepCompiler:
 
         assert rule.stage is not None
         assert rule.target is not None
+        assert rule.fields is not None
         old, new = self.program.stage_index[rule.stage], rule.target
         out = [f"{pad}if ip.used >= {MAX_TRANSITIONS}: ip._park(c, t)",
                f"{pad}ip.used += 1",

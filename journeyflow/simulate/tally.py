@@ -15,13 +15,13 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from journeyflow.runtime.state import PARKED, Customer
 from journeyflow.runtime.trace import TraceRecord
 from journeyflow.simulate.plan import DAY
 
-__all__ = ["HOUR", "Outcome", "Tally", "UNREAD"]
+__all__ = ["HOUR", "Outcome", "Tally", "UNREAD", "add_counts"]
 
 HOUR = 3600.0
 # Trace records the tally never reads, so a simulation's program leaves them out
@@ -79,8 +79,8 @@ class Tally:
         if not self.occupancy:
             self.occupancy = [[0] * (self.days + 1) for _ in self.stages]
         self._index = {name: i for i, name in enumerate(self.stages)}
-        # The per-customer path counts in plain dicts, which close_partition adds to the
-        # Counters above: a Counter's item update costs twice a dict's.
+        # The per-customer path counts in plain dicts, added to the Counters above by
+        # close_partition (see add_counts).
         self._reached: dict[str, int] = {}
         self._reach_hours: dict[str, dict[int, int]] = {}
         self._at_end: dict[str, int] = {}
@@ -196,12 +196,8 @@ class Tally:
     def close_partition(self) -> None:
         """Add up the per-customer counts, and remember this partition's totals for
         bootstrap intervals in --compare."""
-        for counts, into in ((self._reached, self.reached), (self._at_end, self.at_end),
-                             (self._goals, self.goals)):
-            into.update(counts)
-            counts.clear()
-        self.transitions.update(self._transitions)
-        self._transitions.clear()
+        add_counts((self._reached, self.reached), (self._at_end, self.at_end),
+                   (self._goals, self.goals), (self._transitions, self.transitions))
         for nested, nested_into in ((self._reach_hours, self.reach_hours),
                                     (self._goal_hours, self.goal_hours)):
             _merge_nested(nested_into, nested)
@@ -251,6 +247,17 @@ class Tally:
                 series.append(level)
             out[stage] = series
         return out
+
+
+def add_counts(*pairs: tuple[dict[Any, int], Counter[Any]]) -> None:
+    """Add each plain-dict count to its Counter and empty the dict.
+
+    The hot path counts in plain dicts because a Counter's item update costs twice a
+    dict's; the Counters take the sums once per partition.
+    """
+    for counts, into in pairs:
+        into.update(counts)
+        counts.clear()
 
 
 def _merge_nested(into: dict[str, Counter[K]], more: Mapping[str, Mapping[K, int]]) -> None:

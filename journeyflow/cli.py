@@ -15,43 +15,13 @@ from typing import Any, TypeVar
 import click
 import networkx as nx
 
-from journeyflow.errors import Diagnostic, JourneyError, diagnostics_to_json, format_diagnostic
-from journeyflow.journey import load, loads
+from journeyflow.cliutil import load_or_exit, print_diagnostics, read_source
+from journeyflow.errors import Diagnostic, JourneyError, diagnostics_to_json
+from journeyflow.journey import loads
 
 __all__ = ["main"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-def print_diagnostics(diags: tuple[Diagnostic, ...] | list[Diagnostic], source_for: dict[str, str],
-                      stream: Any = None) -> None:
-    out = stream or sys.stderr
-    for diag in diags:
-        click.echo(format_diagnostic(diag, source_for.get(diag.file)), file=out)
-        click.echo("", file=out)
-
-
-def _read_source(path: Path) -> str:
-    try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"cannot read {path}: {exc}") from exc
-
-
-def load_or_exit(path: Path) -> Any:
-    """Compile ``path`` or print its diagnostics and exit 1."""
-    try:
-        return load(path)
-    except JourneyError as err:
-        sources = {str(path): _read_source(path)}
-        sidecar = path.with_suffix(".scenario")
-        if sidecar.is_file():
-            sources[str(sidecar)] = _read_source(sidecar)
-        if err.diagnostics:
-            print_diagnostics(err.diagnostics, sources)
-        else:
-            click.echo(f"error: {err}", err=True)
-        sys.exit(1)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -70,7 +40,7 @@ def check(files: tuple[Path, ...], fmt: str) -> None:
     all_diags: list[Diagnostic] = []
     failed = False
     for path in files:
-        source = _read_source(path)
+        source = read_source(path)
         try:  # loads() also checks the .scenario beside the file: it is part of the journey
             diags = list(loads(source, str(path)).warnings)
         except JourneyError as err:
@@ -82,7 +52,7 @@ def check(files: tuple[Path, ...], fmt: str) -> None:
             sources = {str(path): source}
             sidecar = path.with_suffix(".scenario")
             if sidecar.is_file():
-                sources[str(sidecar)] = _read_source(sidecar)
+                sources[str(sidecar)] = read_source(sidecar)
             print_diagnostics(diags, sources, sys.stdout)
             warnings = len(diags) - errors
             status = "error" if errors else "ok"
@@ -104,7 +74,7 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
 
     unformatted = []
     for path in files:
-        source = _read_source(path)
+        source = read_source(path)
         try:
             formatted = format_source(source, str(path))
         except JourneyError as err:
@@ -170,7 +140,7 @@ def graph(file: Path, as_json: bool) -> None:
 def _register_commands() -> None:
     """Commands that live beside their own package, so this module stays thin.
 
-    Imported here, after ``main`` exists, because they use this module's helpers.
+    Imported here, after ``main`` exists, so each command module stays independent of it.
     """
     from journeyflow.render.command import render
     from journeyflow.runtime.command import run, test

@@ -32,7 +32,7 @@ _TEXT_FORMATS = ("dot", "mermaid")
 def render(file: Path, out: str, fmt: str | None, stats: Path | None,
            columns: int | None) -> None:
     """Draw FILE as a journey map: stages left to right, coloured by lifecycle phase."""
-    from journeyflow.cli import load_or_exit
+    from journeyflow.cliutil import load_or_exit
 
     try:
         chosen = format_for(out, fmt) if out != "-" else format_for(out, fmt or "dot")

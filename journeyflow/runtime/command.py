@@ -69,7 +69,7 @@ def _read_valid(engine: Engine, stream: TextIO, fmt: str) -> list[tuple[float, i
 def run(journey_file: Path, events_file: str, until: str | None, trace_file: str | None,
         state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str) -> None:
     """Step customers through JOURNEY with the events of a file."""
-    from journeyflow.cli import load_or_exit
+    from journeyflow.cliutil import load_or_exit
 
     journey = load_or_exit(journey_file)
     until_at = _parse_until(until)
@@ -148,7 +148,7 @@ def _write_outputs(engine: Engine, trace_file: str | None, state_file: str, pend
 @click.option("-v", "--verbose", is_flag=True, help="List passing scenarios too.")
 def test(files: tuple[Path, ...], verbose: bool) -> None:
     """Run the scenarios of journey files; exit 1 if an expectation fails."""
-    from journeyflow.cli import load_or_exit
+    from journeyflow.cliutil import load_or_exit
 
     passed = failed = 0
     for path in files:

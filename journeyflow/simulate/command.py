@@ -39,14 +39,14 @@ __all__ = ["simulate"]
 # journeyflow.cli imports this module while it registers commands, so its helpers
 # are imported when called: importing this module first must not import a cycle.
 def _load(path: Path) -> Journey:
-    from journeyflow.cli import load_or_exit
+    from journeyflow.cliutil import load_or_exit
 
     journey: Journey = load_or_exit(path)
     return journey
 
 
 def _print(diags: tuple[Diagnostic, ...], sources: dict[str, str]) -> None:
-    from journeyflow.cli import print_diagnostics
+    from journeyflow.cliutil import print_diagnostics
 
     print_diagnostics(diags, sources)
 

@@ -1,0 +1,50 @@
+"""What every command module shares: loading a journey or exiting with its diagnostics.
+
+Command modules live beside their own package (``runtime.command``, ``render.command``...)
+and import these from here, never from ``cli``, so the command line stays a thin group
+with no import cycle back into it.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from journeyflow.errors import Diagnostic, JourneyError, format_diagnostic
+from journeyflow.journey import load
+
+__all__ = ["load_or_exit", "print_diagnostics", "read_source"]
+
+
+def print_diagnostics(diags: tuple[Diagnostic, ...] | list[Diagnostic], source_for: dict[str, str],
+                      stream: Any = None) -> None:
+    out = stream or sys.stderr
+    for diag in diags:
+        click.echo(format_diagnostic(diag, source_for.get(diag.file)), file=out)
+        click.echo("", file=out)
+
+
+def read_source(path: Path) -> str:
+    try:
+        return path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(f"cannot read {path}: {exc}") from exc
+
+
+def load_or_exit(path: Path) -> Any:
+    """Compile ``path`` or print its diagnostics and exit 1."""
+    try:
+        return load(path)
+    except JourneyError as err:
+        sources = {str(path): read_source(path)}
+        sidecar = path.with_suffix(".scenario")
+        if sidecar.is_file():
+            sources[str(sidecar)] = read_source(sidecar)
+        if err.diagnostics:
+            print_diagnostics(err.diagnostics, sources)
+        else:
+            click.echo(f"error: {err}", err=True)
+        sys.exit(1)

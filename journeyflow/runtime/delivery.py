@@ -1,7 +1,7 @@
 """When a send may go out: quiet hours, send windows and frequency caps.
 
 Quiet hours and windows are [start, end) in the journey's time zone
-(LANGUAGE.md 11.3); a local time that does not exist (spring forward) moves
+(precise rule 3); a local time that does not exist (spring forward) moves
 forward to the next valid instant.
 """
 

@@ -2,7 +2,7 @@
 
 Python source is generated from the *checked syntax tree*, never from user
 text: names become dictionary look-ups, user strings become ``repr`` literals.
-Null semantics (LANGUAGE.md 11.10): comparisons with null are false except
+Null semantics (precise rule 10): comparisons with null are false except
 ``== null`` / ``!= null``, arithmetic with null gives null.
 """
 

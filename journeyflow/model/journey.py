@@ -200,7 +200,7 @@ class SplitArm(Frozen):
 
 class Split(Frozen):
     kind: Literal["split"] = "split"
-    position: str  # "LINE:COL" of the split keyword (LANGUAGE.md 11.12)
+    position: str  # "LINE:COL" of the split keyword (precise rule 12)
     arms: tuple[SplitArm, ...]
 
 

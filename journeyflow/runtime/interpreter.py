@@ -83,8 +83,7 @@ class Interpreter:
         self.used = 0
         if self.path:
             self.path.clear()
-        if self.reentered:
-            self.reentered = False
+        self.reentered = False
         try:
             if c is None or attributes or c.status is not ACTIVE:
                 c = self._arrive(cid, c, t, attributes)
@@ -103,14 +102,17 @@ class Interpreter:
             self.queue.clear()
             c = self.customers[cid]
         if self.used or c.spent:
-            # An event starts the count of its instant afresh: only the timers and delayed
-            # statements that come due at that instant add to it.
-            c.spent, c.spent_at = 0, t
-            if self.used:
-                self._spent_at_instant(c, t)
+            self._event_spent(c, t)
         if t > c.clock:
             c.clock = t
         return c
+
+    def _event_spent(self, c: Customer, t: float) -> None:
+        """An event starts the runaway count of its instant afresh: only the timers and
+        delayed statements that come due at that instant add to it."""
+        c.spent, c.spent_at = 0, t
+        if self.used:
+            self._spent_at_instant(c, t)
 
     def _inactive_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> bool:
         """The step of a parked customer, or of one whose first step ends in a final
@@ -386,11 +388,14 @@ class Interpreter:
                 self._drain(c, due)
         except Parked:
             self.queue.clear()
+        self._timer_spent(c, due)
+        return True
+
+    def _timer_spent(self, c: Customer, due: float) -> None:
         if self.used:
             self._spent_at_instant(c, due)
         if due > c.clock:
             c.clock = due
-        return True
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
                        extra: tuple[dict[str, Any], int]) -> None:

@@ -14,14 +14,13 @@ from dataclasses import dataclass
 from difflib import SequenceMatcher
 
 from journeyflow.model import journey as m
-from journeyflow.syntax import ast as a
-from journeyflow.syntax.format_expr import expr_text, is_simple, simple_stmt_text
 from journeyflow.versions.canon import canon
 from journeyflow.versions.changes import Change, Group, Verb
 from journeyflow.versions.context import Pair
 from journeyflow.versions.view import ActionView, RuleView, rule_ref
+from journeyflow.versions.words import compound_head, statement_text
 
-__all__ = ["action_changes", "statement_text"]
+__all__ = ["action_changes"]
 
 _SPLIT_NOTE = ("a customer's arm is keyed by where the split is written: customers who "
                "pass it again may take another arm")
@@ -31,37 +30,6 @@ def action_changes(pair: Pair, was: RuleView, now: RuleView, group: Group,
                    stage: str | None) -> Iterator[Change]:
     yield from _Rule(pair, was, now, group, stage).block(was.actions, now.actions,
                                                          was.line, now.line)
-
-
-def statement_text(view: ActionView) -> str:
-    """A statement on one line, nested blocks included.
-
-    A split arm is shown as its share and its statements, arms separated by ``|``.
-    """
-    stmt = view.stmt
-    if is_simple(stmt):
-        return simple_stmt_text(stmt)
-    inner = [" ".join(["{", "; ".join(statement_text(v) for v in block), "}"]).replace(
-        "{  }", "{}") for block in view.blocks]
-    if isinstance(stmt, a.Split):
-        arms = (f"{arm.share.text} {body}" for arm, body in zip(stmt.arms, inner, strict=True))
-        return "split { " + " | ".join(arms) + " }"
-    if isinstance(stmt, a.If) and view.blocks[1]:
-        return f"{_head(view)} {inner[0]} else {inner[1]}"
-    return f"{_head(view)} {inner[0]}"
-
-
-def _head(view: ActionView) -> str:
-    """A compound statement's first line, without its block."""
-    stmt = view.stmt
-    if isinstance(stmt, a.Delayed):
-        unless = f" unless {stmt.unless.name}" if stmt.unless else ""
-        return f"after {stmt.after.text}{unless}"
-    if isinstance(stmt, a.If):
-        return f"if {expr_text(stmt.cond)}"
-    if isinstance(stmt, a.Split):
-        return "split " + " / ".join(arm.share.text for arm in stmt.arms)
-    return statement_text(view)
 
 
 def _key(action: m.Action) -> Hashable:
@@ -127,25 +95,29 @@ class _Rule:
             return
         if canon(_own_part(old)) != canon(_own_part(new)):
             kind = "action.timer" if new.kind == "delayed" else "action.condition"
-            yield self.change(kind, "changed", (was.line, _head(was)), (now.line, _head(now)))
+            yield self.change(kind, "changed", (was.line, compound_head(was)),
+                              (now.line, compound_head(now)))
         for old_block, new_block in zip(was.blocks, now.blocks, strict=True):
             yield from self.block(old_block, new_block, was.line, now.line)
 
     def split(self, was: ActionView, now: ActionView, old: m.Split,
               new: m.Split) -> Iterator[Change]:
         if old.position != new.position:
-            yield self.change("action.split_position", "moved",
-                              (was.line, f"split at line {old.position.replace(':', ', column ')}"),
-                              (now.line, f"split at line {new.position.replace(':', ', column ')}"),
-                              _SPLIT_NOTE)
+            yield self.change("action.split_position", "moved", (was.line, _at(old)),
+                              (now.line, _at(new)), _SPLIT_NOTE)
         if [arm.share for arm in old.arms] != [arm.share for arm in new.arms]:
-            yield self.change("action.split", "changed", (was.line, _head(was)),
-                              (now.line, _head(now)),
+            yield self.change("action.split", "changed", (was.line, compound_head(was)),
+                              (now.line, compound_head(now)),
                               "customers who reach the split from now on are shared out anew")
         for i in range(max(len(was.blocks), len(now.blocks))):
             old_arm = was.blocks[i] if i < len(was.blocks) else ()
             new_arm = now.blocks[i] if i < len(now.blocks) else ()
             yield from self.block(old_arm, new_arm, was.line, now.line)
+
+
+def _at(split: m.Split) -> str:
+    line, col = split.position.split(":")
+    return f"split at line {line}, column {col}"
 
 
 def _own_part(action: m.Action) -> Hashable:

@@ -10,10 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-__all__ = ["Change", "Group", "GroupKind", "JourneyDiff", "RuleRef", "Side", "Verb"]
+__all__ = ["Change", "Group", "GroupKind", "JourneyDiff", "RuleRef", "Side", "Verb", "verb_of"]
 
 Verb = Literal["added", "removed", "changed", "renamed", "reordered", "moved"]
 GroupKind = Literal["journey", "anywhere", "stage"]
+
+
+def verb_of(old: object, new: object) -> Verb:
+    """added, removed or changed, from what each version has (None: nothing)."""
+    return "added" if old is None else "removed" if new is None else "changed"
 
 
 @dataclass(frozen=True, slots=True, order=True)

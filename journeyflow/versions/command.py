@@ -40,7 +40,8 @@ def diff(old: Path, new: Path, fmt: str) -> None:
     if None in journeys:
         sys.exit(TROUBLE)
     before, after = journeys
-    assert before is not None and after is not None
+    assert before is not None
+    assert after is not None
     result = diff_journeys(before, after, str(old), str(new))
     if fmt == "json":
         click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from journeyflow.model import journey as m
 from journeyflow.syntax.format_expr import float_text, quote
 from journeyflow.versions.canon import duration_text, expr_or_none, same
-from journeyflow.versions.changes import JOURNEY, Change
+from journeyflow.versions.changes import JOURNEY, Change, verb_of
 from journeyflow.versions.context import Pair, Predicate
 from journeyflow.versions.view import Version
 
@@ -66,7 +66,7 @@ def _named(pair: Pair, how: Named, old: Mapping[str, T], new: Mapping[str, T],
         was, now = old.get(name), new.get(name)
         if was is not None and now is not None and same(was, now):
             continue
-        verb = "added" if was is None else "removed" if now is None else "changed"
+        verb = verb_of(was, now)
         stages: tuple[str, ...] = ()
         if who is not None:
             stages, everyone = pair.users(who(name))
@@ -135,11 +135,16 @@ def _events(pair: Pair) -> Iterator[Change]:
         field = Named("event.field", f"event {name}, field", ("field", name), ("event", name),
                       lambda _, attr: _attribute_text(attr))
         yield from _named(pair, field, old[name].fields, new[name].fields,
-                          who=lambda _, event=name: _triggered_by(event))
+                          who=_triggered_by_event(name))
 
 
 def _triggered_by(event: str) -> Predicate:
     return Predicate(triggered_by=event)
+
+
+def _triggered_by_event(event: str) -> Callable[[str], Predicate]:
+    """For an event's fields: the rules triggered by the event, whatever the field."""
+    return lambda _field: Predicate(triggered_by=event)
 
 
 def _event_text(event: m.EventType) -> str:
@@ -173,7 +178,7 @@ def _message_parts(pair: Pair, old: m.Message, new: m.Message) -> Iterator[Chang
     for part, was, now in parts:
         if was == now:
             continue
-        verb = "added" if was is None else "removed" if now is None else "changed"
+        verb = verb_of(was, now)
         parent = ("message", new.name)
         note = _template_note(old, new) if part == "template" else None
         yield Change(f"message.{part}", verb, JOURNEY, f"message {new.name}",
@@ -224,7 +229,7 @@ def _by_channel(limits: tuple[m.Limit, ...]) -> dict[str, list[tuple[int, m.Limi
 
 def _limit_change(pair: Pair, old: tuple[int, m.Limit] | None,
                   new: tuple[int, m.Limit] | None) -> Change:
-    verb = "added" if old is None else "removed" if new is None else "changed"
+    verb = verb_of(old, new)
     channel = (new or old)[1].channel  # type: ignore[index]
     return Change("limit", verb, JOURNEY, f"frequency cap on {channel}",
                   *pair.sides(pair.old.line(("limit", str(old[0])) if old else ("header",)),
@@ -257,7 +262,7 @@ def _single(pair: Pair, key: str, noun: str, old: T | None, new: T | None,
     """A declaration a journey has at most once."""
     if (old is None and new is None) or (old is not None and new is not None and same(old, new)):
         return
-    verb = "added" if old is None else "removed" if new is None else "changed"
+    verb = verb_of(old, new)
     yield Change(key, verb, JOURNEY, noun,
                  *pair.sides(pair.old.line((key,)), None if old is None else text(old),
                              pair.new.line((key,)), None if new is None else text(new)),

@@ -13,10 +13,11 @@ from collections.abc import Hashable, Iterator, Sequence
 
 from journeyflow.versions.actions import action_changes
 from journeyflow.versions.canon import canon, expr_or_none
-from journeyflow.versions.changes import Change, Group, RuleRef, Verb
+from journeyflow.versions.changes import Change, Group, Verb, verb_of
 from journeyflow.versions.context import Pair
 from journeyflow.versions.order import order_changes
 from journeyflow.versions.view import RuleView, rule_ref
+from journeyflow.versions.words import rule_text
 
 __all__ = ["identity", "match_rules", "rule_changes"]
 
@@ -101,7 +102,7 @@ def _added(pair: Pair, now: RuleView, group: Group, stage: str | None,
            old: Sequence[RuleView]) -> Change:
     old_line = _nearby_line(old, now.index, _stage_line(pair, stage))
     return Change("rule", "added", group, f"rule '{now.head}'",
-                  *pair.sides(old_line, None, now.line, now.head),
+                  *pair.sides(old_line, None, now.line, rule_text(now)),
                   stages=_concerned(stage), everyone=stage is None,
                   rules=(rule_ref(stage, None, now),), note=_moves_note(pair, now))
 
@@ -110,8 +111,9 @@ def _removed(pair: Pair, was: RuleView, group: Group, stage: str | None,
              new: Sequence[RuleView]) -> Change:
     new_line = _nearby_line(new, was.index, _stage_line(pair, stage, new_side=True))
     return Change("rule", "removed", group, f"rule '{was.head}'",
-                  *pair.sides(was.line, was.head, new_line, None),
-                  stages=_concerned(stage), everyone=stage is None, rules=(rule_ref(stage, was, None),))
+                  *pair.sides(was.line, rule_text(was), new_line, None),
+                  stages=_concerned(stage), everyone=stage is None,
+                  rules=(rule_ref(stage, was, None),))
 
 
 def _stage_line(pair: Pair, stage: str | None, new_side: bool = False) -> int:
@@ -145,17 +147,13 @@ def _changed(pair: Pair, was: RuleView, now: RuleView, group: Group,
         yield change("rule.trigger", "changed", was.trigger, now.trigger)
     old_guard, new_guard = was.rule.guard, now.rule.guard
     if canon(old_guard) != canon(new_guard):
-        yield change("rule.guard", _verb(old_guard, new_guard), expr_or_none(old_guard),
+        yield change("rule.guard", verb_of(old_guard, new_guard), expr_or_none(old_guard),
                      expr_or_none(new_guard))
     old_target, new_target = was.rule.target, now.rule.target
     if pair.new_name(old_target or "") != (new_target or ""):
-        yield change("rule.target", _verb(old_target, new_target), _arrow(old_target),
+        yield change("rule.target", verb_of(old_target, new_target), _arrow(old_target),
                      _arrow(new_target), _moves_note(pair, now))
     yield from action_changes(pair, was, now, group, stage)
-
-
-def _verb(old: object, new: object) -> Verb:
-    return "added" if old is None else "removed" if new is None else "changed"
 
 
 def _arrow(target: str | None) -> str | None:

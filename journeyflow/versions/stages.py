@@ -12,6 +12,7 @@ from journeyflow.versions.changes import ANYWHERE, Change, Group
 from journeyflow.versions.context import Pair, walk_actions
 from journeyflow.versions.rules import rule_changes
 from journeyflow.versions.view import RuleView, StageView, Version
+from journeyflow.versions.words import rule_text
 
 __all__ = ["looks_renamed", "stage_changes"]
 
@@ -91,12 +92,14 @@ def _overlap(a: Counter[Hashable], b: Counter[Hashable]) -> float:
 
 def _stage_text(view: StageView) -> str:
     flags = "".join(f" {flag}" for flag in ("start", "final") if getattr(view.stage, flag))
-    return "\n".join([f"stage {view.stage.name}{flags}", *(f"  {r.head}" for r in view.rules)])
+    rules = (f"  {rule_text(rule)}" for rule in view.rules)
+    return "\n".join([f"stage {view.stage.name}{flags}", *rules])
 
 
 def _added(pair: Pair, view: StageView) -> Change:
-    ways_in = sorted({f"{r.stage or 'anywhere'}: {r.head}" for s in pair.new.stages.values()
-                      for r in (*s.rules, *pair.new.anywhere) if view.stage.name in _targets(r)})
+    rules = [*pair.new.anywhere, *(r for s in pair.new.stages.values() for r in s.rules)]
+    ways_in = [f"{r.stage or 'anywhere'}: {r.head}" for r in rules
+               if view.stage.name in _targets(r)]
     note = ("customers reach it from " + "; ".join(ways_in)) if ways_in else (
         "no rule moves customers into it")
     return Change("stage", "added", Group("stage", view.stage.name), f"stage {view.stage.name}",

@@ -37,7 +37,8 @@ def render_text(diff: JourneyDiff) -> list[Text]:
         return [Text(f"no changes that matter to customers from {diff.old_file} to "
                      f"{diff.new_file}")]
     n = len(diff.changes)
-    lines = [Text(f"{n} change{'s' * (n != 1)} that matter to customers, from "
+    count = "1 change that matters" if n == 1 else f"{n} changes that matter"
+    lines = [Text(f"{count} to customers, from "
                   f"{diff.old_file} to {diff.new_file}", style="bold")]
     for group, changes in diff.groups():
         lines += [Text(""), Text(group.title, style="bold underline")]

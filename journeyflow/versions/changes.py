@@ -128,6 +128,8 @@ class JourneyDiff:
     old_name: str
     new_name: str
     changes: tuple[Change, ...]
+    old_version: int | None = None
+    new_version: int | None = None
 
     def __bool__(self) -> bool:
         return bool(self.changes)
@@ -140,8 +142,10 @@ class JourneyDiff:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "old": {"file": self.old_file, "journey": self.old_name},
-            "new": {"file": self.new_file, "journey": self.new_name},
+            "old": {"file": self.old_file, "journey": self.old_name,
+                    "version": self.old_version},
+            "new": {"file": self.new_file, "journey": self.new_name,
+                    "version": self.new_version},
             "changed": bool(self.changes),
             "count": len(self.changes),
             "changes": [c.as_dict() for c in self.changes],

@@ -38,7 +38,8 @@ def diff_versions(old: Version, new: Version) -> JourneyDiff:
     pair = Pair(old, new, looks_renamed(old, new))
     changes = [*declaration_changes(pair), *stage_changes(pair)]
     return JourneyDiff(old.path, new.path, old.model.name, new.model.name,
-                       tuple(sorted(changes, key=lambda c: _order(pair, c))))
+                       tuple(sorted(changes, key=lambda c: _order(pair, c))),
+                       old.model.version, new.model.version)
 
 
 def _order(pair: Pair, change: Change) -> tuple[int, int, int, int, str]:

@@ -4,6 +4,7 @@ their file:line, in colour on a terminal and plain text elsewhere."""
 from __future__ import annotations
 
 import difflib
+import re
 from typing import TextIO
 
 from rich.console import Console
@@ -57,6 +58,10 @@ def _change(change: Change) -> list[Text]:
     if _is_long(old.text) and _is_long(new.text):
         out += [Text(f"      {old.where}  ->  {new.where}", style="dim")]
         out += _unified(old.text or "", new.text or "")
+    elif _one_line(old.text) and _one_line(new.text):
+        was, now = _marked_words(old.text or "", new.text or "")
+        out += [Text.assemble(f"      {old.where.ljust(width)}  ", was),
+                Text.assemble(f"      {new.where.ljust(width)}  ", now)]
     else:
         out += _side(old, width, "red") + _side(new, width, "green")
     if change.note:
@@ -66,6 +71,21 @@ def _change(change: Change) -> list[Text]:
 
 def _is_long(text: str | None) -> bool:
     return text is not None and text.count("\n") >= _LONG
+
+
+def _one_line(text: str | None) -> bool:
+    return text is not None and "\n" not in text
+
+
+def _marked_words(old: str, new: str) -> tuple[Text, Text]:
+    """Both texts, with the words that differ stressed: a copy edit shows at a glance."""
+    a, b = re.split(r"(\s+)", old), re.split(r"(\s+)", new)
+    was, now = Text(style="red"), Text(style="green")
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
+        stress = "" if tag == "equal" else "bold underline"
+        was.append("".join(a[i1:i2]), style=stress)
+        now.append("".join(b[j1:j2]), style=stress)
+    return was, now
 
 
 def _side(side: Side, width: int, colour: str) -> list[Text]:

@@ -3,7 +3,7 @@ stage's rules."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterator
 from difflib import SequenceMatcher
 
@@ -16,6 +16,8 @@ from journeyflow.versions.words import rule_text
 
 __all__ = ["looks_renamed", "stage_changes"]
 
+# A rule moving customers into a stage: its own stage ("" for anywhere), its trigger.
+WayIn = tuple[str, Hashable]
 RENAME_SCORE = 0.6  # below this, a removed and an added stage are two stages
 
 
@@ -44,8 +46,11 @@ def looks_renamed(old: Version, new: Version) -> dict[str, str]:
     the same rules and the same ways in, under another name."""
     removed = [name for name in old.stages if name not in new.stages]
     added = [name for name in new.stages if name not in old.stages]
-    scored = sorted(((_likeness(old, new, was, now), i, j, was, now)
-                     for i, was in enumerate(removed) for j, now in enumerate(added)),
+    if not removed or not added:
+        return {}
+    ways_old, ways_new = _ways_in(old), _ways_in(new)
+    scored = sorted(((_likeness(old, new, was, now, ways_old[was], ways_new[now]), i, j, was,
+                      now) for i, was in enumerate(removed) for j, now in enumerate(added)),
                     key=lambda t: (-t[0], t[1], t[2]))
     renamed: dict[str, str] = {}
     for score, _, _, was, now in scored:
@@ -54,11 +59,15 @@ def looks_renamed(old: Version, new: Version) -> dict[str, str]:
     return renamed
 
 
-def _likeness(old: Version, new: Version, was: str, now: str) -> float:
+def _likeness(old: Version, new: Version, was: str, now: str, ways_old: Counter[WayIn],
+              ways_new: Counter[WayIn]) -> float:
+    """From 0 to 1: how much ``was`` of the old version and ``now`` of the new look alike."""
     mapping = {was: now}
     before = [canon(rule.rule, mapping) for rule in old.stages[was].rules]
     after = [canon(rule.rule) for rule in new.stages[now].rules]
-    ways_in = _overlap(_ways_in(old, was, mapping), _ways_in(new, now, {}))
+    # A rule of the stage moving customers back into it is a way in under either name.
+    ways_in = _overlap(Counter({(mapping.get(owner, owner), trigger): n
+                                for (owner, trigger), n in ways_old.items()}), ways_new)
     flags = float((old.stages[was].stage.final, old.stages[was].stage.start)
                   == (new.stages[now].stage.final, new.stages[now].stage.start))
     if not before and not after:
@@ -67,13 +76,12 @@ def _likeness(old: Version, new: Version, was: str, now: str) -> float:
     return 0.5 * rules + 0.4 * ways_in + 0.1 * flags
 
 
-def _ways_in(version: Version, stage: str, mapping: dict[str, str]) -> Counter[Hashable]:
-    """The rules that move customers into ``stage``, by their stage and trigger."""
-    found: Counter[Hashable] = Counter()
+def _ways_in(version: Version) -> defaultdict[str, Counter[WayIn]]:
+    """For each stage, the rules that move customers into it, by their stage and trigger."""
+    found: defaultdict[str, Counter[WayIn]] = defaultdict(Counter)
     for view in [*version.anywhere, *(r for s in version.stages.values() for r in s.rules)]:
-        if stage in _targets(view):
-            owner = mapping.get(view.stage or "", view.stage)
-            found[(owner, canon(view.rule.trigger))] += 1
+        for stage in _targets(view):
+            found[stage][(view.stage or "", canon(view.rule.trigger))] += 1
     return found
 
 
@@ -84,7 +92,7 @@ def _targets(rule: RuleView) -> set[str]:
     return found
 
 
-def _overlap(a: Counter[Hashable], b: Counter[Hashable]) -> float:
+def _overlap(a: Counter[WayIn], b: Counter[WayIn]) -> float:
     if not a and not b:
         return 1.0
     return sum((a & b).values()) / max(sum(a.values()), sum(b.values()))

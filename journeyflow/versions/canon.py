@@ -20,6 +20,8 @@ from journeyflow.syntax.format_expr import expr_text
 __all__ = ["canon", "duration_text", "expr_or_none", "same"]
 
 _LEFT_OUT = frozenset({"location", "position"})
+# A rule's own stage: rules are only ever compared within one stage (or its renamed self).
+_RULE_LEFT_OUT = _LEFT_OUT | {"stage"}
 _STAGE_FIELDS = frozenset({"target", "stage"})  # fields of rules and gotos naming a stage
 
 
@@ -30,8 +32,9 @@ def canon(value: Any, renamed: Mapping[str, str] | None = None) -> Hashable:
     if isinstance(value, m.SourceExpr):
         return ("expr", value.expr)
     if isinstance(value, BaseModel):
+        left_out = _RULE_LEFT_OUT if isinstance(value, m.Rule) else _LEFT_OUT
         items = tuple((name, _field(name, getattr(value, name), stages))
-                      for name in type(value).model_fields if name not in _LEFT_OUT)
+                      for name in type(value).model_fields if name not in left_out)
         return (type(value).__name__, items)
     if isinstance(value, dict):
         return tuple(sorted((k, canon(v, stages)) for k, v in value.items()))

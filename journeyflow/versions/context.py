@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from journeyflow.model import journey as m
 from journeyflow.versions.changes import Side
 from journeyflow.versions.view import ActionView, RuleView, Version
 
-__all__ = ["Pair", "walk_actions"]
+__all__ = ["Pair", "Use", "sends", "triggered_by", "walk_actions"]
+
+Use = tuple[str, str]  # what a rule does with a name: ("sends", message) or ("on", event)
 
 
 @dataclass(frozen=True)
@@ -29,31 +32,42 @@ class Pair:
     def new_name(self, old_stage: str) -> str:
         return self.renamed.get(old_stage, old_stage)
 
-    def users(self, predicate: Predicate) -> tuple[tuple[str, ...], bool]:
-        """The old version's stages with a rule for which ``predicate`` holds, and whether
-        an ``anywhere`` rule does (then every customer is concerned)."""
-        everyone = any(predicate(rule) for rule in self.old.anywhere) or any(
-            predicate(rule) for rule in self.new.anywhere)
-        stages = tuple(name for name, view in self.old.stages.items()
-                       if any(predicate(rule) for rule in view.rules))
-        return (() if everyone else stages), everyone
+    def users(self, use: Use) -> tuple[tuple[str, ...], bool]:
+        """The old version's stages with a rule that has ``use`` (sends a message, or is
+        triggered by an event), and whether an ``anywhere`` rule of either version has it
+        (then every customer is concerned)."""
+        stages, anywhere = self._uses.get(use, ([], False))
+        return (() if anywhere else tuple(stages)), anywhere
+
+    @cached_property
+    def _uses(self) -> dict[Use, tuple[list[str], bool]]:
+        index: dict[Use, tuple[list[str], bool]] = {}
+        for version in (self.old, self.new):
+            for rule in version.anywhere:
+                for use in _uses_of(rule):
+                    index[use] = (index.get(use, ([], False))[0], True)
+        for name, view in self.old.stages.items():
+            for use in {u for rule in view.rules for u in _uses_of(rule)}:
+                index.setdefault(use, ([], False))[0].append(name)
+        return index
 
 
-class Predicate:
-    """A test on a rule, named so that users() reads as a sentence."""
-
-    def __init__(self, sends: str | None = None, triggered_by: str | None = None) -> None:
-        self.sends, self.triggered_by = sends, triggered_by
-
-    def __call__(self, rule: RuleView) -> bool:
-        if self.triggered_by is not None:
-            trigger = rule.rule.trigger
-            return self.triggered_by in (trigger.event, trigger.without)
-        return any(_names_message(view.action, self.sends) for view in walk_actions(rule.actions))
+def sends(message: str) -> Use:
+    return ("sends", message)
 
 
-def _names_message(action: m.Action, message: str | None) -> bool:
-    return isinstance(action, m.Send | m.Offer) and action.message == message
+def triggered_by(event: str) -> Use:
+    return ("on", event)
+
+
+def _uses_of(rule: RuleView) -> Iterator[Use]:
+    trigger = rule.rule.trigger
+    for event in (trigger.event, trigger.without):
+        if event is not None:
+            yield triggered_by(event)
+    for view in walk_actions(rule.actions):
+        if isinstance(view.action, m.Send | m.Offer):
+            yield sends(view.action.message)
 
 
 def walk_actions(actions: tuple[ActionView, ...]) -> Iterator[ActionView]:

@@ -11,7 +11,7 @@ from journeyflow.model import journey as m
 from journeyflow.syntax.format_expr import float_text, quote
 from journeyflow.versions.canon import duration_text, expr_or_none, same
 from journeyflow.versions.changes import JOURNEY, Change, verb_of
-from journeyflow.versions.context import Pair, Predicate
+from journeyflow.versions.context import Pair, Use, sends, triggered_by
 from journeyflow.versions.view import Version
 
 __all__ = ["declaration_changes", "value_text"]
@@ -60,7 +60,7 @@ class Named:
 
 
 def _named(pair: Pair, how: Named, old: Mapping[str, T], new: Mapping[str, T],
-           everyone: bool = True, who: Callable[[str], Predicate] | None = None,
+           everyone: bool = True, who: Callable[[str], Use] | None = None,
            ) -> Iterator[Change]:
     for name in [*new, *(n for n in old if n not in new)]:
         was, now = old.get(name), new.get(name)
@@ -130,7 +130,7 @@ def _events(pair: Pair) -> Iterator[Change]:
     new = {k: v for k, v in pair.new.model.events.items() if not v.builtin}
     whole = Named("event", "event", ("event",), (), lambda _, e: _event_text(e))
     yield from _named(pair, whole, {k: v for k, v in old.items() if k not in new},
-                      {k: v for k, v in new.items() if k not in old}, who=_triggered_by)
+                      {k: v for k, v in new.items() if k not in old}, who=triggered_by)
     for name in (n for n in new if n in old):
         field = Named("event.field", f"event {name}, field", ("field", name), ("event", name),
                       lambda _, attr: _attribute_text(attr))
@@ -138,13 +138,9 @@ def _events(pair: Pair) -> Iterator[Change]:
                           who=_triggered_by_event(name))
 
 
-def _triggered_by(event: str) -> Predicate:
-    return Predicate(triggered_by=event)
-
-
-def _triggered_by_event(event: str) -> Callable[[str], Predicate]:
+def _triggered_by_event(event: str) -> Callable[[str], Use]:
     """For an event's fields: the rules triggered by the event, whatever the field."""
-    return lambda _field: Predicate(triggered_by=event)
+    return lambda _field: triggered_by(event)
 
 
 def _event_text(event: m.EventType) -> str:
@@ -155,16 +151,12 @@ def _event_text(event: m.EventType) -> str:
 # ---- messages and channels -----------------------------------------------------------------
 
 
-def _sent_by(message: str) -> Predicate:
-    return Predicate(sends=message)
-
-
 def _messages(pair: Pair) -> Iterator[Change]:
     old, new = pair.old.model.messages, pair.new.model.messages
     whole = Named("message", "message", ("message",), (),
                   lambda _, msg: f"message {msg.name} via {msg.channel}")
     yield from _named(pair, whole, {k: v for k, v in old.items() if k not in new},
-                      {k: v for k, v in new.items() if k not in old}, who=_sent_by)
+                      {k: v for k, v in new.items() if k not in old}, who=sends)
     for name in (n for n in new if n in old):
         yield from _message_parts(pair, old[name], new[name])
 
@@ -174,7 +166,7 @@ def _message_parts(pair: Pair, old: m.Message, new: m.Message) -> Iterator[Chang
         ("channel", old.channel, new.channel), ("subject", old.subject, new.subject),
         ("body", old.body, new.body),
         ("template", pair.old.template_text(old), pair.new.template_text(new))]
-    stages, everyone = pair.users(_sent_by(new.name))
+    stages, everyone = pair.users(sends(new.name))
     for part, was, now in parts:
         if was == now:
             continue

@@ -66,8 +66,12 @@ def _position(match: Match) -> float:
 
 
 def _pair_up(pair: Pair, old: list[RuleView], new: list[RuleView]) -> list[Match]:
-    scored = sorted(((-_likeness(pair, o, n), abs(i - j), i, j)
-                     for i, o in enumerate(old) for j, n in enumerate(new)))
+    if len(old) == 1 and len(new) == 1:
+        return [(old[0], new[0])]
+    old_parts = [_parts(rule, pair.renamed) for rule in old]
+    new_parts = [_parts(rule, {}) for rule in new]
+    scored = sorted((-_likeness(a, b), abs(i - j), i, j)
+                    for i, a in enumerate(old_parts) for j, b in enumerate(new_parts))
     taken_old: set[int] = set()
     taken_new: set[int] = set()
     found: list[Match] = []
@@ -81,14 +85,19 @@ def _pair_up(pair: Pair, old: list[RuleView], new: list[RuleView]) -> list[Match
     return found
 
 
-def _likeness(pair: Pair, old: RuleView, new: RuleView) -> int:
+_WEIGHTS = (2, 2, 2, 1)  # trigger, guard, target, statements; all of them together: 10 more
+
+
+def _parts(rule: RuleView, renamed: dict[str, str]) -> tuple[Hashable, ...]:
+    r = rule.rule
+    return (canon(r.trigger), canon(r.guard), renamed.get(r.target or "", r.target),
+            canon(r.body, renamed))
+
+
+def _likeness(a: tuple[Hashable, ...], b: tuple[Hashable, ...]) -> int:
     """How many parts two rules of one identity share; the whole rule counts most."""
-    renamed = pair.renamed
-    a, b = old.rule, new.rule
-    parts = [(a.trigger, b.trigger, 2), (a.guard, b.guard, 2), (a.target, b.target, 2),
-             (a.body, b.body, 1), (a, b, 10)]
-    return sum(weight for x, y, weight in parts if canon(x, renamed) == canon(y, renamed)
-               or (isinstance(x, str) and renamed.get(x, x) == y))
+    shared = [x == y for x, y in zip(a, b, strict=True)]
+    return sum(w for w, same in zip(_WEIGHTS, shared, strict=True) if same) + 10 * all(shared)
 
 
 def _nearby_line(rules: Sequence[RuleView], index: int, fallback: int) -> int:

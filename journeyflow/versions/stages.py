@@ -48,9 +48,9 @@ def looks_renamed(old: Version, new: Version) -> dict[str, str]:
     added = [name for name in new.stages if name not in old.stages]
     if not removed or not added:
         return {}
-    ways_old, ways_new = _ways_in(old), _ways_in(new)
-    scored = sorted(((_likeness(old, new, was, now, ways_old[was], ways_new[now]), i, j, was,
-                      now) for i, was in enumerate(removed) for j, now in enumerate(added)),
+    likeness = _Likeness(old, new)
+    scored = sorted(((likeness(was, now), i, j, was, now)
+                     for i, was in enumerate(removed) for j, now in enumerate(added)),
                     key=lambda t: (-t[0], t[1], t[2]))
     renamed: dict[str, str] = {}
     for score, _, _, was, now in scored:
@@ -59,21 +59,42 @@ def looks_renamed(old: Version, new: Version) -> dict[str, str]:
     return renamed
 
 
-def _likeness(old: Version, new: Version, was: str, now: str, ways_old: Counter[WayIn],
-              ways_new: Counter[WayIn]) -> float:
-    """From 0 to 1: how much ``was`` of the old version and ``now`` of the new look alike."""
-    mapping = {was: now}
-    before = [canon(rule.rule, mapping) for rule in old.stages[was].rules]
-    after = [canon(rule.rule) for rule in new.stages[now].rules]
-    # A rule of the stage moving customers back into it is a way in under either name.
-    ways_in = _overlap(Counter({(mapping.get(owner, owner), trigger): n
-                                for (owner, trigger), n in ways_old.items()}), ways_new)
-    flags = float((old.stages[was].stage.final, old.stages[was].stage.start)
-                  == (new.stages[now].stage.final, new.stages[now].stage.start))
-    if not before and not after:
-        return 0.9 * ways_in + 0.1 * flags
-    rules = SequenceMatcher(a=before, b=after, autojunk=False).ratio()
-    return 0.5 * rules + 0.4 * ways_in + 0.1 * flags
+class _Likeness:
+    """From 0 to 1: how much a stage of the old version and one of the new look alike.
+
+    Each rule's canonical form is computed once and numbered, so comparing every removed
+    stage with every added one compares lists of numbers; only the rules of the old
+    stage that name the stage itself are read again under the candidate name.
+    """
+
+    def __init__(self, old: Version, new: Version) -> None:
+        self.old, self.new = old, new
+        self.numbers: dict[Hashable, int] = {}
+        self.ways_old, self.ways_new = _ways_in(old), _ways_in(new)
+        self.rules_old = {name: [self.number(canon(r.rule)) for r in view.rules]
+                          for name, view in old.stages.items()}
+        self.rules_new = {name: [self.number(canon(r.rule)) for r in view.rules]
+                          for name, view in new.stages.items()}
+
+    def number(self, form: Hashable) -> int:
+        return self.numbers.setdefault(form, len(self.numbers))
+
+    def __call__(self, was: str, now: str) -> float:
+        mapping = {was: now}
+        before = [self.number(canon(rule.rule, mapping)) if was in _targets(rule) else plain
+                  for rule, plain in zip(self.old.stages[was].rules, self.rules_old[was],
+                                         strict=True)]
+        after = self.rules_new[now]
+        # A rule of the stage moving customers back into it is a way in under either name.
+        ways_in = _overlap(Counter({(mapping.get(owner, owner), trigger): n
+                                    for (owner, trigger), n in self.ways_old[was].items()}),
+                           self.ways_new[now])
+        a, b = self.old.stages[was].stage, self.new.stages[now].stage
+        flags = float((a.final, a.start) == (b.final, b.start))
+        if not before and not after:
+            return 0.9 * ways_in + 0.1 * flags
+        rules = SequenceMatcher(a=before, b=after, autojunk=False).ratio()
+        return 0.5 * rules + 0.4 * ways_in + 0.1 * flags
 
 
 def _ways_in(version: Version) -> defaultdict[str, Counter[WayIn]]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 
+from journeyflow.compile.templates import template_path
 from journeyflow.journey import Journey
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
@@ -101,9 +101,8 @@ class Version:
         """The content of a message's template file, as it is now on disk."""
         if message.template is None:
             return None
-        base = Path(self.journey.file).parent
         try:
-            return (base / message.template).read_text("utf-8")
+            return template_path(self.journey.file, message.template).read_text("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             return f"(cannot read {message.template}: {exc})"
 

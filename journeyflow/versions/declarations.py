@@ -12,7 +12,6 @@ from journeyflow.syntax.format_expr import float_text, quote
 from journeyflow.versions.canon import duration_text, expr_or_none, same
 from journeyflow.versions.changes import JOURNEY, Change, verb_of
 from journeyflow.versions.context import Pair, Use, sends, triggered_by
-from journeyflow.versions.view import Version
 
 __all__ = ["declaration_changes", "value_text"]
 
@@ -55,7 +54,7 @@ class Named:
     noun: str  # how a reader names one, e.g. "attribute"
     key: tuple[str, ...]  # its key in Version.lines, without its name
     parent: tuple[str, ...]  # where a missing one would be declared
-    text: Callable[[Version, Any], str]
+    text: Callable[[Any], str]
     note: Callable[[str, Any, Any], str | None] = lambda verb, old, new: None
 
 
@@ -73,9 +72,9 @@ def _named(pair: Pair, how: Named, old: Mapping[str, T], new: Mapping[str, T],
         yield Change(
             how.kind, verb, JOURNEY, f"{how.noun} {name}",
             *pair.sides(pair.old.line((*how.key, name), how.parent),
-                        None if was is None else how.text(pair.old, was),
+                        None if was is None else how.text(was),
                         pair.new.line((*how.key, name), how.parent),
-                        None if now is None else how.text(pair.new, now)),
+                        None if now is None else how.text(now)),
             stages=stages, everyone=everyone, note=how.note(verb, was, now))
 
 
@@ -121,19 +120,19 @@ def _attribute_note(verb: str, old: m.Attribute | None, new: m.Attribute | None)
 
 def _attributes(pair: Pair) -> Iterator[Change]:
     how = Named("attribute", "attribute", ("attribute",), ("customer",),
-                lambda _, attr: _attribute_text(attr), _attribute_note)
+                _attribute_text, _attribute_note)
     yield from _named(pair, how, pair.old.model.attributes, pair.new.model.attributes)
 
 
 def _events(pair: Pair) -> Iterator[Change]:
     old = {k: v for k, v in pair.old.model.events.items() if not v.builtin}
     new = {k: v for k, v in pair.new.model.events.items() if not v.builtin}
-    whole = Named("event", "event", ("event",), (), lambda _, e: _event_text(e))
+    whole = Named("event", "event", ("event",), (), _event_text)
     yield from _named(pair, whole, {k: v for k, v in old.items() if k not in new},
                       {k: v for k, v in new.items() if k not in old}, who=triggered_by)
     for name in (n for n in new if n in old):
         field = Named("event.field", f"event {name}, field", ("field", name), ("event", name),
-                      lambda _, attr: _attribute_text(attr))
+                      _attribute_text)
         yield from _named(pair, field, old[name].fields, new[name].fields,
                           who=_triggered_by_event(name))
 
@@ -154,7 +153,7 @@ def _event_text(event: m.EventType) -> str:
 def _messages(pair: Pair) -> Iterator[Change]:
     old, new = pair.old.model.messages, pair.new.model.messages
     whole = Named("message", "message", ("message",), (),
-                  lambda _, msg: f"message {msg.name} via {msg.channel}")
+                  lambda msg: f"message {msg.name} via {msg.channel}")
     yield from _named(pair, whole, {k: v for k, v in old.items() if k not in new},
                       {k: v for k, v in new.items() if k not in old}, who=sends)
     for name in (n for n in new if n in old):
@@ -188,7 +187,7 @@ def _template_note(old: m.Message, new: m.Message) -> str:
 def _channels(pair: Pair) -> Iterator[Change]:
     old = {c: c for c in pair.old.model.channels - set(m.BUILTIN_CHANNELS)}
     new = {c: c for c in pair.new.model.channels - set(m.BUILTIN_CHANNELS)}
-    how = Named("channel", "channel", ("channel",), (), lambda _, name: f"channel {name}")
+    how = Named("channel", "channel", ("channel",), (), lambda name: f"channel {name}")
     yield from _named(pair, how, old, new)
 
 
@@ -266,7 +265,7 @@ def _single(pair: Pair, key: str, noun: str, old: T | None, new: T | None,
 
 def _segments(pair: Pair) -> Iterator[Change]:
     how = Named("segment", "segment", ("segment",), (),
-                lambda _, seg: f"segment {seg.name} where {expr_or_none(seg.condition)}",
+                lambda seg: f"segment {seg.name} where {expr_or_none(seg.condition)}",
                 lambda verb, *_: "reports and every rule that reads the segment follow it")
     yield from _named(pair, how, pair.old.model.segments, pair.new.model.segments)
 
@@ -279,7 +278,7 @@ def _goal_text(goal: m.Goal) -> str:
 
 
 def _goals(pair: Pair) -> Iterator[Change]:
-    how = Named("goal", "goal", ("goal",), (), lambda _, goal: _goal_text(goal))
+    how = Named("goal", "goal", ("goal",), (), _goal_text)
     yield from _named(pair, how, pair.old.model.goals, pair.new.model.goals)
 
 

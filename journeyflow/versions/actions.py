@@ -22,8 +22,10 @@ from journeyflow.versions.words import compound_head, statement_text
 
 __all__ = ["action_changes"]
 
-_SPLIT_NOTE = ("a customer's arm is keyed by where the split is written: customers who "
-               "pass it again may take another arm")
+_SPLIT_NOTE = ("a customer's arm is drawn from where the split is written: customers who "
+               "pass it again may take another arm than before")
+_SHARES_NOTE = ("every customer who passes the split from now on is shared out by the new "
+                "shares, so some take another arm than before")
 
 
 def action_changes(pair: Pair, was: RuleView, now: RuleView, group: Group,
@@ -107,8 +109,7 @@ class _Rule:
                               (now.line, _at(new)), _SPLIT_NOTE)
         if [arm.share for arm in old.arms] != [arm.share for arm in new.arms]:
             yield self.change("action.split", "changed", (was.line, compound_head(was)),
-                              (now.line, compound_head(now)),
-                              "customers who reach the split from now on are shared out anew")
+                              (now.line, compound_head(now)), _SHARES_NOTE)
         for i in range(max(len(was.blocks), len(now.blocks))):
             old_arm = was.blocks[i] if i < len(was.blocks) else ()
             new_arm = now.blocks[i] if i < len(now.blocks) else ()

@@ -22,7 +22,7 @@ from journeyflow.syntax.format import format_source
 from journeyflow.versions import JourneyDiff, diff_journeys
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.journey"))
-PROPERTY = settings(max_examples=60, deadline=None, derandomize=True,
+PROPERTY = settings(max_examples=30, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow])
 EVENTS = ("signed_up", "purchased", "clicked")
 MESSAGES = ("welcome", "offer", "reminder")

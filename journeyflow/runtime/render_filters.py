@@ -1,0 +1,137 @@
+"""Jinja2's filters, each measured before and after it runs.
+
+Every filter counts as a unit of render work, refuses inputs above the value bound
+and has its result measured. The few that can build much more than they are
+given (``center``, ``indent``, ``join``, ``replace``, ``wordwrap``, ``format``,
+``batch``, ``slice``, ``sum``) check their arguments first.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from jinja2.filters import make_attrgetter
+
+from journeyflow.runtime.render_limits import (
+    RenderLimitExceeded,
+    bounds,
+    check_size,
+    measure,
+    settle,
+    step,
+)
+from journeyflow.runtime.render_rules import check_printf, check_replace
+
+__all__ = ["UNAVAILABLE_FILTERS", "bounded_filters"]
+
+# A template renders the same text for the same customer every time.
+UNAVAILABLE_FILTERS = frozenset({"random"})
+
+Filter = Callable[..., Any]
+Arguments = dict[str, Any]
+
+
+def bounded_filters(filters: Mapping[str, Filter]) -> dict[str, Filter]:
+    """``filters`` with each one bounded; the unavailable ones left out."""
+    return {name: _bounded(name, func) for name, func in filters.items()
+            if name not in UNAVAILABLE_FILTERS}
+
+
+def _bounded(name: str, func: Filter) -> Filter:
+    rule = _RULES.get(name)
+    signature = inspect.signature(func) if rule is not None else None
+    # A filter marked to receive the environment or context gets it first: not an input.
+    skip = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
+
+    @functools.wraps(func)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        step()
+        for value in (*args[skip:], *kwargs.values()):
+            check_size(measure(value), f"the input of the filter '{name}'")
+        if rule is not None and signature is not None:
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            rule(bound.arguments)
+            return settle(func(*bound.args, **bound.kwargs))
+        return settle(func(*args, **kwargs))
+
+    return run
+
+
+def _width(value: Any, what: str) -> None:
+    if isinstance(value, int):
+        check_size(value, what)
+
+
+def _center(arguments: Arguments) -> None:
+    _width(arguments["width"], "the centred text")
+
+
+def _indent(arguments: Arguments) -> None:
+    width = arguments["width"]
+    _width(width, "the indentation")
+    pad = len(width) if isinstance(width, str) else max(int(width), 0)
+    text = str(arguments["s"])
+    check_size(len(text) + (text.count("\n") + 1) * pad, "the indented text")
+
+
+def _items(arguments: Arguments, source: str, environment: Any) -> list[Any]:
+    """The items a filter will read, read once, with ``attribute`` already applied."""
+    items = list(arguments[source])
+    if arguments.get("attribute") is not None:
+        getter = make_attrgetter(environment, arguments["attribute"])
+        items = [getter(item) for item in items]
+        arguments["attribute"] = None
+    arguments[source] = items
+    return items
+
+
+def _join(arguments: Arguments) -> None:
+    items = _items(arguments, "value", arguments["eval_ctx"].environment)
+    total = sum(measure(item) for item in items) + len(str(arguments["d"])) * len(items)
+    check_size(total, "the joined text")
+
+
+def _sum(arguments: Arguments) -> None:
+    items = _items(arguments, "iterable", arguments["environment"])
+    start = arguments["start"]
+    if isinstance(start, str | list | tuple):
+        total = measure(start) + sum(measure(item) for item in items)
+        check_size(total, "the sum")
+        # Adding sequences one by one copies the growing result each time.
+        if total * len(items) > bounds().built:
+            raise RenderLimitExceeded("adding up these lists or texts takes too much work")
+
+
+def _replace(arguments: Arguments) -> None:
+    check_replace(str(arguments["s"]), arguments["old"], arguments["new"],
+                  arguments["count"] if arguments["count"] is not None else -1)
+
+
+def _wordwrap(arguments: Arguments) -> None:
+    text = str(arguments["s"])
+    wrap = arguments["wrapstring"] or arguments["environment"].newline_sequence
+    width = arguments["width"]
+    lines = len(text) // max(width, 1) + text.count("\n") + 1 if isinstance(width, int) else 1
+    check_size(len(text) + lines * len(str(wrap)), "the wrapped text")
+
+
+def _format(arguments: Arguments) -> None:
+    check_printf(str(arguments["value"]), arguments["kwargs"] or tuple(arguments["args"]))
+
+
+def _batch(arguments: Arguments) -> None:
+    _width(arguments["linecount"], "a batch")
+
+
+def _slice(arguments: Arguments) -> None:
+    _width(arguments["slices"], "the slices")
+
+
+_RULES: dict[str, Callable[[Arguments], None]] = {
+    "center": _center, "indent": _indent, "join": _join, "sum": _sum, "replace": _replace,
+    "wordwrap": _wordwrap, "format": _format, "batch": _batch, "slice": _slice,
+}

@@ -13,6 +13,7 @@ import inspect
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from jinja2 import Environment
 from jinja2.filters import make_attrgetter
 
 from journeyflow.runtime.render_limits import (
@@ -32,6 +33,7 @@ UNAVAILABLE_FILTERS = frozenset({"random"})
 
 Filter = Callable[..., Any]
 Arguments = dict[str, Any]
+Rule = Callable[[Arguments, "Environment | None"], None]
 
 
 def bounded_filters(filters: Mapping[str, Filter]) -> dict[str, Filter]:
@@ -42,23 +44,38 @@ def bounded_filters(filters: Mapping[str, Filter]) -> dict[str, Filter]:
 
 def _bounded(name: str, func: Filter) -> Filter:
     rule = _RULES.get(name)
-    signature = inspect.signature(func) if rule is not None else None
     # A filter marked to receive the environment or context gets it first: not an input.
     skip = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
+    signature = _signature(func, skip) if rule is not None else None
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         step()
         for value in (*args[skip:], *kwargs.values()):
             check_size(measure(value), f"the input of the filter '{name}'")
-        if rule is not None and signature is not None:
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            rule(bound.arguments)
-            return settle(func(*bound.args, **bound.kwargs))
-        return settle(func(*args, **kwargs))
+        if rule is None or signature is None:
+            return settle(func(*args, **kwargs))
+        bound = signature.bind(*args[skip:], **kwargs)
+        bound.apply_defaults()
+        rule(bound.arguments, _environment(args[0]) if skip else None)
+        return settle(func(*args[:skip], *bound.args, **bound.kwargs))
 
     return run
+
+
+def _signature(func: Filter, skip: int) -> inspect.Signature:
+    """The filter's own parameters, without the environment or context it is passed."""
+    params = list(inspect.signature(func).parameters.values())
+    if skip and params and params[0].name in _PASSED:
+        params = params[1:]
+    return inspect.Signature(params)
+
+
+_PASSED = frozenset({"eval_ctx", "environment", "env", "context"})
+
+
+def _environment(passed: Any) -> Environment:
+    return passed if isinstance(passed, Environment) else passed.environment
 
 
 def _width(value: Any, what: str) -> None:
@@ -66,11 +83,11 @@ def _width(value: Any, what: str) -> None:
         check_size(value, what)
 
 
-def _center(arguments: Arguments) -> None:
+def _center(arguments: Arguments, env: Environment | None) -> None:
     _width(arguments["width"], "the centred text")
 
 
-def _indent(arguments: Arguments) -> None:
+def _indent(arguments: Arguments, env: Environment | None) -> None:
     width = arguments["width"]
     _width(width, "the indentation")
     pad = len(width) if isinstance(width, str) else max(int(width), 0)
@@ -78,10 +95,10 @@ def _indent(arguments: Arguments) -> None:
     check_size(len(text) + (text.count("\n") + 1) * pad, "the indented text")
 
 
-def _items(arguments: Arguments, source: str, environment: Any) -> list[Any]:
+def _items(arguments: Arguments, source: str, environment: Environment | None) -> list[Any]:
     """The items a filter will read, read once, with ``attribute`` already applied."""
     items = list(arguments[source])
-    if arguments.get("attribute") is not None:
+    if arguments.get("attribute") is not None and environment is not None:
         getter = make_attrgetter(environment, arguments["attribute"])
         items = [getter(item) for item in items]
         arguments["attribute"] = None
@@ -89,14 +106,14 @@ def _items(arguments: Arguments, source: str, environment: Any) -> list[Any]:
     return items
 
 
-def _join(arguments: Arguments) -> None:
-    items = _items(arguments, "value", arguments["eval_ctx"].environment)
+def _join(arguments: Arguments, env: Environment | None) -> None:
+    items = _items(arguments, "value", env)
     total = sum(measure(item) for item in items) + len(str(arguments["d"])) * len(items)
     check_size(total, "the joined text")
 
 
-def _sum(arguments: Arguments) -> None:
-    items = _items(arguments, "iterable", arguments["environment"])
+def _sum(arguments: Arguments, env: Environment | None) -> None:
+    items = _items(arguments, "iterable", env)
     start = arguments["start"]
     if isinstance(start, str | list | tuple):
         total = measure(start) + sum(measure(item) for item in items)
@@ -106,32 +123,32 @@ def _sum(arguments: Arguments) -> None:
             raise RenderLimitExceeded("adding up these lists or texts takes too much work")
 
 
-def _replace(arguments: Arguments) -> None:
+def _replace(arguments: Arguments, env: Environment | None) -> None:
     check_replace(str(arguments["s"]), arguments["old"], arguments["new"],
                   arguments["count"] if arguments["count"] is not None else -1)
 
 
-def _wordwrap(arguments: Arguments) -> None:
+def _wordwrap(arguments: Arguments, env: Environment | None) -> None:
     text = str(arguments["s"])
-    wrap = arguments["wrapstring"] or arguments["environment"].newline_sequence
+    wrap = arguments["wrapstring"] or (env.newline_sequence if env else "\n")
     width = arguments["width"]
     lines = len(text) // max(width, 1) + text.count("\n") + 1 if isinstance(width, int) else 1
     check_size(len(text) + lines * len(str(wrap)), "the wrapped text")
 
 
-def _format(arguments: Arguments) -> None:
+def _format(arguments: Arguments, env: Environment | None) -> None:
     check_printf(str(arguments["value"]), arguments["kwargs"] or tuple(arguments["args"]))
 
 
-def _batch(arguments: Arguments) -> None:
+def _batch(arguments: Arguments, env: Environment | None) -> None:
     _width(arguments["linecount"], "a batch")
 
 
-def _slice(arguments: Arguments) -> None:
+def _slice(arguments: Arguments, env: Environment | None) -> None:
     _width(arguments["slices"], "the slices")
 
 
-_RULES: dict[str, Callable[[Arguments], None]] = {
+_RULES: dict[str, Rule] = {
     "center": _center, "indent": _indent, "join": _join, "sum": _sum, "replace": _replace,
     "wordwrap": _wordwrap, "format": _format, "batch": _batch, "slice": _slice,
 }

@@ -104,6 +104,8 @@ def render(template: Template, context: Mapping[str, Any],
 def _reason(err: BaseException) -> str:
     if isinstance(err, MemoryError):
         return "out of memory"
+    if isinstance(err, OverflowError):
+        return "a number is too large"
     text = str(err).strip()
     return text if text else type(err).__name__
 

@@ -9,7 +9,8 @@ change lists and mappings, unsafe ``str.format``), this one:
 - checks every operator, call, filter, ``~`` join, block and printed value against
   :mod:`~journeyflow.runtime.render_limits` before it builds anything large;
 - counts every loop iteration, and stops a render that runs too long;
-- raises at an unsafe attribute rather than printing nothing in its place.
+- raises at an unsafe attribute rather than printing nothing in its place, and
+  refuses to print a function (its text would show a memory address).
 """
 
 from __future__ import annotations
@@ -58,7 +59,26 @@ class _BoundedCodeGenerator(CodeGenerator):
 def _finalize(value: Any) -> Any:
     """Every printed value (``{{ ... }}``) is measured before it becomes text."""
     step()
-    return settle(value)
+    settle(value)  # first: it bounds the walk below
+    if _holds_function(value):
+        # it would print as "<built-in method ... at 0x7f...>": never meant, and it leaks
+        raise SecurityError("a function cannot be printed; call it, e.g. {{ text.upper() }}")
+    return value
+
+
+def _holds_function(value: Any) -> bool:
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str | int | float | Undefined):
+            continue
+        if callable(item):
+            return True
+        if isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            pending.extend(item)
+    return False
 
 
 def _join_pieces(pieces: Iterable[str]) -> str:

@@ -14,11 +14,11 @@ import errno
 import os
 import stat
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
 
 __all__ = ["MAX_TEMPLATE_BYTES", "TemplateFileError", "journey_folder", "read_template"]
 
 MAX_TEMPLATE_BYTES = 1024 * 1024
+_MAX_SHOWN = "1 MiB"
 
 _DIRECTORY = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 # O_NONBLOCK: opening a FIFO must not wait for a writer before it can be refused.
@@ -61,8 +61,10 @@ def read_template(journey_file: str, template: str) -> str:
         handle = _open(parts[-1], _FILE, folder, template)
     finally:
         os.close(folder)
-    with os.fdopen(handle, "rb") as file:
-        return _text(file, template)
+    try:
+        return _text(handle, template)
+    finally:
+        os.close(handle)
 
 
 def _parts(template: str) -> list[str]:
@@ -93,7 +95,16 @@ def _open(name: str, flags: int, folder: int | None, template: str) -> int:
     try:
         return os.open(name, flags, dir_fd=folder)
     except OSError as err:
+        if err.errno in (errno.ELOOP, errno.ENOTDIR) and _is_link(name, folder):
+            raise _outside(template, "goes through a symbolic link") from None
         raise _open_error(err, template) from None
+
+
+def _is_link(name: str, folder: int | None) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=folder, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 def _open_error(err: OSError, template: str) -> TemplateFileError:
@@ -101,8 +112,6 @@ def _open_error(err: OSError, template: str) -> TemplateFileError:
         return TemplateFileError("missing", f"template file '{template}' not found",
                                  "a template path is relative to the folder of the "
                                  ".journey file")
-    if err.errno in (errno.ELOOP, errno.EMLINK):
-        return _outside(template, "goes through a symbolic link")
     if err.errno == errno.ENOTDIR:
         return TemplateFileError("unusable", f"template path '{template}' goes through a "
                                  "file as if it were a folder", "check the folder names")
@@ -111,21 +120,34 @@ def _open_error(err: OSError, template: str) -> TemplateFileError:
 
 def _unusable(template: str, why: str) -> TemplateFileError:
     return TemplateFileError("unusable", f"template file '{template}' {why}",
-                             "a template must be a regular UTF-8 text file of at most "
-                             f"{MAX_TEMPLATE_BYTES // 1024} KiB")
+                             f"a template must be a regular UTF-8 text file of at most "
+                             f"{_MAX_SHOWN}")
 
 
-def _text(file: BinaryIO, template: str) -> str:
-    info = os.fstat(file.fileno())
+def _text(handle: int, template: str) -> str:
+    info = os.fstat(handle)
     if not stat.S_ISREG(info.st_mode):
         what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise _unusable(template, f"is {what}")
     if info.st_size > MAX_TEMPLATE_BYTES:
-        raise _unusable(template, f"is larger than {MAX_TEMPLATE_BYTES // 1024} KiB")
-    data = file.read(MAX_TEMPLATE_BYTES + 1)  # the file may have grown since fstat
+        raise _unusable(template, f"is larger than {_MAX_SHOWN}")
+    data = _read(handle, MAX_TEMPLATE_BYTES + 1)  # the file may have grown since fstat
     if len(data) > MAX_TEMPLATE_BYTES:
-        raise _unusable(template, f"is larger than {MAX_TEMPLATE_BYTES // 1024} KiB")
+        raise _unusable(template, f"is larger than {_MAX_SHOWN}")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         raise _unusable(template, "is not UTF-8 text") from None
+
+
+def _read(handle: int, limit: int) -> bytes:
+    """Up to ``limit`` bytes of the file, whatever size it claimed."""
+    chunks: list[bytes] = []
+    size = 0
+    while size < limit:
+        chunk = os.read(handle, limit - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)

@@ -114,16 +114,29 @@ def _internals(tree: nodes.Template) -> Iterator[Finding]:
 
 
 def _private_attribute(node: nodes.Node) -> str | None:
+    """A name starting with ``_`` that ``node`` reads, when it is written out in full."""
     if isinstance(node, nodes.Getattr):
-        attr: object = node.attr
-    elif isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
-        attr = node.arg.value
-    elif isinstance(node, nodes.Filter) and node.name == "attr" and node.args \
-            and isinstance(node.args[0], nodes.Const):
-        attr = node.args[0].value
-    else:
+        return _private(node.attr)
+    if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const):
+        return _private(node.arg.value)
+    if isinstance(node, nodes.Filter):
+        named = [kw.value for kw in node.kwargs if kw.key == "attribute"]
+        if node.name in _ATTRIBUTE_FILTERS and node.args:
+            named.append(node.args[0])
+        for value in named:
+            if isinstance(value, nodes.Const) and (found := _private(value.value)):
+                return found
+    return None
+
+
+# Filters whose first argument names an attribute (a dotted path): attr, selectattr...
+_ATTRIBUTE_FILTERS = frozenset({"attr", "selectattr", "rejectattr"})
+
+
+def _private(name: object) -> str | None:
+    if not isinstance(name, str):
         return None
-    return attr if isinstance(attr, str) and attr.startswith("_") else None
+    return next((part for part in name.split(".") if part.startswith("_")), None)
 
 
 def _unknown_names(tree: nodes.Template,

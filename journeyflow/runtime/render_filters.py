@@ -33,7 +33,8 @@ UNAVAILABLE_FILTERS = frozenset({"random"})
 
 Filter = Callable[..., Any]
 Arguments = dict[str, Any]
-Rule = Callable[[Arguments, "Environment | None"], None]
+# A rule raises when the filter would build too much; True when it replaced an argument.
+Rule = Callable[[Arguments, "Environment | None"], bool]
 
 
 def bounded_filters(filters: Mapping[str, Filter]) -> dict[str, Filter]:
@@ -46,29 +47,51 @@ def _bounded(name: str, func: Filter) -> Filter:
     rule = _RULES.get(name)
     # A filter marked to receive the environment or context gets it first: not an input.
     skip = 1 if getattr(func, "jinja_pass_arg", None) is not None else 0
-    signature = _signature(func, skip) if rule is not None else None
+    parameters = _Parameters(func, skip)
 
     @functools.wraps(func)
     def run(*args: Any, **kwargs: Any) -> Any:
         step()
-        for value in (*args[skip:], *kwargs.values()):
+        for value in args[skip:]:
             check_size(measure(value), f"the input of the filter '{name}'")
-        if rule is None or signature is None:
+        for value in kwargs.values():
+            check_size(measure(value), f"the input of the filter '{name}'")
+        arguments = parameters.named(args[skip:], kwargs) if rule is not None else None
+        if rule is None or arguments is None:
             return settle(func(*args, **kwargs))
-        bound = signature.bind(*args[skip:], **kwargs)
-        bound.apply_defaults()
-        rule(bound.arguments, _environment(args[0]) if skip else None)
-        return settle(func(*args[:skip], *bound.args, **bound.kwargs))
+        if rule(arguments, _environment(args[0]) if skip else None):
+            return settle(func(*args[:skip], **arguments))  # the rule replaced an argument
+        return settle(func(*args, **kwargs))
 
     return run
 
 
-def _signature(func: Filter, skip: int) -> inspect.Signature:
-    """The filter's own parameters, without the environment or context it is passed."""
-    params = list(inspect.signature(func).parameters.values())
-    if skip and params and params[0].name in _PASSED:
-        params = params[1:]
-    return inspect.Signature(params)
+class _Parameters:
+    """A filter's own parameters (not what it is passed), to name its arguments."""
+
+    def __init__(self, func: Filter, skip: int) -> None:
+        params = list(inspect.signature(func).parameters.values())
+        if skip and params and params[0].name in _PASSED:
+            params = params[1:]
+        self.names = [p.name for p in params if p.kind in (p.POSITIONAL_ONLY,
+                                                           p.POSITIONAL_OR_KEYWORD)]
+        self.required = [p.name for p in params if p.default is p.empty and p.name in self.names]
+        self.defaults = {p.name: p.default for p in params if p.default is not p.empty}
+        self.rest = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+        self.extra = next((p.name for p in params if p.kind is p.VAR_KEYWORD), None)
+
+    def named(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Arguments | None:
+        """The arguments by name, or None when they do not fit (the call will say why)."""
+        arguments = dict(self.defaults)
+        arguments.update(zip(self.names, args, strict=False))
+        if self.rest is not None:
+            arguments[self.rest] = args[len(self.names):]
+        if self.extra is not None:
+            arguments[self.extra] = {k: v for k, v in kwargs.items() if k not in self.names}
+            arguments.update((k, v) for k, v in kwargs.items() if k in self.names)
+        else:
+            arguments.update(kwargs)
+        return arguments if all(name in arguments for name in self.required) else None
 
 
 _PASSED = frozenset({"eval_ctx", "environment", "env", "context"})
@@ -83,16 +106,18 @@ def _width(value: Any, what: str) -> None:
         check_size(value, what)
 
 
-def _center(arguments: Arguments, env: Environment | None) -> None:
+def _center(arguments: Arguments, env: Environment | None) -> bool:
     _width(arguments["width"], "the centred text")
+    return False
 
 
-def _indent(arguments: Arguments, env: Environment | None) -> None:
+def _indent(arguments: Arguments, env: Environment | None) -> bool:
     width = arguments["width"]
     _width(width, "the indentation")
     pad = len(width) if isinstance(width, str) else max(int(width), 0)
     text = str(arguments["s"])
     check_size(len(text) + (text.count("\n") + 1) * pad, "the indented text")
+    return False
 
 
 def _items(arguments: Arguments, source: str, environment: Environment | None) -> list[Any]:
@@ -106,13 +131,14 @@ def _items(arguments: Arguments, source: str, environment: Environment | None) -
     return items
 
 
-def _join(arguments: Arguments, env: Environment | None) -> None:
+def _join(arguments: Arguments, env: Environment | None) -> bool:
     items = _items(arguments, "value", env)
     total = sum(measure(item) for item in items) + len(str(arguments["d"])) * len(items)
     check_size(total, "the joined text")
+    return True
 
 
-def _sum(arguments: Arguments, env: Environment | None) -> None:
+def _sum(arguments: Arguments, env: Environment | None) -> bool:
     items = _items(arguments, "iterable", env)
     start = arguments["start"]
     if isinstance(start, str | list | tuple):
@@ -121,31 +147,37 @@ def _sum(arguments: Arguments, env: Environment | None) -> None:
         # Adding sequences one by one copies the growing result each time.
         if total * len(items) > bounds().built:
             raise RenderLimitExceeded("adding up these lists or texts takes too much work")
+    return True
 
 
-def _replace(arguments: Arguments, env: Environment | None) -> None:
+def _replace(arguments: Arguments, env: Environment | None) -> bool:
     check_replace(str(arguments["s"]), arguments["old"], arguments["new"],
                   arguments["count"] if arguments["count"] is not None else -1)
+    return False
 
 
-def _wordwrap(arguments: Arguments, env: Environment | None) -> None:
+def _wordwrap(arguments: Arguments, env: Environment | None) -> bool:
     text = str(arguments["s"])
     wrap = arguments["wrapstring"] or (env.newline_sequence if env else "\n")
     width = arguments["width"]
     lines = len(text) // max(width, 1) + text.count("\n") + 1 if isinstance(width, int) else 1
     check_size(len(text) + lines * len(str(wrap)), "the wrapped text")
+    return False
 
 
-def _format(arguments: Arguments, env: Environment | None) -> None:
+def _format(arguments: Arguments, env: Environment | None) -> bool:
     check_printf(str(arguments["value"]), arguments["kwargs"] or tuple(arguments["args"]))
+    return False
 
 
-def _batch(arguments: Arguments, env: Environment | None) -> None:
+def _batch(arguments: Arguments, env: Environment | None) -> bool:
     _width(arguments["linecount"], "a batch")
+    return False
 
 
-def _slice(arguments: Arguments, env: Environment | None) -> None:
+def _slice(arguments: Arguments, env: Environment | None) -> bool:
     _width(arguments["slices"], "the slices")
+    return False
 
 
 _RULES: dict[str, Rule] = {

@@ -8,6 +8,7 @@ input need no rule here; the sandbox measures every result anyway.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable, Iterable, Mapping
@@ -65,6 +66,20 @@ def _check_product(left: Any, right: Any) -> None:
 
 def check_printf(text: str, args: Any) -> None:
     """Refuse ``text % args`` when the widths or repeated arguments make it too large."""
+    fields, widths, starred = _printf_shape(text)
+    _check_fields(text, fields, widths, _values(args), starred)
+
+
+def check_format(text: str, args: Iterable[Any], kwargs: Mapping[str, Any]) -> None:
+    """Refuse ``text.format(...)`` when widths or repeated fields make it too large."""
+    fields, widths, nested = _format_shape(text)
+    _check_fields(text, fields, widths, [*args, *kwargs.values()], nested)
+
+
+# Format strings are mostly constants of the template: each is read once.
+@functools.lru_cache(maxsize=512)
+def _printf_shape(text: str) -> tuple[int, int, bool]:
+    """The conversions, the sum of their widths and precisions, and whether one is '*'."""
     fields = widths = 0
     starred = False
     for found in _PRINTF.finditer(text):
@@ -74,12 +89,12 @@ def check_printf(text: str, args: Any) -> None:
                 starred = True
             elif number:
                 widths += _number(number)
-    values = _values(args)
-    _check_fields(text, fields, widths, values, starred)
+    return fields, widths, starred
 
 
-def check_format(text: str, args: Iterable[Any], kwargs: Mapping[str, Any]) -> None:
-    """Refuse ``text.format(...)`` when widths or repeated fields make it too large."""
+@functools.lru_cache(maxsize=512)
+def _format_shape(text: str) -> tuple[int, int, bool]:
+    """The fields, the sum of the numbers in their specs, and whether a spec nests a field."""
     fields = widths = 0
     nested = False
     try:
@@ -92,7 +107,7 @@ def check_format(text: str, args: Iterable[Any], kwargs: Mapping[str, Any]) -> N
         fields += 1
         nested = nested or "{" in (spec or "")
         widths += sum(_number(d) for d in _DIGITS.findall(spec or ""))
-    _check_fields(text, fields, widths, [*args, *kwargs.values()], nested)
+    return fields, widths, nested
 
 
 def _check_fields(text: str, fields: int, widths: int, values: list[Any],

@@ -60,6 +60,8 @@ def _finalize(value: Any) -> Any:
     """Every printed value (``{{ ... }}``) is measured before it becomes text."""
     step()
     settle(value)  # first: it bounds the walk below
+    if isinstance(value, str):
+        return value
     if _holds_function(value):
         # it would print as "<built-in method ... at 0x7f...>": never meant, and it leaks
         raise SecurityError("a function cannot be printed; call it, e.g. {{ text.upper() }}")

@@ -67,7 +67,8 @@ class MessageTexts:
         """The subject and body for one customer, or :class:`RenderFailure`."""
         if self._problem is not None:
             raise RenderFailure(self._problem, self.source)
-        subject = self._render("subject", self._subject, context)
+        # A subject is one header line: a line break from the data must not start another.
+        subject = " ".join(self._render("subject", self._subject, context).splitlines())
         body = self._render(self._template_part, self._template, context)
         return subject, body or self._render("body", self._body, context)
 

@@ -58,6 +58,14 @@ def test_deliveries_carry_their_rendered_texts(journey: journeyflow.Journey) -> 
     assert sent[0].context["customer"]["points"] == 5
 
 
+def test_a_subject_stays_on_one_line(journey: journeyflow.Journey) -> None:
+    sent: list[Delivery] = []
+    engine = journeyflow.Engine(journey, channels={"email": sent.append})
+    feed(engine, "c1", "signed_up", "2026-01-05T10:00:00Z",
+         {"first_name": "Ana\r\nBcc: all@example.org", "points": 1})
+    assert sent[0].subject == "Hi Ana Bcc: all@example.org"
+
+
 def test_a_failed_render_is_traced_and_the_customer_goes_on(
         journey: journeyflow.Journey) -> None:
     sent: list[Delivery] = []

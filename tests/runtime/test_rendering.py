@@ -7,6 +7,8 @@ from datetime import datetime
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from journeyflow.runtime.render_limits import RenderBounds, measure
 from journeyflow.runtime.rendering import BadTemplate, RenderError, compile_template, render
@@ -155,3 +157,31 @@ def test_measure_counts_nested_values_and_stops_early() -> None:
 
 def test_filters_called_by_name_are_bounded_too() -> None:
     assert "centred text" in failure("{{ ['x']|map('center', 10**9)|list }}").reason
+
+
+PIECES = ["{{ ", " }}", "{% for x in ", " %}", "{% endfor %}", "{% if ", "{% endif %}",
+          "{% set s = ", "{% macro m(n) %}", "{% endmacro %}", "m(", "customer.first_name",
+          "customer.tags", "customer.points", "x", "s", "n", "loop.index", "'ab'", "'%s'",
+          "'{0}'", "[1, 2]", "0", "1", "9", "99", "*", "**", "~", "+", "-", "/", "%", "(", ")",
+          ",", ".format(", "|join", "|center(", "|replace('', 'ab')", "|list", "|format(",
+          "|indent(", "|wordwrap(1, wrapstring=", "|batch(", "|sum(start=", "|string"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), max_size=25))
+def test_any_template_compiles_and_renders_or_says_why(pieces: list[str]) -> None:
+    """Whatever is written, the outcome is text within the bounds or a stated reason."""
+    small = RenderBounds(output=5_000, value=5_000, built=50_000, iterations=500,
+                         seconds=0.5)
+    try:
+        template = compile_template("".join(pieces))
+    except BadTemplate:
+        return
+    try:
+        text = render(template, CONTEXT, small)
+    except RenderError as err:
+        reason = err.reason
+    else:
+        reason = "rendered"
+        assert len(text) <= small.output
+    assert reason

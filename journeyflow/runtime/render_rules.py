@@ -149,17 +149,17 @@ def check_method(method: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> 
         if name in ("translate", "maketrans"):
             raise SecurityError(f"'{name}' is not available in templates")
     elif _is_int(owner) and name == "to_bytes":
-        _check_width(args[0] if args else kwargs.get("length", 1))
+        _check_width(args[0] if args else kwargs.get("length", 1), "the bytes")
     return args
 
 
-def _check_width(width: Any) -> None:
+def _check_width(width: Any, what: str) -> None:
     if _is_int(width):
-        check_size(width, "the padded text")
+        check_size(width, what)
 
 
 def _padded(owner: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[Any, ...]:
-    _check_width(args[0] if args else kwargs.get("width", 0))
+    _check_width(args[0] if args else kwargs.get("width", 0), "the padded text")
     return args
 
 

@@ -15,7 +15,8 @@ journeyflow.runtime.rendering.RenderError: division by zero (line 1)
 from __future__ import annotations
 
 import traceback
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from typing import Any
 
@@ -56,25 +57,26 @@ def sandbox() -> TemplateSandbox:
 
 def parse_template(text: str) -> nodes.Template:
     """The syntax tree of ``text``, or :class:`BadTemplate`."""
-    try:
+    with _compiling():
         return sandbox().parse(text)
+
+
+def compile_template(text: str) -> Template:
+    """``text`` compiled in the sandbox, or :class:`BadTemplate`."""
+    with _compiling():
+        return sandbox().from_string(text)
+
+
+@contextmanager
+def _compiling() -> Iterator[None]:
+    """Turns what Jinja2 raises about a template's text into :class:`BadTemplate`."""
+    try:
+        yield
     except TemplateSyntaxError as err:
         raise BadTemplate(err.message or "syntax error", err.lineno) from None
     except RecursionError:
         raise BadTemplate("the template is nested too deeply") from None
     except ValueError as err:  # e.g. a number with thousands of digits
-        raise BadTemplate(str(err)) from None
-
-
-def compile_template(text: str) -> Template:
-    """``text`` compiled in the sandbox, or :class:`BadTemplate`."""
-    try:
-        return sandbox().from_string(text)
-    except TemplateSyntaxError as err:
-        raise BadTemplate(err.message or "syntax error", err.lineno) from None
-    except RecursionError:
-        raise BadTemplate("the template is nested too deeply") from None
-    except ValueError as err:
         raise BadTemplate(str(err)) from None
 
 

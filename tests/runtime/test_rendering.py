@@ -64,7 +64,7 @@ def test_ordinary_templates_render(text: str, expected: str) -> None:
     ("{{ 'x'|center(10**9) }}", "centred text would be larger"),
     ("{{ 'x'.center(10**9) }}", "padded text would be larger"),
     ("{{ 'x'.zfill(10**9) }}", "padded text would be larger"),
-    ("{{ (1).to_bytes(10**9, 'big') }}", "padded text would be larger"),
+    ("{{ (1).to_bytes(10**9, 'big') }}", "the bytes would be larger"),
     ("{{ ('\t' * 1000).expandtabs(10**6) }}", "expanded text would be larger"),
     ("{{ '{:>1000000000}'.format(1) }}", "formatted text would be larger"),
     ("{{ '{0:{1}}'.format(1, 10**9) }}", "field width above"),

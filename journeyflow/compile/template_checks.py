@@ -129,8 +129,8 @@ def _private_attribute(node: nodes.Node) -> str | None:
     return None
 
 
-# Filters whose first argument names an attribute (a dotted path): attr, selectattr...
-_ATTRIBUTE_FILTERS = frozenset({"attr", "selectattr", "rejectattr"})
+# Filters whose first argument names an attribute (a dotted path for most of them).
+_ATTRIBUTE_FILTERS = frozenset({"attr", "selectattr", "rejectattr", "groupby"})
 
 
 def _private(name: object) -> str | None:

@@ -70,6 +70,8 @@ def test_ordinary_templates_pass(template: str) -> None:
     ("{{ customer.first_name.__class__ }}", "JF425", "__class__"),
     ("{{ customer['__class__'] }}", "JF425", "__class__"),
     ("{{ customer|attr('__init__') }}", "JF425", "__init__"),
+    ("{{ customer.tags|groupby('__class__') }}", "JF425", "__class__"),
+    ("{{ customer.tags|sort(attribute='x.__class__') }}", "JF425", "__class__"),
     ("{{ customer|attr('\\x5f\\x5finit\\x5f\\x5f') }}", "JF425", None),
     ("{{ self }}", "JF409", "self"),
     ("{{ range(3) }}", "JF409", "range"),

@@ -5,17 +5,22 @@ Records are kept as tuples ``(at, customer, kind, fields)`` and turned into
 dicts only when read or written, which keeps the hot path cheap; ``fields``
 is often a dict shared by every record of the same action. Instants stay
 floats until then: ``at``, and a granted bonus's ``expires``.
+
+An embedding reads :class:`Trace` whole; ``journeyflow run`` streams it to its file
+with a :class:`TraceWriter` as it is made, so a run's memory does not grow with
+its trace.
 """
 
 from __future__ import annotations
 
-import json
+import io
 from collections.abc import Iterator
-from typing import Any, TextIO
+from typing import IO, Any
 
+from journeyflow.runtime.jsonio import dump_line
 from journeyflow.runtime.timeutil import format_instant
 
-__all__ = ["Trace", "TraceRecord", "record_to_dict"]
+__all__ = ["Trace", "TraceRecord", "TraceWriter", "record_to_dict"]
 
 TraceRecord = tuple[float | None, str | None, str, dict[str, Any]]
 
@@ -48,8 +53,31 @@ class Trace:
     def dicts(self, start: int = 0) -> list[dict[str, Any]]:
         return [record_to_dict(r) for r in self.records[start:]]
 
-    def write_jsonl(self, stream: TextIO, start: int = 0) -> None:
-        dumps = json.dumps
-        for record in self.records[start:]:
-            stream.write(dumps(record_to_dict(record), ensure_ascii=False, default=str))
-            stream.write("\n")
+    def write_jsonl(self, stream: IO[bytes] | IO[str], start: int = 0) -> None:
+        """Write ``records[start:]`` as JSON Lines to a binary or a text stream."""
+        if isinstance(stream, io.TextIOBase):
+            stream.write(b"".join(map(dump_line, self.dicts(start))).decode("utf-8"))
+        else:
+            TraceWriter(stream).write(self.records, start)  # type: ignore[arg-type]
+
+
+class TraceWriter:
+    """Writes trace records to a binary stream as JSON Lines, one buffer per call."""
+
+    __slots__ = ("stream", "written")
+
+    def __init__(self, stream: IO[bytes]) -> None:
+        self.stream = stream
+        self.written = 0
+
+    def write(self, records: list[TraceRecord], start: int = 0) -> None:
+        """Write ``records[start:]``; the caller clears the list when it owns it."""
+        to_dict = record_to_dict
+        self.stream.write(b"".join([dump_line(to_dict(r)) for r in records[start:]]))
+        self.written += len(records) - start
+
+    def drain(self, records: list[TraceRecord]) -> None:
+        """Write every record and empty the list in place (the interpreter holds it)."""
+        if records:
+            self.write(records)
+            records.clear()

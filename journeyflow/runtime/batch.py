@@ -106,7 +106,7 @@ def run_batch(engine: Engine, lines: Iterable[RawLine], until: float | None,
     :data:`FLUSH` records, so a run holds only the customers' state.
     """
     records = engine.interpreter.records
-    order = TimeOrder()
+    order = TimeOrder(BLOCK)
     _read(engine, lines, order, trace)
     horizon = until if until is not None else (order.last if order.count else None)
     pending = 0

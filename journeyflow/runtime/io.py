@@ -65,12 +65,13 @@ def read_jsonl(stream: IO[bytes]) -> Iterator[RawLine]:
     return _split_lines(lines)
 
 
-def _split_lines(lines: Iterable[bytes | str]) -> Iterator[RawLine]:
+def _split_lines(lines: Iterable[bytes | tuple[str, str]]) -> Iterator[RawLine]:
     """Numbered, stripped, non-blank lines; a lone carriage return also ends a line."""
     shift = 0  # lines ended by a lone CR before this one
     for number, line in enumerate(lines, start=1):
-        if isinstance(line, str):  # the reason a UTF-16 line could not be decoded
-            yield number + shift, "", line
+        if isinstance(line, tuple):  # a UTF-16 line that could not be decoded
+            reason, text = line
+            yield number + shift, text, reason
             continue
         text = line.strip()
         if not text:
@@ -88,9 +89,8 @@ def _split_lines(lines: Iterable[bytes | str]) -> Iterator[RawLine]:
         shift += len(parts) - 1
 
 
-def _utf16_lines(stream: IO[bytes], encoding: str) -> Iterator[bytes | str]:
-    """A UTF-16 file as UTF-8 lines; a lone surrogate stays (as invalid UTF-8) so the
-    line is rejected with its column, and a cut last character becomes a reason."""
+def _utf16_lines(stream: IO[bytes], encoding: str) -> Iterator[bytes | tuple[str, str]]:
+    """A UTF-16 file as UTF-8 lines, or (reason, text) for a line that is not UTF-16."""
     decoder = codecs.getincrementaldecoder(encoding)(errors="surrogatepass")
     pending = ""
     while True:
@@ -98,16 +98,24 @@ def _utf16_lines(stream: IO[bytes], encoding: str) -> Iterator[bytes | str]:
         try:
             text = decoder.decode(chunk, final=not chunk)
         except UnicodeDecodeError:
-            yield "not valid UTF-16: the file ends in the middle of a character"
+            yield "not valid UTF-16: the file ends in the middle of a character", pending
             return
         pending += text
         *whole, pending = pending.split("\n")
         for line in whole:
-            yield line.encode("utf-8", "surrogatepass")
+            yield _utf8(line)
         if not chunk:
             if pending:
-                yield pending.encode("utf-8", "surrogatepass")
+                yield _utf8(pending)
             return
+
+
+def _utf8(line: str) -> bytes | tuple[str, str]:
+    try:
+        return line.encode("utf-8")
+    except UnicodeEncodeError as bad:  # a lone surrogate, which UTF-16 cannot hold either
+        shown = line.encode("utf-8", "backslashreplace").decode("utf-8")
+        return f"not valid UTF-16: a lone surrogate at column {bad.start + 1}", shown
 
 
 def _cell(value: str) -> Any:

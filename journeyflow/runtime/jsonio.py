@@ -23,14 +23,11 @@ __all__ = ["decode_line", "dump_line", "dump_document", "json_safe", "line_text"
 MAX_DEPTH = 64  # nesting kept when a value is made safe; deeper parts are cut
 _LINE = orjson.OPT_APPEND_NEWLINE
 _DOCUMENT = orjson.OPT_APPEND_NEWLINE | orjson.OPT_INDENT_2
-_NOT_NUMBERS = ("NaN", "-NaN", "Infinity", "-Infinity")
+_NOT_NUMBERS = ("-Infinity", "-NaN", "Infinity", "NaN")
 
 
-def decode_line(line: bytes, encoding: str = "UTF-8") -> Any:
-    """The JSON value of one line, or :class:`Rejection` saying why it has none.
-
-    ``encoding`` names the file's encoding in the reason; the line itself is UTF-8
-    (a UTF-16 file is re-encoded line by line, lone surrogates kept as they were).
+def decode_line(line: bytes) -> Any:
+    """The JSON value of one UTF-8 line, or :class:`Rejection` saying why it has none.
 
     >>> decode_line(b'{"a": 1}')
     {'a': 1}
@@ -43,7 +40,7 @@ can hold (column 7); numbers must be finite
     try:
         return orjson.loads(line)
     except orjson.JSONDecodeError as exc:
-        raise Rejection(_explain(line, exc, encoding), event=line_text(line)) from None
+        raise Rejection(_explain(line, exc), event=line_text(line)) from None
 
 
 def line_text(line: bytes) -> str:
@@ -51,21 +48,21 @@ def line_text(line: bytes) -> str:
     return line.decode("utf-8", "backslashreplace")
 
 
-def _explain(line: bytes, exc: orjson.JSONDecodeError, encoding: str) -> str:
+def _explain(line: bytes, exc: orjson.JSONDecodeError) -> str:
     try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as bad:
         column = len(line[:bad.start].decode("utf-8", "replace")) + 1
-        if encoding != "UTF-8":
-            return f"not valid {encoding}: a lone surrogate at column {column}"
         return f"not valid UTF-8: byte 0x{line[bad.start]:02x} at column {column}"
     if "\x00" in text:
         return "not valid JSON: the line holds zero bytes (is it UTF-16 inside a UTF-8 file?)"
-    near = text[max(0, exc.pos - 1):exc.pos + 9]
+    start = max(0, exc.pos - 1)
+    near = text[start:exc.pos + 9]
     for word in _NOT_NUMBERS:
         if word in near:
+            column = start + near.index(word) + 1
             return (f"not valid JSON: {word.lstrip('-')} is not a number JSON can hold "
-                    f"(column {exc.colno}); numbers must be finite")
+                    f"(column {column}); numbers must be finite")
     for clue, meaning in _MEANINGS:
         if clue in exc.msg:
             return f"not valid JSON: {meaning} at column {exc.colno}"

@@ -70,8 +70,8 @@ def _split_lines(lines: Iterable[bytes | tuple[str, str]]) -> Iterator[RawLine]:
     shift = 0  # lines ended by a lone CR before this one
     for number, line in enumerate(lines, start=1):
         if isinstance(line, tuple):  # a UTF-16 line that could not be decoded
-            reason, text = line
-            yield number + shift, text, reason
+            reason, shown = line
+            yield number + shift, shown, reason
             continue
         text = line.strip()
         if not text:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import io
+import os
+import stat
 import sys
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any, TextIO, cast
@@ -11,7 +14,8 @@ from typing import IO, Any, TextIO, cast
 import click
 
 from journeyflow.errors import JourneyError
-from journeyflow.runtime.batch import run_batch
+from journeyflow.journey import Journey
+from journeyflow.runtime.batch import run_batch, run_in_order
 from journeyflow.runtime.channels import SmtpChannel
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.fieldvalues import Rejection, timestamp
@@ -88,17 +92,30 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
     if fmt == "auto":
         fmt = "csv" if events_file.lower().endswith(".csv") else "jsonl"
     mailer = _mailer(smtp, mail_from)
-    try:
-        engine = Engine(journey, store=store, channels={"email": mailer} if mailer else None)
-    except JourneyError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(1)
-    engine.interpreter.records.clear()  # what a resumed run's store left is not this run's
+    channels: Mapping[str, Callable[[Any], object]] | None = (
+        {"email": mailer} if mailer else None)
+    engine = _engine(journey, store, channels)
     with ExitStack() as stack:
         stream = _open_events(stack, events_file)
-        trace = TraceWriter(_open_out(stack, trace_file)) if trace_file is not None else None
+        trace_out = _open_out(stack, trace_file) if trace_file is not None else None
+        writer = TraceWriter(trace_out) if trace_out is not None else None
         with batch_gc():
-            result = run_batch(engine, read_events(stream, fmt), until_at, trace)
+            result = None
+            # In file order as it is read, when the file turns out to be in time order;
+            # otherwise sorted, which needs the file read again and the trace rewritten.
+            if mailer is None and _rewindable(stream) and (
+                    trace_out is None or _rewindable(trace_out)):
+                result = run_in_order(engine, read_events(stream, fmt), until_at, writer)
+                if result is None:
+                    engine.store.close()  # nothing of the abandoned pass is saved
+                    engine = _engine(journey, store, channels)
+                    stream.seek(0)
+                    if trace_out is not None:
+                        trace_out.seek(0)
+                        trace_out.truncate()
+                        writer = TraceWriter(trace_out)
+            if result is None:
+                result = run_batch(engine, read_events(stream, fmt), until_at, writer)
         out = _open_out(stack, state_file)
         out.write(dump_document(engine.state(result.pending)))
         out.flush()
@@ -111,6 +128,25 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
                + (f", until {format_instant(horizon)}" if horizon is not None else "")
                + (f", {mailer.sent} mails sent" if mailer is not None else ""),
                err=True)
+
+
+def _engine(journey: Journey, store: str,
+            channels: Mapping[str, Callable[[Any], object]] | None) -> Engine:
+    try:
+        engine = Engine(journey, store=store, channels=channels)
+    except JourneyError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    engine.interpreter.records.clear()  # what a resumed run's store left is not this run's
+    return engine
+
+
+def _rewindable(stream: IO[bytes]) -> bool:
+    """A regular file, which can be read or written again from its start."""
+    try:
+        return stream.seekable() and stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _mailer(smtp: str | None, sender: str) -> SmtpChannel | None:

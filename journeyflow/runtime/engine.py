@@ -150,10 +150,10 @@ class Engine:
         kept in :attr:`rejected` and recorded in the trace. Nothing is silently lost.
         """
         try:
-            valid = self.validator.validate(event, default_at=self.clock.now())
+            valid, event_id = self.validator.check(event, self.clock.now())
         except Rejection as rej:
             return self.reject(rej.reason, rej.event, line, rej.at, rej.customer)
-        return self.handle_valid(valid, event, line)
+        return self.process(valid, event_id, event, line)
 
     def handle_valid(self, valid: ValidEvent, raw: Any = None,
                      line: int | None = None) -> HandleResult:

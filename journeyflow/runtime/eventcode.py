@@ -7,28 +7,38 @@ each declared field once, accepts the common case inline (an ``int`` or ``float`
 range, ASCII text, a bool) and hands everything else to :mod:`fieldvalues`, which
 holds every reason a value is refused.
 
-A check takes the event's ``data`` as it came and returns ``(data, extra)``: the
-values the interpreter keeps, in declaration order, with defaults filled in, and
-how many given fields the journey does not declare (ignored, and counted as
-warnings). The first problem, in declaration order, rejects the event.
+A check takes the event as it came (a dict) and returns the valid event
+``(customer, event, data, at, attributes)`` with ``data`` in declaration order and
+defaults filled in, the event's ``id``, and how many given fields and attributes
+the journey does not declare (ignored, and counted as warnings). The first problem
+rejects the event: customer, time, then the fields in declaration order.
 
 >>> from journeyflow.model.journey import Attribute
->>> check = build_data_check({"amount": Attribute(name="amount", type="number")}, "UTC")
->>> check({"amount": 12, "coupon": "X"})
-({'amount': 12}, 1)
+>>> check = build_event_check("purchased", {"amount": Attribute(name="amount", type="number")},
+...                           "UTC", 0, lambda given: (dict(given), 0))
+>>> check({"at": 0, "customer": "c1", "data": {"amount": 12, "coupon": "X"}}, None)
+(('c1', 'purchased', {'amount': 12}, 0.0, {}), None, 1)
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import datetime
 from typing import Any
 
 from journeyflow.model.journey import Attribute
 from journeyflow.runtime import fieldvalues as fv
+from journeyflow.runtime.timeutil import EARLIEST, LATEST, zone_info
 
-__all__ = ["DataCheck", "ValueCheck", "build_data_check", "build_value_check"]
+__all__ = ["AttributesCheck", "EventCheck", "ValueCheck", "build_event_check",
+           "build_value_check"]
 
-DataCheck = Callable[[Any], tuple[dict[str, Any], int]]
+# (raw event, time of an event without one) -> (valid event, its id, ignored fields)
+EventCheck = Callable[[dict[str, Any], float | None],
+                      tuple[tuple[str, str, dict[str, Any], float, dict[str, Any]],
+                            str | None, int]]
+# attributes as given -> (checked attributes, unknown ones ignored)
+AttributesCheck = Callable[[Any], tuple[dict[str, Any], int]]
 ValueCheck = Callable[[Any], Any]
 
 _WORDS = {"date": "a date", "datetime": "a date-time"}
@@ -101,25 +111,63 @@ def _checked_default(spec: Attribute, what: str, zone: str) -> Any:
 
 
 def _namespace(zone: str) -> dict[str, Any]:
-    return {"MISSING": _MISSING, "LIMIT": fv.LIMIT, "ZONE": zone, "Rejection": fv.Rejection,
+    return {"MISSING": _MISSING, "LIMIT": fv.LIMIT, "ZONE": zone, "TZ": zone_info(zone),
+            "EARLIEST": EARLIEST, "LATEST": LATEST, "Rejection": fv.Rejection,
+            "fromisoformat": datetime.fromisoformat, "timestamp": fv.timestamp,
+            "customer_id": fv.customer_id, "event_id": fv.event_id,
             "as_object": fv.as_object, "check_number": fv.check_number,
             "check_text": fv.check_text, "check_bool": fv.check_bool,
             "check_date": fv.check_date, "check_list": fv.check_list}
 
 
-def build_data_check(fields: Mapping[str, Attribute], zone: str,
-                     name: str = "event") -> DataCheck:
-    """The check of one event type's ``data``."""
+def build_event_check(name: str, fields: Mapping[str, Attribute], zone: str, index: int,
+                      attributes: AttributesCheck) -> EventCheck:
+    """The check of one event type: its envelope (customer, time, attributes, id) and
+    its ``data``; ``attributes`` checks the customer attributes an event carries."""
     namespace = _namespace(zone)
-    lines = [f"def check_{name}(data):",
+    namespace.update(NAME=name, ATTRIBUTES=attributes)
+    lines = [f"def check_event_{index}(raw, default_at):",
+             *_ENVELOPE,
+             "    data = raw.get('data')",
              "    if type(data) is not dict:",
              "        data = as_object(data, 'data')",
              "    matched = 0",
              "    out = {}"]
-    for index, (key, spec) in enumerate(fields.items()):
-        lines += _field_lines(index, key, spec, namespace, zone)
-    lines.append("    return out, len(data) - matched")
-    return _compile(lines, namespace, f"check_{name}")  # type: ignore[no-any-return]
+    for number, (key, spec) in enumerate(fields.items()):
+        lines += _field_lines(number, key, spec, namespace, zone)
+    lines += ["    attributes = raw.get('attributes')",
+              "    if attributes is None:",
+              "        attributes = {}",
+              "        extra = len(data) - matched",
+              "    else:",
+              "        attributes, extra = ATTRIBUTES(attributes)",
+              "        extra += len(data) - matched",
+              "    ident = raw.get('id')",
+              "    if ident is not None and (type(ident) is not str or not ident.isascii()):",
+              "        ident = event_id(ident)",
+              "    return (customer, NAME, out, at, attributes), ident, extra"]
+    return _compile(lines, namespace, f"check_event_{index}")  # type: ignore[no-any-return]
+
+
+# The envelope, the same for every event type: customer id, then time.
+_ENVELOPE = (
+    "    customer = raw.get('customer')",
+    "    if type(customer) is not str or not customer or not customer.isascii():",
+    "        customer = customer_id(customer)",
+    "    at = raw.get('at')",
+    "    if type(at) is str:",
+    "        try:",
+    "            moment = fromisoformat(at)",
+    "        except ValueError:",
+    "            at = timestamp(at, ZONE, default_at)  # spaces around it, or the reason",
+    "        else:",
+    "            at = (moment.replace(tzinfo=TZ) if moment.tzinfo is None else moment)"
+    ".timestamp()",
+    "            if not EARLIEST <= at < LATEST:",
+    "                at = timestamp(raw['at'], ZONE, default_at)  # the reason",
+    "    else:",
+    "        at = timestamp(at, ZONE, default_at)",
+)
 
 
 def build_value_check(spec: Attribute, what: str, zone: str) -> ValueCheck:

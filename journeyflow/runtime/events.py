@@ -20,14 +20,13 @@ from journeyflow.errors import did_you_mean
 from journeyflow.model.journey import JourneyModel
 from journeyflow.runtime import fieldvalues as fv
 from journeyflow.runtime.eventcode import (
-    DataCheck,
+    EventCheck,
     ValueCheck,
-    build_data_check,
+    build_event_check,
     build_value_check,
 )
 from journeyflow.runtime.fieldvalues import Rejection
 from journeyflow.runtime.jsonio import decode_line
-from journeyflow.runtime.timeutil import in_range, zone_info
 
 __all__ = ["Event", "EventValidator", "Rejection", "ValidEvent"]
 
@@ -52,33 +51,27 @@ class Event(BaseModel):
 
 ValidEvent = tuple[str, str, dict[str, Any], float, dict[str, Any]]
 
-_fromisoformat = datetime.fromisoformat
 _HINT_LENGTH = 100  # longer unknown event names get no "did you mean" (it is quadratic)
 
 
 class EventValidator:
     """Checks raw events against the journey's declarations.
 
-    Each event type's ``data`` is checked by a function generated for it
-    (:mod:`journeyflow.runtime.eventcode`); the envelope (customer, event type,
-    time, attributes, id) is checked here.
+    Each event type is checked by a function generated for it
+    (:mod:`journeyflow.runtime.eventcode`), envelope and fields; this class picks it
+    by the event's type and keeps the count of ignored fields (:attr:`warnings`).
     """
 
     def __init__(self, model: JourneyModel) -> None:
         self.zone = model.timezone
-        self._tz = zone_info(model.timezone)
-        self.checks: dict[str, DataCheck] = {
-            name: build_data_check(event.fields, model.timezone, f"event_{index}")
-            for index, (name, event) in enumerate(model.events.items())}
         self.attribute_checks: dict[str, ValueCheck] = {
             name: build_value_check(spec, f"attribute '{name}'", model.timezone)
             for name, spec in model.attributes.items()}
+        self.checks: dict[str, EventCheck] = {
+            name: build_event_check(name, event.fields, model.timezone, index,
+                                    self._attributes)
+            for index, (name, event) in enumerate(model.events.items())}
         self.warnings = 0
-
-    def validate_line(self, line: bytes) -> tuple[ValidEvent, dict[str, Any]]:
-        """One line of an event file: the valid event and the event as read."""
-        raw = decode_line(line)
-        return self.validate(raw), raw
 
     def validate(self, raw: Any, default_at: float | None = None) -> ValidEvent:
         """``(customer, event, data, at, attributes)`` or :class:`Rejection`.
@@ -86,58 +79,43 @@ class EventValidator:
         ``default_at`` is the time of an event without ``at`` (the engine's clock);
         without it such an event is rejected.
         """
+        return self.check(raw, default_at)[0]
+
+    def validate_line(self, line: bytes) -> tuple[ValidEvent, str | None]:
+        """One line of an event file: the valid event and its ``id``."""
+        return self.check(decode_line(line), None)
+
+    def check(self, raw: Any, default_at: float | None) -> tuple[ValidEvent, str | None]:
+        """The valid event and its ``id`` (text, or None), or :class:`Rejection`."""
         try:
             if type(raw) is not dict:
                 raw = _as_event(raw)
-            customer = raw.get("customer")
-            if type(customer) is not str or not customer or not customer.isascii():
-                customer = fv.customer_id(customer)
             name = raw.get("event")
             check = self.checks.get(name) if type(name) is str else None
             if check is None:
+                fv.customer_id(raw.get("customer"))  # a missing customer is said first
                 raise self._unknown_event(name)
-            at = raw.get("at")
-            if type(at) is str:
-                at = self._parse_at(at)
-            else:
-                at = fv.timestamp(at, self.zone, default_at)
-            data, extra = check(raw.get("data"))
-            given = raw.get("attributes")
-            attributes = {} if given is None else self._attributes(given)
-            if "id" in raw:
-                fv.event_id(raw["id"])
+            valid, ident, extra = check(raw, default_at)
         except Rejection as rejection:
             self._describe(rejection, raw, default_at)
             raise
         if extra:
             self.warnings += extra
-        return customer, name, data, at, attributes
+        return valid, ident
 
-    def _parse_at(self, text: str) -> float:
-        """ISO 8601 text, the common case, without the slow path's detours."""
-        try:
-            moment = _fromisoformat(text)
-        except ValueError:
-            return fv.timestamp(text, self.zone, None)  # spaces around it, or the reason
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=self._tz)
-        at = moment.timestamp()
-        if not in_range(at):
-            return fv.timestamp(text, self.zone, None)  # the reason, with the range
-        return at
-
-    def _attributes(self, given: Any) -> dict[str, Any]:
+    def _attributes(self, given: Any) -> tuple[dict[str, Any], int]:
         if type(given) is not dict:
             given = fv.as_object(given, "attributes")
         out: dict[str, Any] = {}
+        unknown = 0
         checks = self.attribute_checks
         for key, value in given.items():
             check = checks.get(key)
             if check is None:
-                self.warnings += 1  # unknown attributes are ignored, and counted
+                unknown += 1  # unknown attributes are ignored, and counted
                 continue
             out[key] = check(value)
-        return out
+        return out, unknown
 
     def _unknown_event(self, name: Any) -> Rejection:
         if not isinstance(name, str) or not name:
@@ -150,7 +128,8 @@ class EventValidator:
 
     def _describe(self, rejection: Rejection, raw: Any, default_at: float | None) -> None:
         """Add the event, and its time and customer where they were valid, to a rejection."""
-        rejection.event = raw
+        if rejection.event is None:
+            rejection.event = raw
         if not isinstance(raw, dict):
             return
         if rejection.at is None:

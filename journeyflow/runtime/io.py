@@ -69,6 +69,11 @@ def _split_lines(lines: Iterable[bytes | tuple[str, str]]) -> Iterator[RawLine]:
     """Numbered, stripped, non-blank lines; a lone carriage return also ends a line."""
     shift = 0  # lines ended by a lone CR before this one
     for number, line in enumerate(lines, start=1):
+        # Most lines are an object and end in LF or CRLF: orjson skips the line end.
+        if type(line) is bytes and line[:1] == b"{" and (
+                b"\r" not in line or line.find(b"\r") == len(line) - 2):
+            yield number + shift, line, None
+            continue
         if isinstance(line, tuple):  # a UTF-16 line that could not be decoded
             reason, shown = line
             yield number + shift, shown, reason
@@ -167,8 +172,13 @@ def read_csv(stream: IO[bytes]) -> Iterator[RawLine]:
                             encoding="utf-8-sig" if encoding == "utf-8" else encoding,
                             errors="surrogateescape" if encoding == "utf-8" else "surrogatepass",
                             newline="")
-    reader = csv.DictReader(text)
-    label = "UTF-8" if encoding == "utf-8" else "UTF-16"
+    try:
+        yield from _csv_rows(csv.DictReader(text), "UTF-8" if encoding == "utf-8" else "UTF-16")
+    finally:
+        text.detach()  # the caller's stream stays open: a run may read it again
+
+
+def _csv_rows(reader: csv.DictReader[str], label: str) -> Iterator[RawLine]:
     while True:
         try:
             row = next(reader)

@@ -45,7 +45,7 @@ can hold (column 7); numbers must be finite
 
 def line_text(line: bytes) -> str:
     """A line as text for the rejection record, undecodable bytes written as ``\\xNN``."""
-    return line.decode("utf-8", "backslashreplace")
+    return line.strip().decode("utf-8", "backslashreplace")
 
 
 def _explain(line: bytes, exc: orjson.JSONDecodeError) -> str:

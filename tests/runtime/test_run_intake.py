@@ -178,3 +178,46 @@ def test_an_unsorted_file_is_processed_in_time_order(journey_file: Path,
     state, records, _ = run(journey_file, events)
     assert state["customers"]["c1"]["attributes"]["points"] == 80
     assert [r["at"] for r in records] == sorted(r["at"] for r in records)
+
+
+def shop_events() -> list[bytes]:
+    events = []
+    for i in range(40):
+        at = f"2026-03-{2 + i // 10:02d}T{10 + i % 10:02d}:00:00Z"
+        name = "signed_up" if i % 3 == 0 else "purchased"
+        data = {} if name == "signed_up" else {"amount": i}
+        events.append(json.dumps({"at": at, "customer": f"c{i % 4}", "event": name,
+                                  "data": data}).encode())
+    return events
+
+
+def test_an_unsorted_file_gives_the_trace_of_the_sorted_one(journey_file: Path,
+                                                            tmp_path: Path) -> None:
+    events = shop_events()
+    ordered = tmp_path / "ordered.jsonl"
+    ordered.write_bytes(b"\n".join(events) + b"\n")
+    shuffled = tmp_path / "shuffled.jsonl"
+    shuffled.write_bytes(b"\n".join(events[20:] + events[:20]) + b"\n")
+    state, records, _ = run(journey_file, ordered)
+    again, reordered, _ = run(journey_file, shuffled)
+    assert reordered == records
+    assert again == state
+    command = Path(sys.executable).with_name("journeyflow")  # standard input: sorted on disk
+    done = subprocess.run([str(command), "run", str(journey_file), "--events", "-",
+                           "--trace", "-", "--state", str(tmp_path / "s.json")],
+                          input=shuffled.read_bytes(), capture_output=True, check=True)
+    assert [strict(line) for line in done.stdout.splitlines()] == records
+
+
+def test_an_unsorted_csv_file_is_read_again_sorted(journey_file: Path, tmp_path: Path) -> None:
+    rows = [b"at,customer,event,data.amount",
+            b"2026-03-03T10:00:00Z,c1,purchased,80",
+            b"2026-03-02T10:00:00Z,c1,signed_up,",
+            b"2026-03-02T10:00:00Z,c2,signed_upp,"]
+    events = tmp_path / "events.csv"
+    events.write_bytes(b"\n".join(rows) + b"\n")
+    state, records, _ = run(journey_file, events)
+    assert state["customers"]["c1"]["attributes"]["points"] == 80
+    assert state["rejected"] == [{"line": 4, "reason": "unknown event 'signed_upp'; did you "
+                                                       "mean 'signed_up'?"}]
+    assert sum(r["kind"] == "rejected" for r in records) == 1

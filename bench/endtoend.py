@@ -53,6 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 HERE = Path(__file__).resolve().parent
 JOURNEYFLOW = Path(sys.executable).with_name("journeyflow")
 PERIOD = wl.SPAN_DAYS * wl.DAY
+FILE_FORMAT = "1"  # bump when the event files change, so cached ones are made again
 TARGET_SPEED = 0.60  # journeyflow run >= 60% of the hand-written pipeline
 TARGET_MEMORY = 2.0  # peak RSS <= 2x the pipeline's
 TARGET_HANDLE = 0.35  # Engine.handle on dicts >= 35% of hand-written dispatch
@@ -83,7 +84,7 @@ def events_file(size: int, customers: int, seed: int) -> Path:
     """The cached file of ``size`` events, made in a child process when missing: this
     process stays small, as a child's peak RSS counts the parent's at fork time."""
     key = hashlib.sha256((HERE / "baselines" / "workload.py").read_bytes()
-                         + Path(__file__).read_bytes()).hexdigest()[:10]
+                         + FILE_FORMAT.encode()).hexdigest()[:10]
     path = Path(tempfile.gettempdir()) / f"journeyflow-e2e-{customers}-{seed}-{size}-{key}.jsonl"
     if not path.exists():
         _child([sys.executable, str(Path(__file__).resolve()), "--make-file", str(size),

@@ -81,8 +81,11 @@ def _field_lines(index: int, key: str, spec: Attribute, namespace: dict[str, Any
                  zone: str) -> list[str]:
     what = f"field '{key}'"
     if spec.default is not None:
-        namespace[f"DEFAULT_{index}"] = _checked_default(spec, what, zone)
-        missing = f"value = DEFAULT_{index}"
+        try:
+            namespace[f"DEFAULT_{index}"] = build_value_check(spec, what, zone)(spec.default)
+            missing = f"value = DEFAULT_{index}"
+        except fv.Rejection as bad:  # a default the checks refuse rejects what relies on it
+            missing = f"raise Rejection({bad.reason!r})"
     elif spec.optional:
         missing = "value = None"
     else:
@@ -102,12 +105,6 @@ def _field_lines(index: int, key: str, spec: Attribute, namespace: dict[str, Any
         *_value_lines(spec, what, "            "),
         f"    out[{key!r}] = value",
     ]
-
-
-def _checked_default(spec: Attribute, what: str, zone: str) -> Any:
-    """A declared default as the check would pass it (a date default becomes an instant)."""
-    check = build_value_check(spec, what, zone)
-    return check(spec.default)
 
 
 def _namespace(zone: str) -> dict[str, Any]:

@@ -80,3 +80,17 @@ def test_events_after_until_are_pending() -> None:
     result = run_batch(engine, read_jsonl(io.BytesIO(lines(events))), T0_SECONDS + 120, None)
     assert (engine.processed, result.pending, result.horizon) == (3, 2, T0_SECONDS + 120)
     assert engine.interpreter.records == []  # without a trace file, records are dropped
+
+
+def test_in_order_processing_gives_up_at_the_first_earlier_event() -> None:
+    from journeyflow.runtime.batch import run_in_order
+
+    engine = journeyflow.Engine(journeyflow.loads(JOURNEY, "intake.journey"))
+    events = [{"at": T0_SECONDS + at, "customer": "c1", "event": "signed_up"}
+              for at in (0, 60, 60, 30)]
+    lines_in = read_jsonl(io.BytesIO(lines(events)))
+    assert run_in_order(engine, lines_in, None, None) is None
+    ordered = journeyflow.Engine(journeyflow.loads(JOURNEY, "intake.journey"))
+    result = run_in_order(ordered, read_jsonl(io.BytesIO(lines(events[:3]))), None, None)
+    assert result is not None
+    assert (ordered.processed, result.horizon) == (3, T0_SECONDS + 60)

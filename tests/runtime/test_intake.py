@@ -197,3 +197,14 @@ def test_a_number_at_the_limit_is_accepted(engine: journeyflow.Engine) -> None:
     assert engine.handle(purchase(amount=2**53 - 1)).accepted
     assert not engine.handle(purchase(amount=2**53)).accepted
     assert not math.isnan(engine.customer("c1").attributes["points"])  # type: ignore[union-attr]
+
+
+def test_a_default_out_of_range_rejects_only_the_events_that_rely_on_it() -> None:
+    journey = journeyflow.loads('journey "d"\nevent big { amount: number = 99999999999999999999 }'
+                                "\nstage a start { on big -> b }\nstage b final", "d.journey")
+    engine = journeyflow.Engine(journey)
+    left_out = engine.handle({"at": T0, "customer": "c", "event": "big"})
+    assert not left_out.accepted
+    assert "must be a finite number" in (left_out.reason or "")
+    assert engine.handle({"at": T0, "customer": "c", "event": "big", "data": {"amount": 3}}
+                         ).accepted

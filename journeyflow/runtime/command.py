@@ -11,7 +11,6 @@ from typing import Any, TextIO
 import click
 
 from journeyflow.errors import JourneyError
-from journeyflow.runtime.channels import SmtpChannel
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.events import Rejection, ValidEvent
 from journeyflow.runtime.io import read_events
@@ -66,18 +65,31 @@ def _read_valid(engine: Engine, stream: TextIO, fmt: str) -> list[tuple[float, i
               help="Deliver email sends to this SMTP server (to each customer's email).")
 @click.option("--mail-from", default="journeys@localhost", show_default=True,
               help="Sender address for --smtp.")
+@click.option("--channel", "channels", multiple=True, metavar="NAME=TARGET",
+              help="Deliver a channel: smtp://HOST:PORT, http(s)://URL (a webhook) or trace "
+                   "(recorded only); ?attempts=N&backoff=SECONDS set its retries. Repeatable.")
 def run(journey_file: Path, events_file: str, until: str | None, trace_file: str | None,
-        state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str) -> None:
-    """Step customers through JOURNEY with the events of a file."""
+        state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str,
+        channels: tuple[str, ...]) -> None:
+    """Step customers through JOURNEY with the events of a file.
+
+    With --store, every group of events is committed with the deliveries it decided;
+    run again on the same file after a crash, it continues where it stopped.
+    """
     from journeyflow.cliutil import load_or_exit
 
     journey = load_or_exit(journey_file)
     until_at = _parse_until(until)
     if fmt == "auto":
         fmt = "csv" if events_file.lower().endswith(".csv") else "jsonl"
-    mailer = _mailer(smtp, mail_from)
+    if store != "memory://" or smtp is not None or channels:
+        from journeyflow.live.runcli import run_live
+
+        run_live(journey, events_file, until_at, trace_file, state_file, store, fmt,
+                 channels, smtp, mail_from)
+        return
     try:
-        engine = Engine(journey, store=store, channels={"email": mailer} if mailer else None)
+        engine = Engine(journey)
     except JourneyError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
@@ -104,22 +116,10 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
             engine.advance(horizon)
     _write_outputs(engine, trace_file, state_file, pending, start)
     engine.close()
-    if mailer is not None:
-        mailer.close()
     click.echo(f"{engine.processed} processed, {len(engine.rejected)} rejected, {pending} "
                f"pending, {len(engine.interpreter.customers)} customers"
-               + (f", until {format_instant(horizon)}" if horizon is not None else "")
-               + (f", {mailer.sent} mails sent" if mailer is not None else ""),
+               + (f", until {format_instant(horizon)}" if horizon is not None else ""),
                err=True)
-
-
-def _mailer(smtp: str | None, sender: str) -> SmtpChannel | None:
-    if smtp is None:
-        return None
-    host, _, port = smtp.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter("use HOST:PORT, e.g. localhost:1025", param_hint="--smtp")
-    return SmtpChannel(host=host, port=int(port), sender=sender)
 
 
 def _parse_until(until: str | None) -> float | None:

@@ -1,0 +1,52 @@
+"""The customers an engine holds in memory: loaded from the store on first use.
+
+The interpreter reads customers with ``customers.get(cid)`` and ``customers[cid]``;
+this dict answers both from memory when it can and from the store when not, so a
+store of a million customers needs only the ones being stepped in memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from journeyflow.runtime.state import Customer
+
+__all__ = ["CustomerCache"]
+
+
+class CustomerCache(dict[str, Customer]):
+    """A dict of customers that loads a missing one with ``load`` (None: no such customer)."""
+
+    def __init__(self, load: Callable[[str], Customer | None], limit: int) -> None:
+        super().__init__()
+        self._load = load
+        self.limit = limit
+
+    def get(self, cid: str, default: Any = None) -> Any:
+        c = dict.get(self, cid)
+        if c is None:
+            c = self._load(cid)
+            if c is None:
+                return default
+            self[cid] = c
+        return c
+
+    def __missing__(self, cid: str) -> Customer:
+        c = self._load(cid)
+        if c is None:
+            raise KeyError(cid)
+        self[cid] = c
+        return c
+
+    def __contains__(self, cid: object) -> bool:
+        return isinstance(cid, str) and self.get(cid) is not None
+
+    def evict(self, keep: set[str] | frozenset[str] = frozenset()) -> None:
+        """Drop the longest-held customers once over the limit (all are saved by then)."""
+        if len(self) <= self.limit:
+            return
+        drop = len(self) - self.limit // 2
+        for cid in list(self)[:drop]:
+            if cid not in keep:
+                del self[cid]

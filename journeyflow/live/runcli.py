@@ -1,0 +1,68 @@
+"""The store-backed side of ``journeyflow run``: channels, resuming, the summary line."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from contextlib import ExitStack
+from typing import TextIO
+
+import click
+
+from journeyflow.errors import JourneyError
+from journeyflow.journey import Journey
+from journeyflow.live.config import ChannelSpecError, parse_channel, smtp_spec
+from journeyflow.live.run import LiveRun, channel_handlers, close_handlers
+from journeyflow.runtime.engine import Engine
+from journeyflow.runtime.timeutil import format_instant
+
+__all__ = ["run_live"]
+
+
+def run_live(journey: Journey, events_file: str, until_at: float | None,
+             trace_file: str | None, state_file: str, store: str, fmt: str,
+             channel_texts: tuple[str, ...], smtp: str | None, mail_from: str) -> None:
+    from journeyflow.runtime.command import _write_outputs
+
+    logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
+    texts = list(channel_texts)
+    try:
+        if smtp is not None:
+            texts.insert(0, smtp_spec(smtp, mail_from))
+        specs = [parse_channel(text) for text in texts]
+    except ChannelSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--channel/--smtp") from None
+    handlers, policies = channel_handlers(specs)
+    try:
+        engine = Engine(journey, store=store, channels=handlers or None, retry=policies)
+    except JourneyError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    start = len(engine.interpreter.records)
+    live = LiveRun(engine)
+    try:
+        with ExitStack() as stack:
+            if events_file == "-":
+                stream: TextIO = sys.stdin
+            else:
+                try:
+                    stream = stack.enter_context(  # noqa: SIM115
+                        open(events_file, encoding="utf-8-sig", newline=""))
+                except OSError as exc:
+                    raise click.UsageError(
+                        f"cannot read {events_file}: {exc.strerror}") from exc
+            valid = live.read(stream, fmt)
+        horizon = until_at if until_at is not None else (valid[-1][0] if valid else None)
+        live.process(valid, horizon)
+        live.deliver()
+        _write_outputs(engine, trace_file, state_file, live.summary.pending, start)
+        customers = engine.store.count()
+    finally:
+        engine.close()
+        close_handlers(handlers)
+    s = live.summary
+    mails = ", ".join(f"{n} {status}" for status, n in s.deliveries.items())
+    click.echo(f"{s.lines} events: {s.processed} processed, {s.rejected} rejected, "
+               f"{s.already} already committed, {s.pending} pending; {customers} customers"
+               + (f", until {format_instant(horizon)}" if horizon is not None else "")
+               + (f"; deliveries: {mails}" if mails else ""), err=True)

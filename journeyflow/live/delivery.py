@@ -27,7 +27,7 @@ from journeyflow.live.outbox import (
     OutboxRow,
     notify_handlers,
 )
-from journeyflow.runtime.channels import DeliveryRefused
+from journeyflow.runtime.channels import DeliveryFailed, DeliveryRefused
 from journeyflow.runtime.timeutil import to_datetime
 
 if TYPE_CHECKING:
@@ -123,6 +123,8 @@ class DeliveryLoop:
             handler(self._payload(row))
         except DeliveryRefused as exc:
             error, final = str(exc) or type(exc).__name__, True
+        except DeliveryFailed as exc:
+            error = str(exc) or type(exc).__name__
         except Exception as exc:  # noqa: BLE001 - any failure of a channel is retried
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self._settle(row, error, final)

@@ -70,6 +70,14 @@ class OutboxRow:
     def message(self) -> str | None:
         return self.fields.get("message") if self.kind == "send" else None
 
+    def number(self, position: int) -> None:
+        """Give the row its place among the store's deliveries, and so its key."""
+        what = self.fields.get("message", "") if self.kind == "send" else self.channel
+        self.step = round(self.at * 1000)
+        self.position = position
+        self.key = delivery_key(self.journey, self.customer, self.step, position, self.kind,
+                                str(what))
+
 
 def delivery_key(journey: str, customer: str, step: int, position: int, kind: str,
                  what: str) -> str:
@@ -128,6 +136,7 @@ class MemoryOutbox:
         for row in rows:
             self._next_id += 1
             row.id = self._next_id
+            row.number(row.id)
             self.rows[row.id] = row
 
     def due(self, now: float, limit: int) -> list[OutboxRow]:

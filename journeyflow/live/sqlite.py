@@ -32,7 +32,7 @@ from journeyflow.live.codec import (
     timer_from_row,
     timer_to_row,
 )
-from journeyflow.live.outbox import PENDING, OutboxExecutor, OutboxRow, delivery_key
+from journeyflow.live.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.runtime.trace import record_to_dict
 
 if TYPE_CHECKING:
@@ -351,11 +351,7 @@ class SQLiteStore:
         values = []
         for row in rows:
             self._deliveries += 1
-            what = row.fields.get("message", "") if row.kind == "send" else row.channel
-            row.step = round(row.at * 1000)
-            row.position = self._deliveries
-            row.key = delivery_key(row.journey, row.customer, row.step, row.position,
-                                   row.kind, str(what))
+            row.number(self._deliveries)
             values.append((row.journey, row.customer, row.key, row.kind, row.channel, row.at,
                            json.dumps(row.fields, default=str, ensure_ascii=False),
                            None if row.context is None else context_to_json(row.context),

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import default as default_policy
 from email.utils import getaddresses
 from functools import cache
 from typing import Any
@@ -33,16 +34,23 @@ from typing import Any
 from jinja2.runtime import ChainableUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-__all__ = ["DeliveryRefused", "SmtpChannel", "WebhookChannel", "clean_header", "one_address"]
+__all__ = ["DeliveryFailed", "DeliveryRefused", "SmtpChannel", "WebhookChannel", "clean_header",
+           "one_address"]
 
 
 class DeliveryRefused(Exception):
     """A delivery that cannot succeed however often it is tried."""
 
 
+class DeliveryFailed(Exception):
+    """A delivery that did not go out this time; trying again later may help."""
+
+
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 _SIMPLE_ADDRESS = re.compile(r"[^@\s,;<>()\[\]\\\"]+@[^@\s,;<>()\[\]\\\"]+\.[^@\s,;<>()\[\]\\\"]+")
 MAX_HEADER = 900  # below the 998 characters a mail line may have
+# Long headers (List-Unsubscribe) stay on one line rather than folded into encoded words.
+MAIL_POLICY = default_policy.clone(max_line_length=998)
 
 
 def clean_header(value: object) -> str:
@@ -73,7 +81,7 @@ def one_address(value: object) -> str:
         raise DeliveryRefused("the customer has no mail address")
     text = value.strip()
     shown = clean_header(text)[:80]
-    if _CONTROL.search(text) or not _SIMPLE_ADDRESS.fullmatch(text):
+    if _CONTROL.search(value) or not _SIMPLE_ADDRESS.fullmatch(text):
         raise DeliveryRefused(f"not exactly one mail address: {shown!r}")
     pairs = getaddresses([text])
     if len(pairs) != 1 or pairs[0][0] or pairs[0][1] != text:
@@ -141,7 +149,7 @@ class SmtpChannel:
     def compose(self, delivery: Any, to: str) -> EmailMessage:
         key = _key(delivery)
         domain = self.sender.rpartition("@")[2] or "localhost"
-        mail = EmailMessage()
+        mail = EmailMessage(policy=MAIL_POLICY)
         mail["From"] = clean_header(self.sender)
         mail["To"] = to
         mail["Subject"] = clean_header(delivery.subject or delivery.message)
@@ -240,7 +248,7 @@ class WebhookChannel:
                 pass
         except urllib.error.HTTPError as exc:
             if exc.code in (408, 429) or exc.code >= 500:
-                raise RuntimeError(f"the webhook answered {exc.code} {exc.reason}") from None
+                raise DeliveryFailed(f"the webhook answered {exc.code} {exc.reason}") from None
             raise DeliveryRefused(f"the webhook answered {exc.code} {exc.reason}") from None
 
     @staticmethod

@@ -9,40 +9,84 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
+
+import orjson
 
 from journeyflow.runtime.interpreter import DELIVER
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, PARKED, Bonus, Customer
 
 __all__ = ["context_from_json", "context_to_json", "customer_from_json", "customer_to_json",
-           "timer_from_row", "timer_to_row"]
+           "dumps", "loads", "timer_from_row", "timer_to_row"]
 
 Timer = tuple[Any, ...]  # (due, seq, customer, kind, a, b, extra), as the interpreter keeps it
 
 
+_PLAIN_FIELDS = ("id", "status", "entered", "epoch", "life", "clock", "last_contact",
+                 "final_at", "created", "grants")
+
+
+class _Encoder:
+    """Reads one journey's customers field by field with C getters: the store writes a
+    customer on every commit that touched it, so this is on the hot path."""
+
+    def __init__(self, program: Program) -> None:
+        layout = program.layout
+        self.program = program
+        self.plain = attrgetter(*_PLAIN_FIELDS)
+        self.groups = [(name, tuple(slots), tuple(slots.values()))
+                       for name, slots in (("attrs", layout.attributes),
+                                           ("history", layout.history),
+                                           ("sends", layout.caps))]
+        self.getters = [(name, names, attrgetter(*values) if len(values) > 1 else None,
+                         values[0] if len(values) == 1 else None)
+                        for name, names, values in self.groups if values]
+        self.empty = [name for name, _, values in self.groups if not values]
+
+    def encode(self, c: Customer) -> str:
+        program = self.program
+        layout = program.layout
+        out: dict[str, Any] = dict(zip(_PLAIN_FIELDS, self.plain(c), strict=True))
+        out["stage"] = program.stage_names[c.stage]  # by name: versions may reorder stages
+        out["tags"] = layout.tag_names(c.tag_bits) if c.tag_bits else ()
+        out["goals"] = layout.goal_names(c.goal_bits) if c.goal_bits else ()
+        out["fired"] = c.fired
+        out["bonuses"] = {k: tuple(b) for k, b in c.bonuses.items()} if c.bonuses else {}
+        out["pending"] = c.pending
+        seen = c.seen
+        out["seen"] = None if seen is None else (seen[0], sorted(seen[1]))
+        for name, names, many, one in self.getters:
+            values = many(c) if many is not None else (getattr(c, one),)  # type: ignore[arg-type]
+            out[name] = dict(zip(names, values, strict=True))
+        for name in self.empty:
+            out[name] = {}
+        out["arms"] = layout.get_arms(c) if layout.arms else {}
+        return dumps(out)
+
+
+def dumps(value: Any) -> str:
+    """Compact JSON (orjson: the store writes every touched customer on every commit)."""
+    return orjson.dumps(value, default=_plain,
+                        option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME).decode()
+
+
+def loads(text: str | bytes) -> Any:
+    return orjson.loads(text)
+_ENCODERS: dict[int, _Encoder] = {}
+
+
 def customer_to_json(program: Program, c: Customer) -> str:
-    layout = program.layout
-    out = {slot: getattr(c, slot) for slot in Customer.__slots__}
-    out = {slot: (dict(value) if value is EMPTY_MAP else value) for slot, value in out.items()}
-    del out["tag_bits"], out["goal_bits"]
-    out["stage"] = program.stage_names[c.stage]  # by name: versions may reorder stages
-    out["tags"] = list(c.tags)
-    out["goals"] = list(c.goals)
-    out["fired"] = list(c.fired)
-    out["bonuses"] = {k: list(b) for k, b in c.bonuses.items()}
-    out["pending"] = list(c.pending)
-    out["seen"] = None if c.seen is None else [c.seen[0], sorted(c.seen[1])]
-    out["attrs"] = layout.get_attributes(c)
-    out["history"] = layout.get_history(c)
-    out["sends"] = {k: list(v) for k, v in layout.get_caps(c).items()}
-    out["arms"] = layout.get_arms(c)
-    return json.dumps(out, separators=(",", ":"), default=_plain)
+    encoder = _ENCODERS.get(id(program))
+    if encoder is None or encoder.program is not program:
+        encoder = _ENCODERS[id(program)] = _Encoder(program)
+    return encoder.encode(c)
 
 
 def customer_from_json(program: Program, text: str) -> Customer:
     layout = program.layout
-    data = json.loads(text)
+    data = orjson.loads(text)
     stage = program.stage_index[data.pop("stage")]
     c = layout.new(data["id"], stage, data["created"])
     for slot in Customer.__slots__:
@@ -76,13 +120,13 @@ def timer_to_row(timer: Timer) -> tuple[float, int, str, int, str]:
     """``(due, seq, customer, kind, payload)``; a deferred send keeps its pending's seq."""
     due, seq, cid, kind, a, b, extra = timer
     payload = [a["seq"] if kind == DELIVER else a, b, extra]
-    return due, seq, cid, kind, json.dumps(payload, separators=(",", ":"), default=_plain)
+    return due, seq, cid, kind, dumps(payload)
 
 
 def timer_from_row(due: float, seq: int, cid: str, kind: int, payload: str,
                    customer: Customer) -> Timer | None:
     """The timer as the interpreter keeps it; None for a deferred send already gone."""
-    a, b, extra = json.loads(payload)
+    a, b, extra = orjson.loads(payload)
     if kind == DELIVER:
         a = next((p for p in customer.pending if p["seq"] == a), None)
         if a is None:
@@ -94,7 +138,8 @@ def timer_from_row(due: float, seq: int, cid: str, kind: int, payload: str,
 
 def context_to_json(context: Any) -> str:
     """A template context (customer, event, bonus), dates kept as dates."""
-    return json.dumps(context, separators=(",", ":"), default=_tagged)
+    return orjson.dumps(context, default=_tagged,
+                        option=orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME).decode()
 
 
 def context_from_json(text: str) -> Any:
@@ -106,7 +151,7 @@ def _plain(value: Any) -> Any:
         return value.isoformat()
     if isinstance(value, set | frozenset | tuple):
         return list(value)
-    raise TypeError(f"cannot store {type(value).__name__}")
+    return str(value)  # an int beyond 64 bits, or anything else: as json.dumps(default=str)
 
 
 def _tagged(value: Any) -> Any:

@@ -12,8 +12,12 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
+from jinja2 import Template
+
+from journeyflow.compile.templates import environment
 from journeyflow.model.journey import JourneyModel, Notify
 from journeyflow.runtime.executor import Delivery, template_context
 
@@ -29,9 +33,23 @@ PENDING, SENT, DEAD = "pending", "sent", "dead"
 
 @dataclass(frozen=True)
 class KeyedDelivery(Delivery):
-    """A :class:`Delivery` with its idempotency key (the same on every attempt)."""
+    """A :class:`Delivery` with its idempotency key (the same on every attempt).
+
+    Its texts render from templates compiled once per text, not once per delivery.
+    """
 
     key: str = ""
+
+    def render(self, part: str) -> str:
+        text = self.templates.get(part)
+        if text is None:
+            return ""
+        return _compiled(text).render(self.context)
+
+
+@lru_cache(maxsize=1024)
+def _compiled(text: str) -> Template:
+    return environment().from_string(text)
 
 
 @dataclass(frozen=True)

@@ -13,6 +13,7 @@ from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.config import ChannelSpecError, parse_channel, smtp_spec
 from journeyflow.live.run import LiveRun, channel_handlers, close_handlers
+from journeyflow.live.sqlite import SQLiteStore
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.timeutil import format_instant
 
@@ -39,6 +40,8 @@ def run_live(journey: Journey, events_file: str, until_at: float | None,
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
     start = len(engine.interpreter.records)
+    if trace_file is None and isinstance(engine.store, SQLiteStore):
+        engine.store.keep_trace = False  # no trace file: keep memory flat, the store has it
     live = LiveRun(engine)
     try:
         with ExitStack() as stack:

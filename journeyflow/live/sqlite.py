@@ -29,6 +29,8 @@ from journeyflow.live.codec import (
     context_to_json,
     customer_from_json,
     customer_to_json,
+    dumps,
+    loads,
     timer_from_row,
     timer_to_row,
 )
@@ -49,7 +51,7 @@ CREATE TABLE IF NOT EXISTS jf_customers (journey TEXT NOT NULL, id TEXT NOT NULL
 CREATE TABLE IF NOT EXISTS jf_timers (journey TEXT NOT NULL, seq INTEGER NOT NULL,
     due REAL NOT NULL, customer TEXT NOT NULL, kind INTEGER NOT NULL, payload TEXT NOT NULL,
     PRIMARY KEY (journey, seq));
-CREATE INDEX IF NOT EXISTS jf_timers_due ON jf_timers (journey, due);
+CREATE INDEX IF NOT EXISTS jf_timers_due ON jf_timers (journey, due, seq);
 CREATE INDEX IF NOT EXISTS jf_timers_customer ON jf_timers (journey, customer);
 CREATE TABLE IF NOT EXISTS jf_events (journey TEXT NOT NULL, key TEXT NOT NULL,
     PRIMARY KEY (journey, key)) WITHOUT ROWID;
@@ -90,6 +92,8 @@ class SQLiteDatabase:
             self.db.execute("PRAGMA journal_mode=WAL")
             self.db.execute(f"PRAGMA synchronous={'FULL' if synchronous == 'full' else 'NORMAL'}")
             self.db.execute("PRAGMA busy_timeout=10000")
+            # 64 MB of page cache: the customer and key B-trees take random inserts
+            self.db.execute("PRAGMA cache_size=-65536")
             self.db.executescript(SCHEMA)
         except sqlite3.Error as exc:
             self._unlock()
@@ -151,7 +155,7 @@ class SQLiteStore:
         self.outbox = SQLiteOutbox(self.db, "")
         self._loaded: set[int] = set()  # timer seqs taken from the table since the last commit
         self._dropped: set[int] = set()  # timers whose customer or deferred send is gone
-        self._loaded_upto = float("-inf")
+        self._cursor: tuple[float, int] = (float("-inf"), 0)  # the last timer loaded
         self._next_due: float | None = None
         self._saved_seq = 0  # timers with a higher seq are not in the table yet
         self._records_mark = 0
@@ -181,7 +185,7 @@ class SQLiteStore:
         self.outbox.journey = self.journey
         self._check_journey()
         ip = engine.interpreter
-        ip.customers = CustomerCache(self.load_customer, self.cache_limit)
+        ip.customers = CustomerCache(self.load_customer, self.cache_limit, self.load_customers)
         ip.touched = set()
         row = self.db.execute("SELECT counters FROM jf_journeys WHERE name = ?",
                               (self.journey,)).fetchone()
@@ -232,13 +236,26 @@ class SQLiteStore:
         assert self.engine is not None
         return customer_from_json(self.engine.program, row[0])
 
+    def load_customers(self, cids: list[str]) -> dict[str, Customer]:
+        assert self.engine is not None
+        program = self.engine.program
+        found: dict[str, Customer] = {}
+        for start in range(0, len(cids), 500):
+            chunk = cids[start:start + 500]
+            marks = ",".join("?" * len(chunk))
+            for cid, text in self.db.execute(
+                    f"SELECT id, state FROM jf_customers WHERE journey = ? AND id IN ({marks})",  # noqa: S608
+                    (self.journey, *chunk)):
+                found[cid] = customer_from_json(program, text)
+        return found
+
     def customers(self) -> Iterator[Customer]:
         assert self.engine is not None
         cache = self.engine.interpreter.customers
         program = self.engine.program
         rows = self.db.execute("SELECT id, state FROM jf_customers WHERE journey = ? "
-                               "ORDER BY id", (self.journey,)).fetchall()
-        for cid, text in rows:
+                               "ORDER BY id", (self.journey,))
+        for cid, text in rows:  # one at a time: a million customers need not fit in memory
             held = dict.get(cache, cid)
             yield held if held is not None else customer_from_json(program, text)
 
@@ -266,7 +283,8 @@ class SQLiteStore:
         out: list[dict[str, Any]] = []
         for (text,) in self.db.execute("SELECT records FROM jf_history WHERE journey = ? AND "
                                        "customer = ? ORDER BY seq", (self.journey, cid)):
-            out.extend(json.loads(text))
+            out.extend(record_to_dict((at, cid, kind, fields))
+                       for at, kind, fields in loads(text))
         return out
 
     # ---- timers -------------------------------------------------------------------------
@@ -277,15 +295,26 @@ class SQLiteStore:
         return None if row[0] is None else float(row[0])
 
     def before(self, at: float) -> None:
-        if self._next_due is None or at < self._next_due:
-            return
+        """Load the timers due up to ``at`` into the interpreter's heap, a chunk ahead.
+
+        Timers loaded early wait in the heap until due; at commit the heap is emptied
+        and the table is the truth again, so loading ahead never fires anything early.
+        """
+        while self._next_due is not None and at >= self._next_due:
+            self._load_timers()
+
+    def _load_timers(self, chunk: int = 2000) -> None:
         assert self.engine is not None
         ip = self.engine.interpreter
         customers = ip.customers
+        assert isinstance(customers, CustomerCache)
+        due_after, seq_after = self._cursor
         rows = self.db.execute(
             "SELECT due, seq, customer, kind, payload FROM jf_timers WHERE journey = ? AND "
-            "due > ? AND due <= ? ORDER BY due, seq", (self.journey, self._loaded_upto, at))
-        for due, seq, cid, kind, payload in rows.fetchall():
+            "(due > ? OR (due = ? AND seq > ?)) ORDER BY due, seq LIMIT ?",
+            (self.journey, due_after, due_after, seq_after, chunk)).fetchall()
+        customers.preload([row[2] for row in rows])
+        for due, seq, cid, kind, payload in rows:
             c = customers.get(cid)
             timer = None if c is None else timer_from_row(due, seq, cid, kind, payload, c)
             if timer is None:
@@ -293,8 +322,10 @@ class SQLiteStore:
                 continue
             self._loaded.add(seq)
             heapq.heappush(ip.timers, timer)
-        self._loaded_upto = at
-        self._next_due = self._min_due(at)
+        if rows:
+            self._cursor = (rows[-1][0], rows[-1][1])
+        # The next chunk starts after the last one loaded; none left: nothing until commit.
+        self._next_due = rows[-1][0] if len(rows) == chunk else None
 
     # ---- committing -----------------------------------------------------------------------
 
@@ -333,7 +364,7 @@ class SQLiteStore:
                 "INSERT INTO jf_rejected (journey, customer, line, reason, event) "
                 "VALUES (?, ?, ?, ?, ?)",
                 [(j, _customer_of(r.event), r.line, r.reason,
-                  json.dumps(r.event, default=str, ensure_ascii=False)) for r in rejected])
+                  dumps(r.event)) for r in rejected])
             db.executemany("INSERT INTO jf_history (journey, customer, records) VALUES (?, ?, ?)",
                            _history_rows(j, records))
             self._insert_outbox(outbox)
@@ -353,7 +384,7 @@ class SQLiteStore:
             self._deliveries += 1
             row.number(self._deliveries)
             values.append((row.journey, row.customer, row.key, row.kind, row.channel, row.at,
-                           json.dumps(row.fields, default=str, ensure_ascii=False),
+                           dumps(row.fields),
                            None if row.context is None else context_to_json(row.context),
                            PENDING, 0.0))
         self.db.executemany(
@@ -365,17 +396,15 @@ class SQLiteStore:
         ip.timers.clear()  # all saved: the table is the truth until the next load
         self._loaded.clear()
         self._dropped.clear()
-        self._loaded_upto = float("-inf")
+        self._cursor = (float("-inf"), 0)
         self._saved_seq = ip.seq
         self._next_due = self._min_due()
+        self._rejected_mark += len(rejected)
         if self.keep_trace:
             self._records_mark = len(ip.records)
-            self._rejected_mark += len(rejected)
-        else:
+        else:  # saved in the customers' history: memory stays flat however long it runs
             del ip.records[:]
             self._records_mark = 0
-            del self.engine.rejected[:]  # type: ignore[union-attr]
-            self._rejected_mark = 0
         ip.customers.evict()
 
     # ---- forgetting ------------------------------------------------------------------------
@@ -460,7 +489,7 @@ class SQLiteOutbox:
                        "WHERE id = ?", (row.status, row.attempts, row.next_at, row.error, row.id))
             db.execute("INSERT INTO jf_history (journey, customer, records) VALUES (?, ?, ?)",
                        (row.journey, row.customer,
-                        json.dumps([record], ensure_ascii=False, default=str)))
+                        dumps([(row.at, "delivery", _fields(record))])))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
@@ -482,6 +511,10 @@ class SQLiteOutbox:
             (self.journey,)).fetchall())
 
 
+def _fields(record: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in record.items() if k not in ("at", "customer", "kind")}
+
+
 def _shared(db: sqlite3.Connection) -> bool:
     return db.execute("SELECT 1 FROM jf_journeys WHERE name = '$shared'").fetchone() is not None
 
@@ -494,11 +527,11 @@ def _customer_of(event: Any) -> str | None:
 
 
 def _history_rows(journey: str, records: list[Any]) -> list[tuple[str, str, str]]:
-    """One row per customer for the records of one commit, in order."""
-    by_customer: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for record in records:
+    """One row per customer for the records of one commit, in order: ``[at, kind, fields]``
+    each, the time as seconds (turned into text when read, not on this hot path)."""
+    by_customer: dict[str, list[tuple[Any, str, dict[str, Any]]]] = defaultdict(list)
+    for at, cid, kind, fields in records:
         # delivery records are saved with their attempt (SQLiteOutbox.record_attempt)
-        if record[1] is not None and record[2] != "delivery":
-            by_customer[record[1]].append(record_to_dict(record))
-    return [(journey, cid, json.dumps(items, ensure_ascii=False, default=str))
-            for cid, items in by_customer.items()]
+        if cid is not None and kind != "delivery":
+            by_customer[cid].append((at, kind, fields))
+    return [(journey, cid, dumps(items)) for cid, items in by_customer.items()]

@@ -28,9 +28,10 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import getaddresses
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
+from jinja2 import Template
 from jinja2.runtime import ChainableUndefined
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -99,6 +100,11 @@ def _html_environment() -> ImmutableSandboxedEnvironment:
     return ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=True)
 
 
+@lru_cache(maxsize=256)
+def _html_template(source: str) -> Template:
+    return _html_environment().from_string(source)
+
+
 def _key(delivery: Any) -> str:
     """The delivery's idempotency key; one derived from its content when it has none."""
     key = getattr(delivery, "key", "")
@@ -160,7 +166,7 @@ class SmtpChannel:
         mail.set_content(text)
         html_source = delivery.templates.get("html")
         if html_source:
-            html = _html_environment().from_string(html_source).render(delivery.context)
+            html = _html_template(html_source).render(delivery.context)
             mail.add_alternative(html, subtype="html")
         return mail
 

@@ -142,11 +142,12 @@ def _register_commands() -> None:
 
     Imported here, after ``main`` exists, so each command module stays independent of it.
     """
+    from journeyflow.live.serve import serve
     from journeyflow.render.command import render
     from journeyflow.runtime.command import run, test
     from journeyflow.simulate.command import simulate
 
-    for command in (run, test, simulate, render):
+    for command in (run, test, simulate, render, serve):
         main.add_command(command)
 
 

@@ -141,6 +141,8 @@ class Engine:
                                          for r in counters.get("rejected", [])]
         self.validator.warnings = counters.get("warnings", 0)
         self._keys: list[str] = []  # ids of the events handled since the last commit
+        # Send due deliveries right after each commit; a service runs its own loop instead.
+        self.deliver_inline = True
 
     # ---- feeding events ----------------------------------------------------------
 
@@ -150,14 +152,18 @@ class Engine:
         A rejected event is kept in :attr:`rejected` and recorded in the trace with
         its reason: nothing is silently lost.
         """
+        result = self.step(event, line)
+        self.commit()
+        return result
+
+    def step(self, event: Event | Mapping[str, Any], line: int | None = None) -> HandleResult:
+        """:meth:`handle` without the commit: for a service that commits a group of
+        events at once (call :meth:`commit` before acknowledging any of them)."""
         try:
             valid = self.validator.validate(event, default_at=self.clock.now())
         except Rejection as rej:
-            result = self.reject(rej.reason, event, line)
-        else:
-            result = self._handle_once(valid, event, line)
-        self.commit()
-        return result
+            return self.reject(rej.reason, event, line)
+        return self._handle_once(valid, event, line)
 
     def _handle_once(self, valid: ValidEvent, raw: Any, line: int | None) -> HandleResult:
         """An event the store has not committed before (by id), after the timers due."""
@@ -293,7 +299,7 @@ class Engine:
             keys = [*self._keys, *keys]
             self._keys.clear()
         self.store.commit(keys)
-        if self.deliveries is not None:
+        if self.deliveries is not None and self.deliver_inline:
             self.deliveries.run_due()
 
     def flush(self) -> None:

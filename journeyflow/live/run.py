@@ -81,6 +81,7 @@ class LiveRun:
         self.engine = engine
         self.batch = batch
         self.summary = RunSummary()
+        self.horizon: float | None = None  # timers fire up to here
 
     def read(self, stream: TextIO, fmt: str) -> list[tuple[float, int, ValidEvent, Any, str]]:
         """Validate the lines not committed before; reject the bad ones (kept, with keys)."""

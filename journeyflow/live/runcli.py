@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sqlite3
 import sys
 from contextlib import ExitStack
 from typing import TextIO
@@ -23,8 +24,6 @@ __all__ = ["run_live"]
 def run_live(journey: Journey, events_file: str, until_at: float | None,
              trace_file: str | None, state_file: str, store: str, fmt: str,
              channel_texts: tuple[str, ...], smtp: str | None, mail_from: str) -> None:
-    from journeyflow.runtime.command import _write_outputs
-
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
     texts = list(channel_texts)
     try:
@@ -44,22 +43,12 @@ def run_live(journey: Journey, events_file: str, until_at: float | None,
         engine.store.keep_trace = False  # no trace file: keep memory flat, the store has it
     live = LiveRun(engine)
     try:
-        with ExitStack() as stack:
-            if events_file == "-":
-                stream: TextIO = sys.stdin
-            else:
-                try:
-                    stream = stack.enter_context(  # noqa: SIM115
-                        open(events_file, encoding="utf-8-sig", newline=""))
-                except OSError as exc:
-                    raise click.UsageError(
-                        f"cannot read {events_file}: {exc.strerror}") from exc
-            valid = live.read(stream, fmt)
-        horizon = until_at if until_at is not None else (valid[-1][0] if valid else None)
-        live.process(valid, horizon)
-        live.deliver()
-        _write_outputs(engine, trace_file, state_file, live.summary.pending, start)
+        _run(engine, live, events_file, fmt, until_at, trace_file, state_file, start)
         customers = engine.store.count()
+    except (sqlite3.Error, OSError) as exc:
+        click.echo(f"error: the run stopped: {exc}; what was committed is kept, and running "
+                   "again on the same file continues from there", err=True)
+        sys.exit(1)
     finally:
         engine.close()
         close_handlers(handlers)
@@ -67,5 +56,26 @@ def run_live(journey: Journey, events_file: str, until_at: float | None,
     mails = ", ".join(f"{n} {status}" for status, n in s.deliveries.items())
     click.echo(f"{s.lines} events: {s.processed} processed, {s.rejected} rejected, "
                f"{s.already} already committed, {s.pending} pending; {customers} customers"
-               + (f", until {format_instant(horizon)}" if horizon is not None else "")
+               + (f", until {format_instant(live.horizon)}" if live.horizon is not None
+                  else "")
                + (f"; deliveries: {mails}" if mails else ""), err=True)
+
+
+def _run(engine: Engine, live: LiveRun, events_file: str, fmt: str, until_at: float | None,
+         trace_file: str | None, state_file: str, start: int) -> None:
+    from journeyflow.runtime.command import _write_outputs
+
+    with ExitStack() as stack:
+        if events_file == "-":
+            stream: TextIO = sys.stdin
+        else:
+            try:
+                stream = stack.enter_context(  # noqa: SIM115
+                    open(events_file, encoding="utf-8-sig", newline=""))
+            except OSError as exc:
+                raise click.UsageError(f"cannot read {events_file}: {exc.strerror}") from exc
+        valid = live.read(stream, fmt)
+    live.horizon = until_at if until_at is not None else (valid[-1][0] if valid else None)
+    live.process(valid, live.horizon)
+    live.deliver()
+    _write_outputs(engine, trace_file, state_file, live.summary.pending, start)

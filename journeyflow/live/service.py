@@ -118,6 +118,7 @@ class LiveService:
             for journey in journeys:
                 store = SQLiteStore(self.database, cache=template.cache_limit,
                                     keep_trace=False, owns_database=False)
+                store.keep_rejected = False  # memory stays flat; GET /customers shows them
                 if len(journeys) > 1:
                     store.mark_shared()
                 engine = Engine(journey, store=store, channels=channels, retry=retry,

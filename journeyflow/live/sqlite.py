@@ -148,6 +148,7 @@ class SQLiteStore:
         self.db = database.db
         self.cache_limit = cache
         self.keep_trace = keep_trace
+        self.keep_rejected = True  # a service clears them once saved: they are in the table
         self.owns_database = owns_database
         self.engine: Engine | None = None
         self.journey = ""
@@ -400,6 +401,9 @@ class SQLiteStore:
         self._saved_seq = ip.seq
         self._next_due = self._min_due()
         self._rejected_mark += len(rejected)
+        if not self.keep_rejected:
+            del self.engine.rejected[:]  # type: ignore[union-attr]
+            self._rejected_mark = 0
         if self.keep_trace:
             self._records_mark = len(ip.records)
         else:  # saved in the customers' history: memory stays flat however long it runs

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TextIO
+
+import orjson
 
 from journeyflow.live.delivery import ChannelPolicy
 from journeyflow.runtime.engine import Engine
@@ -43,7 +44,7 @@ class RunSummary:
 def line_keys(stream: TextIO, fmt: str) -> list[tuple[str, RawLine]]:
     """Each line with its key: ``id:ID``, or ``line:HASH#N`` for the N-th identical line
     (the hash of the line as written, for JSON Lines; of the parsed row, for CSV)."""
-    seen: Counter[str] = Counter()
+    seen: dict[str, int] = {}
     out = []
     lines = _jsonl(stream) if fmt == "jsonl" else (
         (item, None) for item in read_events(stream, fmt))
@@ -56,8 +57,8 @@ def line_keys(stream: TextIO, fmt: str) -> list[tuple[str, RawLine]]:
             if text is None:
                 text = json.dumps(raw, sort_keys=True, ensure_ascii=False, default=str)
             digest = hashlib.blake2b(text.encode(), digest_size=12).hexdigest()
-            seen[digest] += 1
-            key = f"line:{digest}#{seen[digest]}"
+            n = seen[digest] = seen.get(digest, 0) + 1
+            key = f"line:{digest}#{n}"
         out.append((key, item))
     return out
 
@@ -69,9 +70,12 @@ def _jsonl(stream: Iterable[str]) -> Iterable[tuple[RawLine, str]]:
         if not text:
             continue
         try:
-            yield (number, json.loads(text), None), text
-        except json.JSONDecodeError as exc:  # the reason read_events gives too
-            yield (number, text, f"not valid JSON: {exc.msg} at column {exc.colno}"), text
+            yield (number, orjson.loads(text), None), text
+        except orjson.JSONDecodeError:
+            try:  # what orjson refuses and json reads (NaN), or json's reason for the error
+                yield (number, json.loads(text), None), text
+            except json.JSONDecodeError as exc:  # the reason read_events gives too
+                yield (number, text, f"not valid JSON: {exc.msg} at column {exc.colno}"), text
 
 
 class LiveRun:

@@ -275,6 +275,9 @@ class LiveService:
         now = self.now()
         with self.lock:
             for engine in self.engines.values():
+                store = engine.store
+                if isinstance(store, SQLiteStore) and not store.timers_due(now):
+                    continue  # nothing due: no transaction
                 try:
                     engine.advance(now)
                 except Exception:  # noqa: BLE001 - logged; the next tick tries again

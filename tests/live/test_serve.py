@@ -8,13 +8,17 @@ import signal
 import subprocess
 import sys
 import time
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from starlette.testclient import TestClient
+
+with warnings.catch_warnings():  # this Starlette prefers a successor of httpx; httpx works
+    warnings.simplefilter("ignore")
+    from starlette.testclient import TestClient
 
 import journeyflow
 from journeyflow.errors import JourneyError

@@ -26,8 +26,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))  # as bench/interpreter.py: its cached workloads load
 
-from bench.baselines.workload import cached_workload, load, raw_events  # noqa: E402
+from baselines.workload import cached_workload, load, raw_events  # noqa: E402
 
 JOURNEY = ROOT / "examples" / "lifecycle.journey"
 EXE = str(Path(sys.executable).with_name("journeyflow"))

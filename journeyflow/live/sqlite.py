@@ -494,11 +494,14 @@ class SQLiteOutbox:
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
-            db.execute("UPDATE jf_outbox SET status = ?, attempts = ?, next_at = ?, error = ? "
-                       "WHERE id = ?", (row.status, row.attempts, row.next_at, row.error, row.id))
-            db.execute("INSERT INTO jf_history (journey, customer, records) VALUES (?, ?, ?)",
-                       (row.journey, row.customer,
-                        dumps([(row.at, "delivery", _fields(record))])))
+            kept = db.execute(
+                "UPDATE jf_outbox SET status = ?, attempts = ?, next_at = ?, error = ? "
+                "WHERE id = ?", (row.status, row.attempts, row.next_at, row.error, row.id))
+            # A customer forgotten while this delivery was in flight stays forgotten.
+            if kept.rowcount:
+                records = dumps([(row.at, "delivery", _fields(record))])
+                db.execute("INSERT INTO jf_history (journey, customer, records) "
+                           "VALUES (?, ?, ?)", (row.journey, row.customer, records))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")

@@ -112,3 +112,21 @@ def test_backoff_doubles_and_attempts_are_per_channel() -> None:
     assert loop.counts == {"sent": 0, "failed": 3, "dead": 1}
     with pytest.raises(ValueError, match="at least one attempt"):
         ChannelPolicy(attempts=0)
+
+
+def test_a_customer_forgotten_during_a_delivery_stays_forgotten(tmp_path: Path) -> None:
+    engine: Any = None
+
+    def forget_meanwhile(delivery: Any) -> None:
+        engine.store.forget(delivery.customer)  # a DELETE arriving while the mail goes out
+
+    engine = journeyflow.Engine(journeyflow.loads(JOURNEY),
+                                store=f"sqlite:///{tmp_path / 's.db'}",
+                                channels={"email": forget_meanwhile, "push": None, "crm": None})
+    engine.handle(EVENT)
+    db = engine.store.db
+    for table in ("jf_customers", "jf_history", "jf_outbox", "jf_timers"):
+        column = "id" if table == "jf_customers" else "customer"
+        count = db.execute(f"SELECT count(*) FROM {table} WHERE {column} = 'c1'").fetchone()
+        assert count[0] == 0, table
+    engine.close()

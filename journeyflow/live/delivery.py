@@ -16,6 +16,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from markupsafe import escape
+
 from journeyflow.errors import JourneyError
 from journeyflow.live.outbox import (
     DEAD,
@@ -28,6 +30,7 @@ from journeyflow.live.outbox import (
     notify_handlers,
 )
 from journeyflow.runtime.channels import DeliveryFailed, DeliveryRefused
+from journeyflow.runtime.message_texts import MessageTexts, RenderFailure
 from journeyflow.runtime.timeutil import to_datetime
 
 if TYPE_CHECKING:
@@ -86,7 +89,7 @@ class DeliveryLoop:
         self.now = now
         self.sleep = sleep
         self.counts: dict[str, int] = {SENT: 0, "failed": 0, DEAD: 0}
-        self._templates: dict[str, dict[str, str]] = {}
+        self._message_texts: dict[str, tuple[MessageTexts, MessageTexts | None]] = {}
 
     def policy(self, channel: str) -> ChannelPolicy:
         return self.policies.get(channel) or self.policies.get("*") or ChannelPolicy()
@@ -156,9 +159,12 @@ class DeliveryLoop:
             log.warning("delivery %s to %s on %s: %s (attempt %d)", status, row.customer,
                         row.channel, error, row.attempts)
         self.outbox.record_attempt(row, _record_dict(record))
+        self._trace(record)
+        assert row.status in (PENDING, SENT, DEAD)
+
+    def _trace(self, record: tuple[float | None, str | None, str, dict[str, Any]]) -> None:
         if self.record is not None:
             self.record(record)
-        assert row.status in (PENDING, SENT, DEAD)
 
     def _payload(self, row: OutboxRow) -> KeyedDelivery | KeyedNotification:
         at = to_datetime(row.at)
@@ -166,30 +172,49 @@ class DeliveryLoop:
             return KeyedNotification(customer=row.customer, handler=row.channel, at=at,
                                      data=row.fields, key=row.key)
         fields = row.fields
+        context = row.context or {}
+        texts, plain = self._texts(fields["message"])
+        try:
+            subject, body = texts.render(context)
+            html = text = None
+            if plain is not None:  # an HTML template: the HTML part, values escaped
+                html = texts.render(_escaped(context))[1]
+                text = plain.render(context)[1] or subject
+        except RenderFailure as failure:
+            self._trace((row.at, row.customer, "error", {
+                "reason": failure.reason, "message": fields["message"],
+                "source": failure.source, "stage": fields.get("stage")}))
+            raise DeliveryRefused(f"{failure.source}: {failure.reason}") from None
         return KeyedDelivery(
             customer=row.customer, message=fields["message"], channel=row.channel, at=at,
             action=fields.get("action", "send"), offer=fields.get("offer"),
-            item=fields.get("item"), context=row.context or {},
-            templates=self._message_templates(fields["message"]), key=row.key)
+            item=fields.get("item"), subject=subject, body=body, context=context,
+            key=row.key, html=html, text=text)
 
-    def _message_templates(self, message: str) -> dict[str, str]:
-        """The message's texts in the journey as it runs now (not as it was at the step)."""
-        cached = self._templates.get(message)
+    def _texts(self, message: str) -> tuple[MessageTexts, MessageTexts | None]:
+        """The message's texts in the journey as it runs now (not as it was at the step),
+        and for an HTML template, the plain ``body`` beside it."""
+        cached = self._message_texts.get(message)
         if cached is None:
-            from journeyflow.compile.templates import template_path
-
             msg = self.program.model.messages.get(message)
-            cached = {}
-            if msg is not None:
-                cached = {k: v for k, v in (("subject", msg.subject), ("body", msg.body)) if v}
-                if msg.template:
-                    text = template_path(self.program.model.file, msg.template).read_text(
-                        "utf-8")
-                    cached["template"] = text
-                    if msg.template.lower().endswith((".html", ".htm")):
-                        cached["html"] = text  # an HTML template makes a multipart mail
-            self._templates[message] = cached
+            if msg is None:
+                raise DeliveryRefused(f"message '{message}' is not in the journey any more")
+            plain = None
+            if msg.template and msg.template.lower().endswith((".html", ".htm")):
+                plain = MessageTexts(self.program.model, msg.model_copy(update={"template": None}))
+            cached = self._message_texts[message] = (MessageTexts(self.program.model, msg), plain)
         return cached
+
+
+def _escaped(value: Any) -> Any:
+    """Every text in a template context made safe to place in HTML."""
+    if isinstance(value, str):
+        return escape(value)
+    if isinstance(value, Mapping):
+        return {k: _escaped(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_escaped(v) for v in value]
+    return value
 
 
 def _record_dict(record: tuple[float | None, str | None, str, dict[str, Any]]) -> dict[str, Any]:

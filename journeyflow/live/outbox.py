@@ -12,12 +12,8 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Protocol
 
-from jinja2 import Template
-
-from journeyflow.compile.templates import environment
 from journeyflow.model.journey import JourneyModel, Notify
 from journeyflow.runtime.executor import Delivery, template_context
 
@@ -33,23 +29,13 @@ PENDING, SENT, DEAD = "pending", "sent", "dead"
 
 @dataclass(frozen=True)
 class KeyedDelivery(Delivery):
-    """A :class:`Delivery` with its idempotency key (the same on every attempt).
-
-    Its texts render from templates compiled once per text, not once per delivery.
-    """
+    """A :class:`Delivery` with its idempotency key (the same on every attempt) and, for a
+    message whose template is an HTML file, that HTML with the customer's values escaped
+    (``html``) and a plain-text alternative (``text``: its ``body``, else its subject)."""
 
     key: str = ""
-
-    def render(self, part: str) -> str:
-        text = self.templates.get(part)
-        if text is None:
-            return ""
-        return _compiled(text).render(self.context)
-
-
-@lru_cache(maxsize=1024)
-def _compiled(text: str) -> Template:
-    return environment().from_string(text)
+    html: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,8 +102,10 @@ class OutboxExecutor:
                 event: Mapping[str, Any]) -> None:
         if fields["channel"] in self.record_only:
             return
+        # The stage is kept for the error record of a message that fails to render.
         self.rows.append(OutboxRow(self.journey, c.id, "send", fields["channel"], t,
-                                   dict(fields), template_context(program, c, event)))
+                                   {**fields, "stage": program.stage_names[c.stage]},
+                                   template_context(program, c, event)))
 
     def notify(self, program: Program, c: Customer, t: float, handler: str,
                data: Mapping[str, Any]) -> None:

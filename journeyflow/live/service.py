@@ -141,7 +141,8 @@ class LiveService:
 
         def count(record: tuple[Any, ...]) -> None:
             fields = record[3]
-            metric.labels(journey, fields["channel"], fields["status"]).inc()
+            if record[2] == "delivery":  # an `error` record (a failed render) is in the log
+                metric.labels(journey, fields["channel"], fields["status"]).inc()
 
         handlers = {name: h for name, h in channels.items() if h is not None}
         return DeliveryLoop(engine.program, LockedOutbox(engine.store.outbox, self.lock),

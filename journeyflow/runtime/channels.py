@@ -28,12 +28,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import default as default_policy
 from email.utils import getaddresses
-from functools import cache, lru_cache
 from typing import Any
-
-from jinja2 import Template
-from jinja2.runtime import ChainableUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
 
 __all__ = ["DeliveryFailed", "DeliveryRefused", "SmtpChannel", "WebhookChannel", "clean_header",
            "one_address"]
@@ -94,17 +89,6 @@ def one_address(value: object) -> str:
     return text
 
 
-@cache
-def _html_environment() -> ImmutableSandboxedEnvironment:
-    """Like the message environment, but values are HTML-escaped in an HTML body."""
-    return ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=True)
-
-
-@lru_cache(maxsize=256)
-def _html_template(source: str) -> Template:
-    return _html_environment().from_string(source)
-
-
 def _key(delivery: Any) -> str:
     """The delivery's idempotency key; one derived from its content when it has none."""
     key = getattr(delivery, "key", "")
@@ -121,8 +105,9 @@ class SmtpChannel:
     The mail has a ``Message-ID`` made from the delivery's idempotency key, a
     ``List-Unsubscribe`` header (``unsubscribe_url`` and/or a mailto address;
     ``List-Unsubscribe-Post`` for one-click when the URL is https), and an HTML
-    alternative when the message's template is an ``.html`` file. ``{customer}``,
-    ``{message}`` and ``{key}`` in ``unsubscribe_url`` are filled in, URL-quoted.
+    alternative when the delivery has one (a message whose template is an ``.html``
+    file). ``{customer}``, ``{message}`` and ``{key}`` in ``unsubscribe_url`` are filled
+    in, URL-quoted.
     One connection is opened lazily and kept; :meth:`close` ends it.
     """
 
@@ -162,11 +147,10 @@ class SmtpChannel:
         mail["Message-ID"] = f"<{key}@{clean_header(domain)}>"
         mail["X-Journey-Message"] = clean_header(delivery.message)
         self._unsubscribe(mail, delivery, key, domain)
-        text = delivery.render("body") or delivery.subject or delivery.message
-        mail.set_content(text)
-        html_source = delivery.templates.get("html")
-        if html_source:
-            html = _html_template(html_source).render(delivery.context)
+        html = getattr(delivery, "html", None)
+        text = getattr(delivery, "text", None) if html else None
+        mail.set_content(text or delivery.body or delivery.subject or delivery.message)
+        if html:
             mail.add_alternative(html, subtype="html")
         return mail
 

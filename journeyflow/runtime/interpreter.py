@@ -1,4 +1,4 @@
-"""The step semantics of LANGUAGE.md sections 6 and 11, over every customer at once.
+"""The step semantics of docs/language.md: steps, precise rules, over every customer at once.
 
 One global timer heap ordered by ``(due, seq)`` keeps the trace in time order
 across customers. Timers are never removed when cancelled: each carries the
@@ -83,14 +83,11 @@ class Interpreter:
         self.used = 0
         if self.path:
             self.path.clear()
-        if self.reentered:
-            self.reentered = False
+        self.reentered = False
         try:
             if c is None or attributes or c.status is not ACTIVE:
                 c = self._arrive(cid, c, t, attributes)
-                if c.status is PARKED:
-                    self._remember(c, name, data, t)
-                    c.clock = max(c.clock, t)
+                if c.status is not ACTIVE and self._inactive_step(c, name, data, t):
                     return c
             try:
                 step = self._table[name][c.stage]
@@ -104,19 +101,49 @@ class Interpreter:
         except Parked:
             self.queue.clear()
             c = self.customers[cid]
+        if self.used or c.spent:
+            self._event_spent(c, t)
         if t > c.clock:
             c.clock = t
         return c
 
+    def _event_spent(self, c: Customer, t: float) -> None:
+        """An event starts the runaway count of its instant afresh: only the timers and
+        delayed statements that come due at that instant add to it."""
+        c.spent, c.spent_at = 0, t
+        if self.used:
+            self._spent_at_instant(c, t)
+
+    def _inactive_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> bool:
+        """The step of a parked customer, or of one whose first step ends in a final
+        stage: history only (and, for the latter, the goals). False: run the stage's step."""
+        if c.status is PARKED:
+            self._remember(c, name, data, t)
+        elif self.reentered:
+            # Created (or started again) straight into a final stage: no rules run, but
+            # the goals of this first step are still checked.
+            self._remember(c, name, data, t)
+            self._check_goals(c, t, name, data)
+            if self.used:
+                self._spent_at_instant(c, t)
+        else:
+            return False
+        c.clock = max(c.clock, t)
+        return True
+
     def _arrive(self, cid: str, c: Customer | None, t: float,
                 attributes: dict[str, Any] | None) -> Customer:
-        """A new customer, new attributes, or one that is not active: before the step."""
+        """A new customer, new attributes, or one that is not active: before the step.
+
+        A parked customer's events, and a final one's that does not start again, only
+        count toward history: their ``attributes`` are ignored too.
+        """
         if c is None:
             return self._create(cid, t, attributes or EMPTY)
-        if attributes:
-            self._layout.set_attributes(c, attributes)
         if c.status is FINAL:
-            self._maybe_reenter(c, t)
+            self._maybe_reenter(c, t, attributes)
+        elif attributes and c.status is ACTIVE:
+            self._layout.set_attributes(c, attributes)
         return c
 
     def advance(self, until: float) -> None:
@@ -132,6 +159,8 @@ class Interpreter:
         if attributes:
             self._layout.set_attributes(c, attributes)
         self.customers[cid] = c
+        # The first step checks every goal: one decided by history alone may hold already.
+        self.reentered = True
         self._start(c, t)
         return c
 
@@ -140,14 +169,16 @@ class Interpreter:
         self._enter(c, t, EMPTY, self.p.start)
         self._settle(c, t)
 
-    def _maybe_reenter(self, c: Customer, t: float) -> None:
-        mode = self.p.reentry.mode
-        if mode == "never":
+    def _maybe_reenter(self, c: Customer, t: float, attributes: dict[str, Any] | None) -> None:
+        reentry = self.p.reentry
+        if reentry.mode == "never":
             return
-        after = self.p.reentry.after
-        if mode == "after" and after is not None and c.final_at is not None and (
+        after = reentry.after
+        if reentry.mode == "after" and after is not None and c.final_at is not None and (
                 t < c.final_at + after.total_seconds()):
             return
+        if attributes:
+            self._layout.set_attributes(c, attributes)
         c.status = ACTIVE
         # History kept growing while the customer was final, unchecked by goals: this
         # step checks every `when` goal, not only those its event could change.
@@ -155,7 +186,25 @@ class Interpreter:
         c.life += 1
         c.epoch += 1
         c.fired = NO_KEYS
+        names = self.p.stage_names
+        # exit, transition and enter, so time in the final stage can be read from the trace.
+        self.records.append((t, c.id, "exit", {"stage": names[c.stage]}))
+        self.records.append((t, c.id, "transition", {
+            "from": names[c.stage], "to": names[self.p.start],
+            "rule": str(reentry.location) if reentry.location else "reentry"}))
         self._start(c, t)
+
+    def _check_goals(self, c: Customer, t: float, name: str, data: dict[str, Any]) -> None:
+        """Every goal of the journey, in declaration order (the generated steps inline this
+        for the goals an event can reach)."""
+        for goal, event, cond in self.p.goal_tests:
+            if c.goal_bits & self._goal_bits[goal]:
+                continue
+            if event is None:
+                if cond is not None and cond(c, EMPTY, t):
+                    self._reach(c, t, goal)
+            elif event == name and (cond is None or cond(c, data, t)):
+                self._reach(c, t, goal)
 
     # ---- event steps --------------------------------------------------------------
 
@@ -164,7 +213,7 @@ class Interpreter:
         self._steps.remember(name)(self, c, data, t)
 
     def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
-        """One event for one customer (LANGUAGE.md 6.3): history, rules, `when`, goals.
+        """One event for one customer (step 3): history, rules, `when`, goals.
 
         All of it is the generated function of this (event, stage) pair (see ``steps``);
         ``handle`` inlines the look-up, as every event passes there.
@@ -206,10 +255,25 @@ class Interpreter:
         (self._enters[target] or self._steps.enter(target))(self, c, t, e)
 
     def _spend(self, c: Customer, t: float) -> None:
-        """Count one emitted event toward the runaway guard (LANGUAGE.md 11.8)."""
+        """Count one emitted event toward the runaway guard (precise rule 8)."""
         if self.used >= MAX_TRANSITIONS:
             self._park(c, t)
         self.used += 1
+
+    def _spent_at_instant(self, c: Customer, t: float) -> None:
+        """Add this step's transitions and emits to the customer's count for instant ``t``.
+
+        An event and the timers and delayed statements that come due at its instant share
+        the runaway guard (a statement due at once can chain steps that each move only
+        once); the count is kept on the customer, and only by steps that spent any.
+        """
+        spent = self.used + (c.spent if c.spent_at == t else 0)
+        c.spent, c.spent_at = spent, t
+        if spent > MAX_TRANSITIONS and c.status is ACTIVE:
+            try:
+                self._park(c, t)
+            except Parked:
+                pass
 
     def _park(self, c: Customer, t: float) -> None:
         c.status = PARKED
@@ -280,8 +344,8 @@ class Interpreter:
         if rule.kind == "at":
             assert rule.expr is not None
             due = rule.expr(c, e, t)
-            if due is None or due < t:
-                return  # a past time does not fire
+            if due is None or due <= t:
+                return  # a time already reached does not fire, on entry nor on re-entry
         else:
             due = t + rule.duration
         self._push(due, c.id, kind, life, rule.id)
@@ -324,9 +388,14 @@ class Interpreter:
                 self._drain(c, due)
         except Parked:
             self.queue.clear()
+        self._timer_spent(c, due)
+        return True
+
+    def _timer_spent(self, c: Customer, due: float) -> None:
+        if self.used:
+            self._spent_at_instant(c, due)
         if due > c.clock:
             c.clock = due
-        return True
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
                        extra: tuple[dict[str, Any], int]) -> None:

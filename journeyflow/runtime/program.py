@@ -102,7 +102,7 @@ def history_events(expr: Any) -> frozenset[str] | None:
 
 
 def split_arm(journey: str, customer: str, position: str, shares: tuple[float, ...]) -> int:
-    """The arm a customer takes (LANGUAGE.md 11.12): stable in every process and run.
+    """The arm a customer takes (precise rule 12): stable in every process and run.
 
     >>> split_arm("Newsletter-Test", "kunde-2", "11:5", (30.0, 70.0))
     0
@@ -191,6 +191,18 @@ class Program:
                            for g in model.goals.values()
                            if g.event is None and g.condition is not None
                            for truth in (self.exprs.truth(g.condition.node),)]
+        # Every goal in declaration order: (goal, "on" or "when", its event, its condition's
+        # source, the only events that can make a `when` goal true or None).
+        self.goal_order: list[tuple[str, str, str | None, str | None,
+                                    frozenset[str] | None]] = []
+        # The same as closures, for the interpreter's own checks: (goal, event, condition).
+        self.goal_tests: list[tuple[str, str | None, CompiledExpr | None]] = []
+        for g in model.goals.values():
+            truth = self.exprs.truth(g.condition.node) if g.condition else None
+            events = history_events(g.condition.node) if g.event is None and g.condition else None
+            self.goal_order.append((g.name, "on" if g.event else "when", g.event, truth, events))
+            self.goal_tests.append((g.name, g.event,
+                                    self.exprs.condition(truth) if truth else None))
         self.value = self.exprs.compile(model.value.node) if model.value else None
         self.segment_tests = {name: self.exprs.compile_condition(seg.condition.node)
                               for name, seg in model.segments.items()}
@@ -260,5 +272,5 @@ class Program:
         self.delayed.append((body, slot))
         return len(self.delayed) - 1
 
-    def describe_bonus(self, value: str, expires: float) -> dict[str, Any]:
+    def describe_bonus(self, value: float | str, expires: float) -> dict[str, Any]:
         return {"value": value, "expires": format_instant(expires)}

@@ -96,7 +96,7 @@ def test_pending_deliveries_survive_a_restart_with_their_keys(tmp_path: Path) ->
 def test_backoff_doubles_and_attempts_are_per_channel() -> None:
     clock = [1000.0]
     outbox = MemoryOutbox()
-    row = OutboxRow("j", "c1", "send", "sms", 0.0, {"message": "m", "action": "send"}, {})
+    row = OutboxRow("j", "c1", "send", "sms", 0.0, {"message": "ping", "action": "send"}, {})
     outbox.add([row])
     program = journeyflow.Engine(journeyflow.loads(JOURNEY)).program
     loop = DeliveryLoop(program, outbox, {"sms": Flaky(failures=99)},

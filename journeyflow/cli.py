@@ -142,12 +142,13 @@ def _register_commands() -> None:
 
     Imported here, after ``main`` exists, so each command module stays independent of it.
     """
+    from journeyflow.live.serve import serve
     from journeyflow.render.command import render
     from journeyflow.runtime.command import run, test
     from journeyflow.simulate.command import simulate
     from journeyflow.versions.command import diff
 
-    for command in (run, test, simulate, render, diff):
+    for command in (run, test, simulate, render, diff, serve):
         main.add_command(command)
 
 

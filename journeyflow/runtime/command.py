@@ -6,7 +6,6 @@ import io
 import os
 import stat
 import sys
-from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
 from typing import IO, Any, TextIO, cast
@@ -16,7 +15,6 @@ import click
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.runtime.batch import run_batch, run_in_order
-from journeyflow.runtime.channels import SmtpChannel
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.fieldvalues import Rejection, timestamp
 from journeyflow.runtime.io import read_events
@@ -82,19 +80,31 @@ def _open_events(stack: ExitStack, events_file: str) -> IO[bytes]:
               help="Deliver email sends to this SMTP server (to each customer's email).")
 @click.option("--mail-from", default="journeys@localhost", show_default=True,
               help="Sender address for --smtp.")
+@click.option("--channel", "channels", multiple=True, metavar="NAME=TARGET",
+              help="Deliver a channel: smtp://HOST:PORT, http(s)://URL (a webhook) or trace "
+                   "(recorded only); ?attempts=N&backoff=SECONDS set its retries. Repeatable.")
 def run(journey_file: Path, events_file: str, until: str | None, trace_file: str | None,
-        state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str) -> None:
-    """Step customers through JOURNEY with the events of a file."""
+        state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str,
+        channels: tuple[str, ...]) -> None:
+    """Step customers through JOURNEY with the events of a file.
+
+    With --store, every group of events is committed with the deliveries it decided;
+    run again on the same file after a crash, it continues where it stopped.
+    """
     from journeyflow.cliutil import load_or_exit
 
     journey = load_or_exit(journey_file)
     until_at = _parse_until(until, journey.model.timezone)
     if fmt == "auto":
         fmt = "csv" if events_file.lower().endswith(".csv") else "jsonl"
-    mailer = _mailer(smtp, mail_from)
-    channels: Mapping[str, Callable[[Any], object]] | None = (
-        {"email": mailer} if mailer else None)
-    engine = _engine(journey, store, channels)
+    if store != "memory://" or smtp is not None or channels:
+        # Stored state or real deliveries: the live runtime commits as it goes.
+        from journeyflow.live.runcli import run_live
+
+        run_live(journey, events_file, until_at, trace_file, state_file, store, fmt,
+                 channels, smtp, mail_from)
+        return
+    engine = _engine(journey)
     with ExitStack() as stack:
         stream = _open_events(stack, events_file)
         trace_out = _open_out(stack, trace_file) if trace_file is not None else None
@@ -103,12 +113,11 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
             result = None
             # In file order as it is read, when the file turns out to be in time order;
             # otherwise sorted, which needs the file read again and the trace rewritten.
-            if mailer is None and _rewindable(stream) and (
+            if _rewindable(stream) and (
                     trace_out is None or _rewindable(trace_out)):
                 result = run_in_order(engine, read_events(stream, fmt), until_at, writer)
                 if result is None:
-                    engine.store.close()  # nothing of the abandoned pass is saved
-                    engine = _engine(journey, store, channels)
+                    engine = _engine(journey)
                     stream.seek(0)
                     if trace_out is not None:
                         trace_out.seek(0)
@@ -120,25 +129,19 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
         out.write(dump_document(engine.state(result.pending)))
         out.flush()
     engine.close()
-    if mailer is not None:
-        mailer.close()
     horizon = result.horizon
     click.echo(f"{engine.processed} processed, {len(engine.rejected)} rejected, "
                f"{result.pending} pending, {len(engine.interpreter.customers)} customers"
-               + (f", until {format_instant(horizon)}" if horizon is not None else "")
-               + (f", {mailer.sent} mails sent" if mailer is not None else ""),
+               + (f", until {format_instant(horizon)}" if horizon is not None else ""),
                err=True)
 
 
-def _engine(journey: Journey, store: str,
-            channels: Mapping[str, Callable[[Any], object]] | None) -> Engine:
+def _engine(journey: Journey) -> Engine:
     try:
-        engine = Engine(journey, store=store, channels=channels)
+        return Engine(journey)
     except JourneyError as err:
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
-    engine.interpreter.records.clear()  # what a resumed run's store left is not this run's
-    return engine
 
 
 def _rewindable(stream: IO[bytes]) -> bool:
@@ -147,15 +150,6 @@ def _rewindable(stream: IO[bytes]) -> bool:
         return stream.seekable() and stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
     except (OSError, ValueError, AttributeError):
         return False
-
-
-def _mailer(smtp: str | None, sender: str) -> SmtpChannel | None:
-    if smtp is None:
-        return None
-    host, _, port = smtp.rpartition(":")
-    if not host or not port.isdigit():
-        raise click.BadParameter("use HOST:PORT, e.g. localhost:1025", param_hint="--smtp")
-    return SmtpChannel(host=host, port=int(port), sender=sender)
 
 
 def _parse_until(until: str | None, zone: str) -> float | None:

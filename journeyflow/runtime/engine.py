@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,15 +26,17 @@ from typing import Any
 from pydantic import BaseModel
 
 from journeyflow.journey import Journey
+from journeyflow.live.delivery import ChannelPolicy, DeliveryLoop, check_channels
+from journeyflow.live.outbox import OutboxExecutor
 from journeyflow.runtime.clock import Clock, SystemClock
 from journeyflow.runtime.events import Event, EventValidator, Rejection, ValidEvent
-from journeyflow.runtime.executor import ActionExecutor, ChannelExecutor
+from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.fieldvalues import customer_id
 from journeyflow.runtime.interpreter import Interpreter
 from journeyflow.runtime.jsonio import decode_line, json_safe, line_text
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import Customer
-from journeyflow.runtime.store import MemoryStore, Store, open_store
+from journeyflow.runtime.store import Store, open_store
 from journeyflow.runtime.timeutil import format_instant, instant_of, parse_instant
 from journeyflow.runtime.trace import Trace
 
@@ -114,33 +116,53 @@ class Engine:
     store : ``None`` (memory), ``"sqlite:///state.db"``, or a :class:`Store`.
     channels : handlers by channel name (``email``, ``sms``, ``crm``...): each is called
         with a :class:`~journeyflow.runtime.executor.Delivery` (or, for ``notify``, a
-        ``Notification``). Everything is also recorded in :attr:`trace`.
+        ``Notification``) carrying an idempotency ``key``. With a durable store, every
+        channel the journey sends on and every ``notify`` handler needs one (else
+        :class:`JourneyError` at start); in memory, a delivery without one is recorded
+        ``dead``. Deliveries go through an outbox: committed with their step, then sent;
+        a failure is retried (see ``retry``), recorded in :attr:`trace` as ``delivery``
+        records, and never undoes the step. Without ``channels``, sends are recorded in
+        the trace only.
+    retry : :class:`~journeyflow.live.delivery.ChannelPolicy` by channel name (``"*"`` for
+        all): attempts and backoff; 3 attempts, 1 s then 2 s, by default.
     clock : what time it is for events without ``at`` and for :meth:`advance` without
         a time; defaults to the system clock. The engine never sleeps.
     trace : keep trace records (on by default).
     """
 
     def __init__(self, journey: Journey, *, store: Store | str | None = None,
-                 channels: Mapping[str, Callable[[Any], object]] | None = None,
+                 channels: Mapping[str, Callable[[Any], object] | None] | None = None,
                  clock: Clock | None = None, trace: bool = True,
-                 executor: ActionExecutor | None = None) -> None:
+                 executor: ActionExecutor | None = None,
+                 retry: Mapping[str, ChannelPolicy] | None = None) -> None:
         self.journey = journey
         self.program = Program(journey.model, journey.scenarios)
         self.clock = clock or SystemClock()
-        log = Trace(trace)
-        if executor is None and channels:
-            executor = ChannelExecutor(channels, log.records)  # render failures go in the trace
-        self.interpreter = Interpreter(self.program, log, executor)
-        self.validator = EventValidator(journey.model)
         self.store = open_store(store)
-        if not isinstance(self.store, MemoryStore):
-            self.interpreter.touched = set()
+        if executor is None and channels is not None:
+            if self.store.durable:
+                check_channels(self.program, channels)
+            executor = OutboxExecutor(journey.name, [name for name, handler in channels.items()
+                                                     if handler is None])
+        self.interpreter = Interpreter(self.program, Trace(trace), executor)
+        self.validator = EventValidator(journey.model)
         self.key = f"{journey.name}@{hashlib.sha256(journey.source.encode()).hexdigest()[:16]}"
-        counters = self.store.load(self.interpreter, self.key)
+        try:
+            counters = self.store.attach(self)
+        except BaseException:
+            self.store.close()
+            raise
+        self.deliveries = None if channels is None else DeliveryLoop(
+            self.program, self.store.outbox,
+            {name: handler for name, handler in channels.items() if handler is not None}, retry,
+            record=self.interpreter.records.append)
         self.processed: int = counters.get("processed", 0)
         self.rejected: list[Rejected] = [Rejected(r["reason"], r.get("event"), r.get("line"))
                                          for r in counters.get("rejected", [])]
         self.validator.warnings = counters.get("warnings", 0)
+        self._keys: list[str] = []  # ids of the events handled since the last commit
+        # Send due deliveries right after each commit; a service runs its own loop instead.
+        self.deliver_inline = True
 
     # ---- feeding events ----------------------------------------------------------
 
@@ -150,11 +172,31 @@ class Engine:
         Anything may be passed: what is not a valid event is rejected with the reason,
         kept in :attr:`rejected` and recorded in the trace. Nothing is silently lost.
         """
+        result = self.step(event, line)
+        self.commit()
+        return result
+
+    def step(self, event: Event | Mapping[str, Any], line: int | None = None) -> HandleResult:
+        """:meth:`handle` without the commit: for a service that commits a group of
+        events at once (call :meth:`commit` before acknowledging any of them)."""
         try:
             valid, event_id = self.validator.check(event, self.clock.now())
         except Rejection as rej:
             return self.reject(rej.reason, rej.event, line, rej.at, rej.customer)
-        return self.process(valid, event_id, event, line)
+        return self._handle_once(valid, event_id, event, line)
+
+    def _handle_once(self, valid: ValidEvent, event_id: str | None, raw: Any,
+                     line: int | None) -> HandleResult:
+        """An event the store has not committed before (by id), after the timers due."""
+        key = None if event_id is None else f"id:{event_id}"
+        if key is not None and self.store.committed(key):
+            return self.reject(f"duplicate event id '{event_id}': already committed", raw,
+                               line, valid[3], valid[0])
+        self.store.before(valid[3])
+        result = self.process(valid, event_id, raw, line)
+        if key is not None and result.accepted:
+            self._keys.append(key)
+        return result
 
     def handle_valid(self, valid: ValidEvent, raw: Any = None,
                      line: int | None = None) -> HandleResult:
@@ -218,8 +260,11 @@ class Engine:
 
     def advance(self, until: datetime | float | str | None = None) -> None:
         """Fire every timer due at or before ``until`` (default: the clock's now)."""
-        self.interpreter.advance(self.clock.now() if until is None
-                                 else _instant(until, self.journey.model.timezone))
+        at = (self.clock.now() if until is None
+              else _instant(until, self.journey.model.timezone))
+        self.store.before(at)
+        self.interpreter.advance(at)
+        self.commit()
 
     # ---- reading state ---------------------------------------------------------------
 
@@ -256,9 +301,9 @@ class Engine:
     def state(self, pending_events: int = 0) -> dict[str, Any]:
         """The state file of ``journeyflow run`` (docs/language.md)."""
         customers = {}
-        for cid in sorted(self.interpreter.customers):
-            snap = self.snapshot(self.interpreter.customers[cid]).model_dump()
-            del snap["id"]
+        for c in self.store.customers():
+            snap = self.snapshot(c).model_dump()
+            cid = snap.pop("id")
             if self.program.value is None:
                 del snap["value"]
             customers[cid] = snap
@@ -273,19 +318,24 @@ class Engine:
 
     # ---- persistence -------------------------------------------------------------------
 
+    def commit(self, keys: Iterable[str] = ()) -> None:
+        """Make every step since the last commit durable (the event keys, the customers'
+        new state and the deliveries they decided, in one transaction), then send the
+        deliveries that are due. ``handle`` and ``advance`` commit before they return;
+        a batch of ``handle_valid`` calls commits once, with the keys of its events."""
+        if self._keys:
+            keys = [*self._keys, *keys]
+            self._keys.clear()
+        self.store.commit(keys)
+        if self.deliveries is not None and self.deliver_inline:
+            self.deliveries.run_due()
+
     def flush(self) -> None:
-        """Write what changed to the store, in one transaction."""
-        counters = {"processed": self.processed, "journey": self.key,
-                    "warnings": self.warnings,
-                    "rejected": [{"reason": r.reason, "event": r.event, "line": r.line}
-                                 for r in self.rejected]}
-        touched = self.interpreter.touched
-        if touched is not None:
-            self.store.save(self.interpreter, counters, touched)
-            self.interpreter.touched = set()
+        """Commit what changed (kept for callers of earlier versions)."""
+        self.commit()
 
     def close(self) -> None:
-        self.flush()
+        self.commit()
         self.store.close()
 
     def __enter__(self) -> Engine:

@@ -11,6 +11,7 @@ writing never fails and always gives valid JSON.
 
 from __future__ import annotations
 
+import json
 import math
 from typing import Any
 
@@ -66,6 +67,14 @@ def _explain(line: bytes, exc: orjson.JSONDecodeError) -> str:
     for clue, meaning in _MEANINGS:
         if clue in exc.msg:
             return f"not valid JSON: {meaning} at column {exc.colno}"
+    # The standard library says what it expected, and where, in the words most tools
+    # use ("Expecting ',' delimiter"); a bad line is rare, so parsing it twice is cheap.
+    try:
+        json.loads(text.rstrip("\r\n"))
+    except json.JSONDecodeError as plain:
+        return f"not valid JSON: {plain.msg} at column {plain.colno}"
+    except (RecursionError, ValueError):
+        pass
     return f"not valid JSON: {exc.msg} at column {exc.colno}"
 
 

@@ -1,0 +1,66 @@
+"""``journeyflow serve JOURNEY... --store URL [--listen HOST:PORT]``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+import click
+
+from journeyflow.errors import JourneyError
+
+__all__ = ["serve"]
+
+
+@click.command()
+@click.argument("journey_files", metavar="JOURNEY...", nargs=-1, required=True,
+                type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--store", required=True, help="The state store: sqlite:///state.db.")
+@click.option("--listen", default="127.0.0.1:8080", show_default=True, metavar="HOST:PORT",
+              help="Where to accept HTTP requests.")
+@click.option("--channel", "channels", multiple=True, metavar="NAME=TARGET",
+              help="Deliver a channel: smtp://HOST:PORT, http(s)://URL or trace; "
+                   "?attempts=N&backoff=SECONDS set its retries. Repeatable.")
+@click.option("--smtp", metavar="HOST:PORT", help="Shorthand for --channel email=smtp://...")
+@click.option("--mail-from", default="journeys@localhost", show_default=True,
+              help="Sender address for --smtp.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["debug", "info", "warning", "error"]))
+def serve(journey_files: tuple[Path, ...], store: str, listen: str, channels: tuple[str, ...],
+          smtp: str | None, mail_from: str, log_level: str) -> None:
+    """Run journeys as a service: events over HTTP, timers on the wall clock, deliveries
+    from the outbox. Stops cleanly on SIGTERM or Ctrl-C."""
+    import uvicorn
+
+    from journeyflow.cliutil import load_or_exit
+    from journeyflow.live.config import ChannelSpecError, parse_channel, smtp_spec
+    from journeyflow.live.http import make_app
+    from journeyflow.live.logs import setup_logging
+    from journeyflow.live.run import channel_handlers
+    from journeyflow.live.service import LiveService
+
+    setup_logging(log_level)
+    host, _, port = listen.rpartition(":")
+    if not host or not port.isdigit():
+        raise click.BadParameter("use HOST:PORT, e.g. 127.0.0.1:8080", param_hint="--listen")
+    journeys = [load_or_exit(path) for path in journey_files]
+    texts = list(channels)
+    try:
+        if smtp is not None:
+            texts.insert(0, smtp_spec(smtp, mail_from))
+        specs = [parse_channel(text) for text in texts]
+    except ChannelSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--channel/--smtp") from None
+    handlers, policies = channel_handlers(specs)
+    try:
+        service = LiveService(journeys, store, handlers, policies)
+    except JourneyError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+
+    app = make_app(service)
+    logging.getLogger("journeyflow.serve").info(
+        "listening", extra={"listen": listen, "store": store})
+    uvicorn.run(app, host=host, port=int(port), log_config=None, access_log=False,
+                timeout_graceful_shutdown=30)

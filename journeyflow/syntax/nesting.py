@@ -29,8 +29,8 @@ _NESTING = frozenset(get_args(a.Expr)) - _LEAVES
 _NOT_CHILDREN = frozenset({"span", "end", "comments"})
 _SCALARS = (str, int, float, bool, Span)
 
-_EXPRESSION_HINT = (f"at most {MAX_EXPRESSION_DEPTH} levels; each operator of a long chain "
-                    "such as a + b + c counts as one: compute a part first, e.g. with set")
+_EXPRESSION_HINT = (f"at most {MAX_EXPRESSION_DEPTH} levels, and each operator of a chain such "
+                    "as a + b + c adds one: compute a part first, e.g. with set")
 _BLOCK_HINT = (f"at most {MAX_BLOCK_DEPTH} levels (each 'else if' counts as one): move the "
                "inner part into a rule of its own, or combine the conditions with 'and'")
 
@@ -49,15 +49,18 @@ def _child_fields(cls: type) -> tuple[str, ...]:
 def nesting_diagnostics(tree: Any, source: str, file: str) -> list[Diagnostic]:
     """One diagnostic per expression, block or message template nested too deeply."""
     diags: list[Diagnostic] = []
-    # (node, expression depth, block depth, parent)
-    stack: list[tuple[Any, int, int, Any]] = [(tree, 0, 0, None)]
+    reported: set[int] = set()  # ids of the outermost expressions already reported
+    stack: list[_Entry] = [(tree, 0, 0, None, None)]
     while stack:
-        node, expr_depth, block_depth, parent = stack.pop()
+        node, expr_depth, block_depth, parent, root = stack.pop()
         cls = type(node)
         if cls in _NESTING:
             expr_depth += 1
+            root = root if expr_depth > 1 else node
             if expr_depth > MAX_EXPRESSION_DEPTH:
-                diags.append(_too_deep_expression(node, file))
+                if id(root) not in reported:
+                    reported.add(id(root))
+                    diags.append(_too_deep_expression(node, file))
                 continue
         elif cls is a.Block or (cls is a.If and type(parent) is a.If):
             block_depth += 1
@@ -69,20 +72,24 @@ def nesting_diagnostics(tree: Any, source: str, file: str) -> list[Diagnostic]:
             if diag is not None:
                 diags.append(diag)
             continue
-        for name in _child_fields(cls):
-            _push(stack, getattr(node, name), expr_depth, block_depth, node)
+        for name in reversed(_child_fields(cls)):
+            _push(stack, getattr(node, name), (expr_depth, block_depth, node, root))
     return diags
 
 
-def _push(stack: list[tuple[Any, int, int, Any]], value: Any, expr_depth: int,
-          block_depth: int, parent: Any) -> None:
+# (node, expression depth, block depth, parent, outermost expression around it)
+_Entry = tuple[Any, int, int, Any, Any]
+
+
+def _push(stack: list[_Entry], value: Any, context: tuple[int, int, Any, Any]) -> None:
+    """Put a child, or each item of a tuple of children, on the stack, first on top."""
     if value is None or isinstance(value, _SCALARS):
         return
     if isinstance(value, tuple):
-        stack.extend((item, expr_depth, block_depth, parent) for item in reversed(value)
+        stack.extend((item, *context) for item in reversed(value)
                      if item is not None and not isinstance(item, _SCALARS))
     else:
-        stack.append((value, expr_depth, block_depth, parent))
+        stack.append((value, *context))
 
 
 def _too_deep_expression(node: Any, file: str) -> Diagnostic:

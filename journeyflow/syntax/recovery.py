@@ -95,23 +95,23 @@ class Recovery:
 
     def __call__(self, err: UnexpectedInput) -> bool:
         self.repairs += 1
+        if self.repairs > MAX_REPAIRS:
+            return self._stop(err)
         if isinstance(err, UnexpectedCharacters):
-            return self._bad_character(err) and self._may_go_on(err)
+            return self._bad_character(err)
         if not isinstance(err, UnexpectedToken):
             self._record(err)
             return False
         ip = err.interactive_parser
-        if tuple(ip.parser_state.state_stack) != self.settled:
-            self._record(err)
-        if err.token.type == "$END" or not self._may_go_on(err):
+        if tuple(ip.parser_state.state_stack) != self.settled and not self._record(err):
+            return False
+        if err.token.type == "$END":
             return False
         self._repair(err)
         self.settled = tuple(ip.parser_state.state_stack)
         return True
 
-    def _may_go_on(self, err: UnexpectedInput) -> bool:
-        if len(self.sink.items) < MAX_SYNTAX_ERRORS and self.repairs < MAX_REPAIRS:
-            return True
+    def _stop(self, err: UnexpectedInput) -> bool:
         self.stopped_at = Span.point(max(err.line, 1), max(err.column, 1))
         return False
 
@@ -171,8 +171,8 @@ class Recovery:
         return True
 
     def _bad_character(self, err: UnexpectedCharacters) -> bool:
-        if err.line != self.last_line:
-            self._record(err)
+        if err.line != self.last_line and not self._record(err):
+            return False
         self.last_line = err.line
         ip: Any = err.interactive_parser
         if ip is not None:
@@ -186,6 +186,10 @@ class Recovery:
             state.line_ctr.feed(text[pos:eol if eol >= 0 else len(text)])
         return True
 
-    def _record(self, err: UnexpectedInput) -> None:
+    def _record(self, err: UnexpectedInput) -> bool:
+        """Report ``err``; once enough are reported, stop at it instead (False)."""
+        if len(self.sink.items) >= MAX_SYNTAX_ERRORS:
+            return self._stop(err)
         code, message, hint, span = self.describe(err)
         self.sink.error(code, message, span, hint)
+        return True

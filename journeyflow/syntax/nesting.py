@@ -49,7 +49,8 @@ def _child_fields(cls: type) -> tuple[str, ...]:
 def nesting_diagnostics(tree: Any, source: str, file: str) -> list[Diagnostic]:
     """One diagnostic per expression, block or message template nested too deeply."""
     diags: list[Diagnostic] = []
-    reported: set[int] = set()  # ids of the outermost expressions already reported
+    # ids of the outermost expressions and blocks already reported: one diagnostic each
+    reported: set[int] = set()
     stack: list[_Entry] = [(tree, 0, 0, None, None)]
     while stack:
         node, expr_depth, block_depth, parent, root = stack.pop()
@@ -58,14 +59,14 @@ def nesting_diagnostics(tree: Any, source: str, file: str) -> list[Diagnostic]:
             expr_depth += 1
             root = root if expr_depth > 1 else node
             if expr_depth > MAX_EXPRESSION_DEPTH:
-                if id(root) not in reported:
-                    reported.add(id(root))
-                    diags.append(_too_deep_expression(node, file))
+                _report_once(diags, reported, root, _too_deep_expression(node, file))
                 continue
         elif cls is a.Block or (cls is a.If and type(parent) is a.If):
             block_depth += 1
+            root = root if block_depth > 1 else node
             if block_depth > MAX_BLOCK_DEPTH:
-                diags.append(_too_deep_block(parent if cls is a.Block else node, file))
+                statement = parent if cls is a.Block else node
+                _report_once(diags, reported, root, _too_deep_block(statement, file))
                 continue
         elif cls is a.MessagePart:
             diag = _template_diagnostic(node, source, file)
@@ -77,8 +78,15 @@ def nesting_diagnostics(tree: Any, source: str, file: str) -> list[Diagnostic]:
     return diags
 
 
-# (node, expression depth, block depth, parent, outermost expression around it)
+# (node, expression depth, block depth, parent, outermost expression or block around it)
 _Entry = tuple[Any, int, int, Any, Any]
+
+
+def _report_once(diags: list[Diagnostic], reported: set[int], root: Any,
+                 diagnostic: Diagnostic) -> None:
+    if id(root) not in reported:
+        reported.add(id(root))
+        diags.append(diagnostic)
 
 
 def _push(stack: list[_Entry], value: Any, context: tuple[int, int, Any, Any]) -> None:

@@ -28,6 +28,8 @@ _LEAVES = frozenset({a.Number, a.Percent, a.Duration, a.StringLit, a.DateTimeLit
 _NESTING = frozenset(get_args(a.Expr)) - _LEAVES
 _NOT_CHILDREN = frozenset({"span", "end", "comments"})
 _SCALARS = (str, int, float, bool, Span)
+# Nodes that hold no other node and no limit: never put on the stack at all.
+_SKIPPED = _LEAVES | {a.Ident, a.Clock}
 
 _EXPRESSION_HINT = (f"at most {MAX_EXPRESSION_DEPTH} levels, and each operator of a chain such "
                     "as a + b + c adds one: compute a part first, e.g. with set")
@@ -91,11 +93,12 @@ def _report_once(diags: list[Diagnostic], reported: set[int], root: Any,
 
 def _push(stack: list[_Entry], value: Any, context: tuple[int, int, Any, Any]) -> None:
     """Put a child, or each item of a tuple of children, on the stack, first on top."""
-    if value is None or isinstance(value, _SCALARS):
+    if value is None or type(value) in _SKIPPED or isinstance(value, _SCALARS):
         return
     if isinstance(value, tuple):
         stack.extend((item, *context) for item in reversed(value)
-                     if item is not None and not isinstance(item, _SCALARS))
+                     if item is not None and type(item) not in _SKIPPED
+                     and not isinstance(item, _SCALARS))
     else:
         stack.append((value, *context))
 

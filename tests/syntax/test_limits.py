@@ -200,3 +200,14 @@ def test_long_lines_without_a_long_string_are_parsed() -> None:
 def test_template_problem(template: str, found: int | None) -> None:
     problem = template_problem(template)
     assert (problem[0] if problem else None) == found
+
+
+@pytest.mark.parametrize(("head", "link"), [("1", "+1"), ("1", "~1"), ("customer.p", "|abs"),
+                                          ("true", " and true")])
+def test_a_template_tag_of_the_longest_length_compiles_and_runs(head: str, link: str) -> None:
+    tag = " " + head + link * ((MAX_TEMPLATE_TAG_CHARS - len(head) - 2) // len(link)) + " "
+    assert len(tag) > MAX_TEMPLATE_TAG_CHARS - len(link)
+    engine = with_frames_used(200, lambda: run_a_few_events(in_template("{{" + tag + "}}")))
+    assert {engine.customer(c).stage for c in ("c0", "c1")} == {"b"}
+    too_long = in_template("{{" + tag + link + "}}")
+    assert [d.code for d in syntax_errors(too_long)] == ["JF153"]

@@ -206,21 +206,44 @@ def mutate(rng: random.Random, text: str) -> bytes:
 NESTING_OPS = (_nest_expression, _nest_blocks, _nest_template)
 
 
+def excerpt(rng: random.Random, text: str) -> str:
+    """The header of ``text`` and a few consecutive declarations of it.
+
+    Paragraphs (text between blank lines) stand for declarations: a slice of
+    them is a smaller journey with the same constructs, and mostly names
+    declared elsewhere, so it is checked far past the parser at a fraction of
+    the cost of the whole file.
+    """
+    paragraphs = text.split("\n\n")
+    if len(paragraphs) < 3:
+        return text
+    start = rng.randrange(1, len(paragraphs))
+    return "\n\n".join([paragraphs[0], *paragraphs[start:start + rng.randint(1, 4)]])
+
+
 def make_input(rng: random.Random, seeds: dict[str, str]) -> tuple[str, bytes]:
     """(what it was made from, the input's bytes).
 
-    A third come from the examples, which compile, so that enough inputs get as
-    far as running; a quarter of those are only nested around the limits,
-    which keeps most of them valid.
+    One in eight is a whole example, mutated or only nested around the limits
+    (which keeps most of them valid, so they get as far as running); a quarter
+    are excerpts of the examples; the rest are the small golden journeys
+    mutated, and soups of words.
     """
-    if rng.random() < 0.1:
-        return "token soup", token_soup(rng).encode("utf-8", "surrogatepass")
     examples = sorted(n for n in seeds if n.startswith("examples/"))
     others = sorted(n for n in seeds if not n.startswith("examples/"))
-    name = rng.choice(examples if examples and rng.random() < 0.35 else others or examples)
-    if name in examples and rng.random() < 0.25:
-        text = rng.choice(NESTING_OPS)(rng, seeds[name])
-        return name, text.encode("utf-8", "surrogatepass")
+    draw = rng.random()
+    if draw < 0.1 or not examples:
+        return "token soup", token_soup(rng).encode("utf-8", "surrogatepass")
+    if draw < 0.225:
+        name = rng.choice(examples)
+        if rng.random() < 0.4:
+            text = rng.choice(NESTING_OPS)(rng, seeds[name])
+            return name, text.encode("utf-8", "surrogatepass")
+        return name, mutate(rng, seeds[name])
+    if draw < 0.475 or not others:
+        name = rng.choice(examples)
+        return f"{name} (excerpt)", mutate(rng, excerpt(rng, seeds[name]))
+    name = rng.choice(others)
     return name, mutate(rng, seeds[name])
 
 

@@ -139,7 +139,8 @@ def parse_journey(text: str, file: str = "<journey>") -> ast.JourneyFile:
     Raises
     ------
     JourneySyntaxError
-        With one diagnostic per syntax error found.
+        With one diagnostic per syntax error found, or per size or nesting
+        limit crossed (:mod:`journeyflow.syntax.limits`).
     """
     tree, comments = _parse(text, "journey_file", file)
     assert isinstance(tree, ast.JourneyFile)

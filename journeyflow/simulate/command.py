@@ -10,7 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -33,7 +33,12 @@ from journeyflow.simulate.report import dumps, is_page, report_page, write_times
 from journeyflow.simulate.runner import Progress as ProgressFn
 from journeyflow.simulate.summary import print_comparison, print_report
 
-__all__ = ["simulate"]
+__all__ = ["MAX_CUSTOMERS", "MAX_DAYS", "simulate"]
+
+# Beyond these a run would not finish in memory or in a lifetime: refused as usage errors.
+MAX_CUSTOMERS = 100_000_000
+MAX_DAYS = 36_500  # 100 years, the longest duration a journey may write
+LAST_DAY = date(9998, 12, 31)  # Python dates end in 9999; keep a year for the time zones
 
 
 # journeyflow.cli imports this module while it registers commands, so its helpers
@@ -110,10 +115,10 @@ def _stdout() -> Console:
 @click.option("--behaviour", "behaviour_file", type=click.Path(exists=True, dir_okay=False,
                                                                path_type=Path),
               help="A file with a simulate { ... } block to use instead of the journey's.")
-@click.option("--customers", type=click.IntRange(min=1),
+@click.option("--customers", type=click.IntRange(min=1, max=MAX_CUSTOMERS),
               help="How many customers arrive (rescales the arrival rates).")
-@click.option("--days", type=click.IntRange(min=1), default=365, show_default=True,
-              help="The horizon in days.")
+@click.option("--days", type=click.IntRange(min=1, max=MAX_DAYS), default=365,
+              show_default=True, help="The horizon in days.")
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]),
               default=DEFAULT_START.isoformat(), show_default=True,
               help="The first day (local midnight in the journey's time zone).")
@@ -143,6 +148,9 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
                                      or (out is not None and is_page(out))):
         raise click.UsageError("--timeseries, --plot and an HTML --out describe one run; "
                                "leave them out with --compare")
+    if start.date().toordinal() + days > LAST_DAY.toordinal():
+        raise click.UsageError(f"--start {start.date()} with --days {days:,} ends after "
+                               f"{LAST_DAY}: pick an earlier start or fewer days")
     journey = _load(journey_file)
     try:
         source = behaviour_source(journey, behaviour_file)
@@ -154,6 +162,10 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
                          customers=customers, by=by)
     except JourneyError as err:
         _fail(err, None)
+    if plan.customers > MAX_CUSTOMERS:
+        raise click.UsageError(f"the arrival rates bring {plan.customers:,} customers in "
+                               f"{days:,} days, more than {MAX_CUSTOMERS:,}: pass --customers "
+                               "or fewer --days")
     if compare_file is not None:
         _compare(journey, plan, source, compare_file, workers, dask, out)
         return

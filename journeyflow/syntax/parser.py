@@ -1,7 +1,10 @@
 """The one loader of ``grammar/journey.lark`` and the parse entry points.
 
 Syntax errors are turned into labelled, human-worded diagnostics, and the
-parser recovers after each one so a file reports every syntax error at once.
+parser recovers after each one (:mod:`journeyflow.syntax.recovery`) so a file
+reports every syntax error at once. The size limits are checked before the
+lexer runs and the nesting limits on the finished tree
+(:mod:`journeyflow.syntax.limits`), so no input gets further than a diagnostic.
 """
 
 from __future__ import annotations
@@ -17,11 +20,12 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedInput, UnexpectedTok
 from journeyflow.errors import Diagnostic, DiagnosticSink, JourneySyntaxError, Span
 from journeyflow.syntax import ast
 from journeyflow.syntax.error_examples import describe_expected, label_for
+from journeyflow.syntax.limits import MAX_SYNTAX_ERRORS, size_diagnostics
+from journeyflow.syntax.nesting import nesting_diagnostics
+from journeyflow.syntax.recovery import Recovery
 from journeyflow.syntax.transform import JourneyTransformer
 
-__all__ = ["grammar_text", "parse_journey", "parse_scenarios", "parser"]
-
-MAX_SYNTAX_ERRORS = 50
+__all__ = ["MAX_SYNTAX_ERRORS", "grammar_text", "parse_journey", "parse_scenarios", "parser"]
 
 
 def grammar_text() -> str:
@@ -51,127 +55,6 @@ def _keep_comment(tok: Token) -> Token:
     if sink is not None:
         sink.append((tok.line or 0, tok.column or 0, str(tok)))
     return tok
-
-
-_FAKE_VALUES = {
-    "NAME": "_", "STRING": '""', "NUMBER": "0", "DURATION": "1d", "PERCENT": "0%",
-    "CLOCK": "00:00", "DATETIME": "2000-01-01",
-}
-# Tokens that begin a declaration or a rule: after an error at one of them,
-# the parser unwinds to where it fits instead of dropping it.
-_SYNC = frozenset({
-    "CUSTOMER", "EVENT", "MESSAGE", "CHANNEL", "LIMIT", "QUIET", "SEGMENT", "GOAL", "VALUE",
-    "REENTRY", "ANYWHERE", "STAGE", "SIMULATE", "SCENARIO", "ON", "EVERY", "WHEN",
-})
-# When a token cannot be kept, the parser pretends it read one of these instead.
-_SUBSTITUTES = ("DURATION", "NAME", "NUMBER", "STRING", "PERCENT", "CLOCK")
-
-
-def _fake(tok: Token, kind: str) -> Token:
-    value = _FAKE_VALUES.get(kind)
-    if value is None:
-        pattern = parser().get_terminal(kind).pattern
-        value = pattern.value if pattern.type == "str" else "_"
-    return Token.new_borrow_pos(kind, value, tok)
-
-
-class _Recovery:
-    """Collects syntax errors and repairs the token stream after each one.
-
-    A missing token is inserted when that lets the parser go on (``stage a {
-    on e -> b`` gets its ``}``); a wrong one is replaced by a token of the kind
-    expected, or dropped. Errors raised before the parser accepted another real
-    token are cascades of the first and are not reported.
-    """
-
-    def __init__(self, sink: DiagnosticSink, text: str) -> None:
-        self.sink = sink
-        self.text = text
-        self.settled: tuple[int, ...] | None = None
-        self.last_line = -1
-
-    def __call__(self, err: UnexpectedInput) -> bool:
-        if isinstance(err, UnexpectedCharacters):
-            return self._bad_character(err)
-        if not isinstance(err, UnexpectedToken):
-            self._record(err)
-            return False
-        ip = err.interactive_parser
-        if tuple(ip.parser_state.state_stack) != self.settled:
-            self._record(err)
-        if err.token.type == "$END" or len(self.sink.items) >= MAX_SYNTAX_ERRORS:
-            return False
-        self._repair(err)
-        self.settled = tuple(ip.parser_state.state_stack)
-        return True
-
-    def _repair(self, err: UnexpectedToken) -> None:
-        ip: Any = err.interactive_parser  # lark's interactive parser is untyped
-        tok = err.token
-        if tok.type in _SYNC and self._starts_line(tok) and self._unwind_to(ip, tok):
-            ip.feed_token(tok)
-            return
-        accepts = sorted(ip.accepts())
-        for kind in accepts:
-            trial = ip.copy()
-            try:
-                trial.feed_token(_fake(tok, kind))
-                if tok.type in trial.accepts():
-                    ip.feed_token(_fake(tok, kind))
-                    ip.feed_token(tok)
-                    return
-            except UnexpectedInput:
-                continue
-        for kind in _SUBSTITUTES:
-            if kind in accepts and tok.type in ("NAME", "NUMBER", "STRING", "DURATION",
-                                                "PERCENT", "CLOCK", "DATETIME"):
-                ip.feed_token(_fake(tok, kind))
-                return
-
-    def _starts_line(self, tok: Token) -> bool:
-        start = tok.start_pos or 0
-        line_start = self.text.rfind("\n", 0, start) + 1
-        return not self.text[line_start:start].strip()
-
-    @staticmethod
-    def _unwind_to(ip: Any, tok: Token) -> bool:
-        """Pop parser states until one can take ``tok`` (panic-mode recovery).
-
-        Every state on the stack is a valid prefix of the grammar, so the
-        state found can continue from there with what was already built.
-        """
-        state = ip.parser_state
-        table = state.parse_conf.parse_table.states
-        depth = len(state.state_stack)
-        while depth > 1 and tok.type not in table[state.state_stack[depth - 1]]:
-            depth -= 1
-        if depth <= 1 and tok.type not in table[state.state_stack[0]]:
-            return False
-        removed = len(state.state_stack) - depth
-        if removed:
-            del state.state_stack[depth:]
-            del state.value_stack[len(state.value_stack) - removed:]
-        return True
-
-    def _bad_character(self, err: UnexpectedCharacters) -> bool:
-        if err.line != self.last_line:
-            self._record(err)
-        self.last_line = err.line
-        ip: Any = err.interactive_parser
-        if ip is not None:
-            # What the parser says next, in the state it was left in, is about this mistake.
-            self.settled = tuple(ip.parser_state.state_stack)
-        if err.char == '"':
-            state: Any = err.interactive_parser.lexer_thread.state
-            text = state.text.text
-            pos = state.line_ctr.char_pos
-            eol = text.find("\n", pos)
-            state.line_ctr.feed(text[pos:eol if eol >= 0 else len(text)])
-        return len(self.sink.items) < MAX_SYNTAX_ERRORS
-
-    def _record(self, err: UnexpectedInput) -> None:
-        code, message, hint, span = syntax_diagnostic(err)
-        self.sink.error(code, message, span, hint)
 
 
 def syntax_diagnostic(err: UnexpectedInput) -> tuple[str, str, str | None, Span]:
@@ -206,11 +89,15 @@ def _describe_token(tok: Token) -> str:
 
 
 def _parse(text: str, start: str, file: str) -> Any:
+    too_large = size_diagnostics(text, file)
+    if too_large:
+        raise JourneySyntaxError(_summary(too_large), too_large)
     sink = DiagnosticSink(file)
     comments: list[tuple[int, int, str]] = []
     _comments.sink = comments
+    recovery = Recovery(sink, text, parser(), syntax_diagnostic)
     try:
-        tree = parser().parse(text, start=start, on_error=_Recovery(sink, text))
+        tree = parser().parse(text, start=start, on_error=recovery)
     except UnexpectedInput as err:
         if not sink.items:
             code, message, hint, span = syntax_diagnostic(err)
@@ -225,8 +112,20 @@ def _parse(text: str, start: str, file: str) -> Any:
     finally:
         _comments.sink = None
     if sink.items:
-        raise JourneySyntaxError(_summary(sink.items), sink.sorted())
+        diags = sink.sorted()
+        if recovery.stopped_at is not None:
+            diags.append(_stopped(recovery.stopped_at, len(diags), file))
+        raise JourneySyntaxError(_summary(diags), diags)
+    too_deep = nesting_diagnostics(tree, text, file)
+    if too_deep:
+        raise JourneySyntaxError(_summary(too_deep), too_deep)
     return tree, tuple(comments)
+
+
+def _stopped(where: Span, reported: int, file: str) -> Diagnostic:
+    """Says where the parser gave up, so a capped report is never taken for a full one."""
+    return Diagnostic("JF154", f"too many syntax errors: checking stopped here, after {reported}",
+                      where, "error", "fix the errors above and check again", file)
 
 
 def _summary(items: list[Diagnostic]) -> str:
@@ -240,7 +139,8 @@ def parse_journey(text: str, file: str = "<journey>") -> ast.JourneyFile:
     Raises
     ------
     JourneySyntaxError
-        With one diagnostic per syntax error found.
+        With one diagnostic per syntax error found, or per size or nesting
+        limit crossed (:mod:`journeyflow.syntax.limits`).
     """
     tree, comments = _parse(text, "journey_file", file)
     assert isinstance(tree, ast.JourneyFile)

@@ -76,6 +76,11 @@ def _compiling() -> Iterator[None]:
         raise BadTemplate(err.message or "syntax error", err.lineno) from None
     except RecursionError:
         raise BadTemplate("the template is nested too deeply") from None
+    except (SyntaxError, MemoryError):
+        # The sandbox turns each operator into a checked call, so a chain of a few hundred
+        # (1 + 1 + ...) becomes code nested deeper than Python compiles.
+        raise BadTemplate("an expression chains too many operators or filters; split it over "
+                          "several {% set %} tags") from None
     except ValueError as err:  # e.g. a number with thousands of digits
         raise BadTemplate(str(err)) from None
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from journeyflow.errors import Diagnostic
+from journeyflow.errors import Diagnostic, JourneyError
 from journeyflow.journey import check_text
 
 HEADER = """journey "T"
@@ -88,12 +88,21 @@ def test_what_check_rejects(template: str, code: str, spot: str | None) -> None:
 
 @pytest.mark.parametrize("template", [
     "{% if %}",
-    "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}",
-    "{{ " + "9" * 5000 + " }}",
     "{% block a %}{% endblock %}{% block a %}{% endblock %}",
 ])
 def test_templates_that_do_not_compile(template: str) -> None:
     assert codes(subject(template)) == ["JF408"]
+
+
+@pytest.mark.parametrize("template", [
+    "{{ " + "(" * 2000 + "1" + ")" * 2000 + " }}",
+    "{{ " + "9" * 5000 + " }}",
+])
+def test_templates_past_the_size_limits_are_refused_before_they_are_compiled(
+        template: str) -> None:
+    with pytest.raises(JourneyError) as err:
+        check_text(journey_with(subject(template)), "<journey>")
+    assert [d.code for d in err.value.diagnostics] == ["JF153"]
 
 
 def test_every_problem_of_a_template_is_reported() -> None:

@@ -202,8 +202,17 @@ def test_template_problem(template: str, found: int | None) -> None:
     assert (problem[0] if problem else None) == found
 
 
-@pytest.mark.parametrize(("head", "link"), [("1", "+1"), ("1", "~1"), ("customer.p", "|abs"),
-                                          ("true", " and true")])
+@pytest.mark.parametrize(("head", "link"), [("1", "+1"), ("customer.p", "|abs")])
+def test_a_long_operator_chain_in_a_template_is_a_diagnostic(head: str, link: str) -> None:
+    # Each operator and filter is a checked call in the sandbox: hundreds in a row compile to code
+    # nested deeper than Python allows, which check reports instead of crashing.
+    tag = " " + head + link * ((MAX_TEMPLATE_TAG_CHARS - len(head) - 2) // len(link)) + " "
+    with pytest.raises(JourneyError) as err:
+        journeyflow.loads(in_template("{{" + tag + "}}"), "t.journey")
+    assert [d.code for d in err.value.diagnostics] == ["JF408"]
+
+
+@pytest.mark.parametrize(("head", "link"), [("1", "~1"), ("true", " and true")])
 def test_a_template_tag_of_the_longest_length_compiles_and_runs(head: str, link: str) -> None:
     tag = " " + head + link * ((MAX_TEMPLATE_TAG_CHARS - len(head) - 2) // len(link)) + " "
     assert len(tag) > MAX_TEMPLATE_TAG_CHARS - len(link)

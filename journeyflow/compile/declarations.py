@@ -193,6 +193,7 @@ class Declarations:
         self.quiet_hours: m.QuietHours | None = None
         self.send_window: m.SendWindow | None = None
         self.segments: dict[str, m.Segment] = {}
+        self.consents: list[m.Consent] = []
         self.goals: dict[str, m.Goal] = {}
         self.value: m.SourceExpr | None = None
         self.reentry = m.Reentry()
@@ -212,7 +213,8 @@ def lower_declarations(ctx: CompileContext, file: a.JourneyFile) -> Declarations
     return out
 
 
-def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations, scope: Scope) -> None:
+def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations,  # noqa: C901
+               scope: Scope) -> None:  # one case per declaration
     if isinstance(decl, a.CustomerDecl):
         for fld in decl.fields:
             out.attributes.setdefault(fld.name.name, _attribute(ctx, fld, scope))
@@ -233,6 +235,8 @@ def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations, scope: Scop
         out.segments[decl.name.name] = m.Segment(
             name=decl.name.name, condition=ctx.source_expr(decl.expr, scope, condition=True,
                                                            what="a segment"))
+    elif isinstance(decl, a.ConsentDecl):
+        out.consents.append(_consent(ctx, decl, scope))
     elif isinstance(decl, a.GoalDecl):
         _goal(ctx, decl, out)
     elif isinstance(decl, a.ValueDecl):
@@ -321,9 +325,22 @@ def _message(ctx: CompileContext, decl: a.MessageDecl) -> m.Message:
             parts[key] = part.value
     msg = m.Message(name=decl.name.name, channel=channel, subject=parts.get("subject"),
                     body=parts.get("body"), template=parts.get("template"),
+                    transactional=decl.transactional,
                     location=ctx.location(decl.name.span))
     check_message_templates(ctx, decl, msg)
     return msg
+
+
+def _consent(ctx: CompileContext, decl: a.ConsentDecl, scope: Scope) -> m.Consent:
+    channel = decl.channel.name
+    if channel != "any" and channel not in ctx.names.channels:
+        ctx.sink.error("JF207", f"unknown channel '{channel}'", decl.channel.span,
+                       did_you_mean(channel, [*ctx.names.channels, "any"])
+                       or f"declare it first: channel {channel}, or write 'any'")
+    why = "no event is in scope: consent is checked when a send is delivered"
+    condition = ctx.source_expr(decl.expr, scope.with_event(None, why), condition=True,
+                                what="a consent rule")
+    return m.Consent(channel=channel, condition=condition)
 
 
 def _limit(ctx: CompileContext, decl: a.LimitDecl) -> m.Limit:

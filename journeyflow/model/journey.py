@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from journeyflow.syntax.ast import Expr
 
 __all__ = [
-    "Action", "Attribute", "Delayed", "Emit", "EventType", "Goal", "Goto", "GrantBonus",
+    "Action", "Attribute", "Consent", "Delayed", "Emit", "EventType", "Goal", "Goto", "GrantBonus",
     "IfAction", "JourneyModel", "Limit", "Location", "Message", "Notify", "Offer", "QuietHours",
     "RedeemBonus", "Reentry", "Rule", "Segment", "Send", "SendWindow", "SetAttribute",
     "SourceExpr", "Split", "SplitArm", "Stage", "TagAction", "Trigger", "BUILTIN_EVENTS",
@@ -69,6 +69,7 @@ class Message(Frozen):
     subject: str | None = None
     body: str | None = None
     template: str | None = None
+    transactional: bool = False  # ignores consent, holdout, caps, quiet hours, send windows
     location: Location
 
 
@@ -87,6 +88,13 @@ class SendWindow(Frozen):
     days: frozenset[int]  # 0 is Monday
     start: time
     end: time
+
+
+class Consent(Frozen):
+    """Marketing on ``channel`` (or on every channel, "any") needs ``condition`` at delivery."""
+
+    channel: str
+    condition: SourceExpr
 
 
 class Segment(Frozen):
@@ -243,6 +251,7 @@ class JourneyModel(Frozen):
     quiet_hours: QuietHours | None = None
     send_window: SendWindow | None = None
     segments: dict[str, Segment]
+    consents: tuple[Consent, ...] = ()
     goals: dict[str, Goal]
     value: SourceExpr | None = None
     reentry: Reentry = Reentry()
@@ -252,6 +261,10 @@ class JourneyModel(Frozen):
     @property
     def start_stage(self) -> str:
         return next(name for name, stage in self.stages.items() if stage.start)
+
+    def consent_rules(self, channel: str) -> tuple[Consent, ...]:
+        """The consent rules a marketing send on ``channel`` must all pass."""
+        return tuple(c for c in self.consents if c.channel in (channel, "any"))
 
 
 for _model in (Delayed, IfAction, SplitArm, Rule, Stage, JourneyModel):

@@ -127,32 +127,60 @@ class BodyCompiler:
                 f"{pad}return True"]
 
     def _send(self, fields: dict[str, Any], pad: str) -> list[str]:
-        """A send, inlined: quiet hours and send window, frequency caps, then delivery.
+        """A send, inlined, in the order of delivery: consent, then quiet hours and send
+        window (defer), then at the delivery time consent again and the frequency caps.
 
-        A send deferred by quiet hours or the send window is delivered when due by a
-        function of its own, ``Program.deliverers[i]``; the pending send keeps ``i``,
-        which a store can save.
+        A transactional message skips all of it. A send deferred by quiet hours or the
+        send window is delivered when due by a function of its own,
+        ``Program.deliverers[i]``; the pending send keeps ``i``, which a store can save.
+        Checks a journey does not declare generate no code.
         """
         delivery = self.program.delivery
         k = self._const(fields)
+        if self.program.model.messages[fields["message"]].transactional:
+            return self._deliver(fields, k, pad, capped=False)
+        consent = self._consent(fields["channel"])
+        out: list[str] = []
+        if consent is not None:
+            out, pad = self._unless(consent, fields, "no_consent", pad)
         if not delivery.timed:
-            return self._deliver(fields, k, pad)
+            return out + self._deliver(fields, k, pad)
         later = "(at := _next_allowed(t)) != t"
         if delivery.bucket is not None:
             # Most sends fall in an hour already known to be open: one dict look-up.
             later = f"_open_get(t // {float(delivery.bucket)!r}, 1) is not None and {later}"
         deliverers = self.program.deliverers
-        deliverers.append(self._function([*self._deliver(fields, k, "    "), "    return False"],
-                                         f"deliver {fields['message']} {k}"))
-        return [f"{pad}if {later}: ip.defer(c, at, e, {k}, {len(deliverers) - 1})", f"{pad}else:",
-                *self._deliver(fields, k, pad + "    ")]
+        deliverers.append(self._function(
+            [*self._deliver(fields, k, "    ", consent=consent), "    return False"],
+            f"deliver {fields['message']} {k}"))
+        return [*out, f"{pad}if {later}: ip.defer(c, at, e, {k}, {len(deliverers) - 1})",
+                f"{pad}else:", *self._deliver(fields, k, pad + "    ")]
 
-    def _deliver(self, fields: dict[str, Any], k: str, pad: str) -> list[str]:
-        """Delivery now: the frequency caps, then the action record and the channel."""
+    def _consent(self, channel: str) -> str | None:
+        """The test every consent rule of ``channel`` (or ``any``) makes, or None."""
+        rules = self.program.model.consent_rules(channel)
+        if not rules:
+            return None
+        return " and ".join(f"({self.exprs.truth(rule.condition.node)})" for rule in rules)
+
+    def _unless(self, test: str, fields: dict[str, Any], reason: str,
+                pad: str) -> tuple[list[str], str]:
+        """Suppress the send with ``reason`` unless ``test``; the rest goes at the new pad."""
+        suppressed = self._const({"message": fields["message"], "channel": fields["channel"],
+                                  "reason": reason})
+        return [f"{pad}if not ({test}): rec((t, c.id, 'suppressed', {suppressed}))",
+                f"{pad}else:"], pad + "    "
+
+    def _deliver(self, fields: dict[str, Any], k: str, pad: str, *, capped: bool = True,
+                 consent: str | None = None) -> list[str]:
+        """Delivery now: consent (when it is checked again), the frequency caps (which a
+        transactional message neither meets nor fills), the action record, the channel."""
         delivery = self.program.delivery
         channel = fields["channel"]
         out: list[str] = []
-        keys = [key for key in (channel, "any") if key in delivery.limits]
+        if consent is not None:
+            out, pad = self._unless(consent, fields, "no_consent", pad)
+        keys = [key for key in (channel, "any") if key in delivery.limits] if capped else []
         if keys:
             # Over a cap when `count` deliveries already fall in (t - per, t].
             tests = [f"len(c.{delivery.slots[key]}) - _bisect(c.{delivery.slots[key]}, "

@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from journeyflow.errors import NOWHERE, Span
 
 __all__ = [
-    "Arg", "Arm", "Binary", "Block", "BoolLit", "Call", "ChannelDecl", "Clock", "CustomerDecl",
+    "Arg", "Arm", "Binary", "Block", "BoolLit", "Call", "ChannelDecl", "Clock", "ConsentDecl",
+    "CustomerDecl",
     "DateTimeLit", "Decl", "Delayed", "Dist", "DistArg", "DistField", "Duration", "Emit",
     "EventDecl", "EventField", "Expect", "Expr", "Field", "GoalDecl", "Goto", "Grant", "Header",
     "Ident", "If", "InList", "JourneyFile", "KV", "LimitDecl", "ListLit", "MessageDecl",
@@ -361,6 +362,7 @@ class MessageDecl:
     name: Ident
     channel: Ident
     parts: tuple[MessagePart, ...] = ()
+    transactional: bool = False  # a receipt: no consent, holdout, caps or quiet hours
     span: Span = _span()
 
 
@@ -403,6 +405,15 @@ class SendWindow:
 @dataclass(frozen=True, slots=True)
 class SegmentDecl:
     name: Ident
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentDecl:
+    """``consent CHANNEL|any where EXPR``: marketing on CHANNEL needs EXPR at delivery."""
+
+    channel: Ident
     expr: Expr
     span: Span = _span()
 
@@ -575,8 +586,8 @@ class ScenarioDecl:
 
 
 Decl = (CustomerDecl | EventDecl | MessageDecl | ChannelDecl | LimitDecl | QuietHours |
-    SendWindow | SegmentDecl | GoalDecl | ValueDecl | ReentryDecl | AnywhereDecl | StageDecl |
-    SimulateDecl | ScenarioDecl)
+    SendWindow | SegmentDecl | ConsentDecl | GoalDecl | ValueDecl | ReentryDecl | AnywhereDecl |
+    StageDecl | SimulateDecl | ScenarioDecl)
 
 
 @dataclass(frozen=True, slots=True)

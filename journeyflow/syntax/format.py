@@ -277,11 +277,14 @@ class _Formatter(_Writer):
 
     def message(self, d: a.MessageDecl) -> None:
         head = f"message {d.name.name} via {d.channel.name}"
-        if not d.parts and not self.has_comment(end_of(d.channel), end_of(d)):
+        head_end = end_of(d.channel)
+        if d.transactional:
+            head += " transactional"
+        if not d.parts and not self.has_comment(head_end, end_of(d)):
             self.line(head, _start(d), end_of(d))
             return
         texts = [f"{p.name.name} {quote(p.value)}" for p in d.parts]
-        self.braced(head, d, end_of(d.channel), list(zip(d.parts, texts, strict=True)),
+        self.braced(head, d, head_end, list(zip(d.parts, texts, strict=True)),
                     lambda pt: self.line(pt[1], _start(pt[0]), end_of(pt[0])),
                     texts[0] if len(texts) == 1 else None)
 

@@ -207,6 +207,7 @@ _DECL_TEXT: dict[type, Callable[[Any], str]] = {
     a.SendWindow: lambda d: "send window " + ", ".join(_day_span(s) for s in d.days)
     + f" {d.start.text} to {d.end.text}",
     a.SegmentDecl: lambda d: f"segment {d.name.name} where {expr_text(d.expr)}",
+    a.ConsentDecl: lambda d: f"consent {d.channel.name} where {expr_text(d.expr)}",
     a.GoalDecl: _goal,
     a.ValueDecl: lambda d: f"value {expr_text(d.expr)}",
     a.ReentryDecl: lambda d: f"reentry after {d.after.text}" if d.after else f"reentry {d.mode}",

@@ -93,9 +93,10 @@ class JourneyTransformer(Transformer[Token, Any]):
                        _spanning(name, default if default is not None else (qmark or typ)))
 
     def message(self, c: Children) -> a.MessageDecl:
-        kw, name, channel, body = c
-        parts, end = body if body is not None else ((), channel)
-        return a.MessageDecl(_ident(name), _ident(channel), parts, _spanning(kw, end))
+        kw, name, channel, transactional, body = c
+        parts, end = body if body is not None else ((), transactional or channel)
+        return a.MessageDecl(_ident(name), _ident(channel), parts, transactional is not None,
+                             _spanning(kw, end))
 
     def message_body(self, c: Children) -> tuple[tuple[a.MessagePart, ...], Token]:
         return tuple(c[:-1]), c[-1]
@@ -125,6 +126,9 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def segment(self, c: Children) -> a.SegmentDecl:
         return a.SegmentDecl(_ident(c[1]), c[2], _spanning(c[0], c[2]))
+
+    def consent(self, c: Children) -> a.ConsentDecl:
+        return a.ConsentDecl(_ident(c[1]), c[2], _spanning(c[0], c[2]))
 
     def goal_on(self, c: Children) -> a.GoalDecl:
         kw, name, _on, event, where = c

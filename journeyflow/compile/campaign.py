@@ -13,7 +13,7 @@ from journeyflow.compile.declarations import nested_statements
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
 
-__all__ = ["run_campaign_checks", "statements", "unconsented_sends"]
+__all__ = ["run_campaign_checks", "statements", "unconsented_sends", "unnamed_splits"]
 
 
 def statements(file: a.JourneyFile) -> Iterator[a.Stmt]:
@@ -52,8 +52,18 @@ def unconsented_sends(file: a.JourneyFile, model: m.JourneyModel) -> dict[str, a
     return found
 
 
+def unnamed_splits(file: a.JourneyFile) -> list[a.Split]:
+    """Splits keyed by their position: an edit above one reshuffles its customers' arms."""
+    return [stmt for stmt in statements(file) if isinstance(stmt, a.Split) and stmt.name is None]
+
+
 def run_campaign_checks(ctx: CompileContext, file: a.JourneyFile, model: m.JourneyModel) -> None:
     for channel, send in unconsented_sends(file, model).items():
         ctx.sink.warning("JF607", f"marketing on {channel} is sent without asking for consent",
                          send.span, f"declare who agreed to it, e.g. consent {channel} where "
                          f"{channel}_opt_in; mark receipts and password resets 'transactional'")
+    for split in unnamed_splits(file):
+        ctx.sink.warning("JF608", "this split has no name: which arm a customer takes depends "
+                         "on the line it is on", split.span,
+                         'name it, e.g. split "offer_test" { ... }, so editing the file above '
+                         "it does not move customers to another arm")

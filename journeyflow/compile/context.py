@@ -37,6 +37,7 @@ class CompileContext:
         self.timezone = "UTC"
         self.sink = DiagnosticSink(file)
         self.names = Names()
+        self.split_names: dict[str, a.StringLit] = {}  # split name -> where it was first used
         self.types = TypeChecker(self.sink)
         self._line_starts = [0]
         for i, ch in enumerate(source):

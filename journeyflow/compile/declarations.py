@@ -24,7 +24,9 @@ BUILTIN_EVENT_FIELDS = {name: {"bonus": "text"} for name in m.BUILTIN_EVENTS}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MESSAGE_PARTS = ("subject", "body", "template")
-SINGLETONS = (a.CustomerDecl, a.QuietHours, a.SendWindow, a.ValueDecl, a.ReentryDecl)
+SINGLETONS = (a.CustomerDecl, a.QuietHours, a.SendWindow, a.ValueDecl, a.ReentryDecl,
+              a.HoldoutDecl)
+MAX_HOLDOUT = 50.0  # percent: beyond it the journey itself becomes the experiment's minority
 
 
 def collect_names(ctx: CompileContext, file: a.JourneyFile) -> None:
@@ -86,7 +88,7 @@ def _segments_named_like_attributes(ctx: CompileContext, file: a.JourneyFile) ->
 
 def _keyword(decl: a.Decl) -> str:
     return {a.CustomerDecl: "customer", a.QuietHours: "quiet hours", a.SendWindow: "send window",
-            a.ValueDecl: "value", a.ReentryDecl: "reentry"}[type(decl)]
+            a.ValueDecl: "value", a.ReentryDecl: "reentry", a.HoldoutDecl: "holdout"}[type(decl)]
 
 
 def _keyword_span(ctx: CompileContext, decl: a.Decl) -> Span:
@@ -194,6 +196,7 @@ class Declarations:
         self.send_window: m.SendWindow | None = None
         self.segments: dict[str, m.Segment] = {}
         self.consents: list[m.Consent] = []
+        self.holdout: float | None = None
         self.goals: dict[str, m.Goal] = {}
         self.value: m.SourceExpr | None = None
         self.reentry = m.Reentry()
@@ -237,6 +240,8 @@ def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations,  # noqa: C9
                                                            what="a segment"))
     elif isinstance(decl, a.ConsentDecl):
         out.consents.append(_consent(ctx, decl, scope))
+    elif isinstance(decl, a.HoldoutDecl):
+        out.holdout = _holdout(ctx, decl)
     elif isinstance(decl, a.GoalDecl):
         _goal(ctx, decl, out)
     elif isinstance(decl, a.ValueDecl):
@@ -341,6 +346,16 @@ def _consent(ctx: CompileContext, decl: a.ConsentDecl, scope: Scope) -> m.Consen
     condition = ctx.source_expr(decl.expr, scope.with_event(None, why), condition=True,
                                 what="a consent rule")
     return m.Consent(channel=channel, condition=condition)
+
+
+def _holdout(ctx: CompileContext, decl: a.HoldoutDecl) -> float | None:
+    share = number_value(ctx.sink, decl.share)
+    if not 0 < share <= MAX_HOLDOUT:
+        ctx.sink.error("JF415", f"a holdout of {decl.share.text} is out of range",
+                       decl.share.span, "hold out more than 0% and at most 50% of customers, "
+                       "e.g. holdout 10%")
+        return None
+    return share
 
 
 def _limit(ctx: CompileContext, decl: a.LimitDecl) -> m.Limit:

@@ -57,7 +57,7 @@ def compile_tree(tree: a.JourneyFile, source: str, file: str) -> CompileResult:
             events=decls.events, messages=decls.messages, channels=frozenset(ctx.names.channels),
             limits=tuple(decls.limits), quiet_hours=decls.quiet_hours,
             send_window=decls.send_window, segments=decls.segments,
-            consents=tuple(decls.consents), goals=decls.goals,
+            consents=tuple(decls.consents), holdout=decls.holdout, goals=decls.goals,
             value=decls.value, reentry=decls.reentry, anywhere=anywhere, stages=stages)
         graph = build_graph(model)
         run_graph_checks(ctx, tree, model, graph)

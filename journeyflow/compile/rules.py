@@ -283,6 +283,38 @@ def _split(ctx: CompileContext, stmt: a.Split, scope: Scope) -> m.Split:
         if arm.share.value <= 0:
             ctx.sink.error("JF414", "a split arm needs a share above 0%", arm.share.span,
                            "remove the arm, or give it a share")
-    arms = tuple(m.SplitArm(share=arm.share.value, body=_block(ctx, arm.block, scope))
+    _split_name(ctx, stmt)
+    labels: dict[str, a.Ident] = {}
+    for arm in stmt.arms:
+        if arm.label is None:
+            continue
+        first = labels.setdefault(arm.label.name, arm.label)
+        if first is not arm.label:
+            ctx.sink.error("JF227", f"two arms of this split are labelled '{arm.label.name}'",
+                           arm.label.span, f"give each arm its own label (the first is on line "
+                           f"{first.span.line})")
+    arms = tuple(m.SplitArm(share=arm.share.value, body=_block(ctx, arm.block, scope),
+                            label=arm.label.name if arm.label is not None else None)
                  for arm in stmt.arms)
-    return m.Split(position=stmt.position, arms=arms)
+    return m.Split(position=stmt.position, arms=arms,
+                   name=stmt.name.value if stmt.name is not None else None)
+
+
+def _split_name(ctx: CompileContext, stmt: a.Split) -> None:
+    """A split's name keys its customers' arms: two splits may not share one."""
+    if stmt.name is None:
+        return
+    if not stmt.name.value.strip():
+        ctx.sink.error("JF415", "a split's name cannot be empty", stmt.name.span,
+                       'name the experiment, e.g. split "subject_line" { ... }')
+        return
+    if stmt.name.value == "holdout":
+        ctx.sink.error("JF226", "the name 'holdout' keys the journey's holdout", stmt.name.span,
+                       "give the split another name; customers would take arms by whether "
+                       "they are held out")
+        return
+    first = ctx.split_names.setdefault(stmt.name.value, stmt.name)
+    if first is not stmt.name:
+        ctx.sink.error("JF226", f"split '{stmt.name.value}' is named twice", stmt.name.span,
+                       f"each split needs its own name (the first is on line {first.span.line}); "
+                       "customers would take the same arm in both")

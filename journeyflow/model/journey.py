@@ -196,12 +196,24 @@ class IfAction(Frozen):
 class SplitArm(Frozen):
     share: float  # percent
     body: tuple[Action, ...]
+    label: str | None = None
+
+    def title(self, index: int) -> str | int:
+        """How traces and reports name the arm: its label, else its 1-based position."""
+        return self.label if self.label is not None else index + 1
 
 
 class Split(Frozen):
     kind: Literal["split"] = "split"
-    position: str  # "LINE:COL" of the split keyword (LANGUAGE.md 11.12)
+    position: str  # "LINE:COL" of the split keyword
     arms: tuple[SplitArm, ...]
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the arm assignment is keyed by: the name, else the position (moves with
+        every edit above the split)."""
+        return self.name if self.name is not None else self.position
 
 
 Action = (Send | Offer | GrantBonus | RedeemBonus | SetAttribute | TagAction | Emit | Notify
@@ -252,6 +264,7 @@ class JourneyModel(Frozen):
     send_window: SendWindow | None = None
     segments: dict[str, Segment]
     consents: tuple[Consent, ...] = ()
+    holdout: float | None = None  # percent of customers who get no marketing
     goals: dict[str, Goal]
     value: SourceExpr | None = None
     reentry: Reentry = Reentry()

@@ -141,8 +141,12 @@ class BodyCompiler:
             return self._deliver(fields, k, pad, capped=False)
         consent = self._consent(fields["channel"])
         out: list[str] = []
+        holdout = self.program.layout.holdout
+        if holdout is not None:
+            out, pad = self._unless(f"c.{holdout}", fields, "holdout", pad)
         if consent is not None:
-            out, pad = self._unless(consent, fields, "no_consent", pad)
+            more, pad = self._unless(f"not ({consent})", fields, "no_consent", pad)
+            out += more
         if not delivery.timed:
             return out + self._deliver(fields, k, pad)
         later = "(at := _next_allowed(t)) != t"
@@ -165,10 +169,10 @@ class BodyCompiler:
 
     def _unless(self, test: str, fields: dict[str, Any], reason: str,
                 pad: str) -> tuple[list[str], str]:
-        """Suppress the send with ``reason`` unless ``test``; the rest goes at the new pad."""
+        """Suppress the send with ``reason`` if ``test``; the rest goes at the new pad."""
         suppressed = self._const({"message": fields["message"], "channel": fields["channel"],
                                   "reason": reason})
-        return [f"{pad}if not ({test}): rec((t, c.id, 'suppressed', {suppressed}))",
+        return [f"{pad}if {test}: rec((t, c.id, 'suppressed', {suppressed}))",
                 f"{pad}else:"], pad + "    "
 
     def _deliver(self, fields: dict[str, Any], k: str, pad: str, *, capped: bool = True,
@@ -179,7 +183,7 @@ class BodyCompiler:
         channel = fields["channel"]
         out: list[str] = []
         if consent is not None:
-            out, pad = self._unless(consent, fields, "no_consent", pad)
+            out, pad = self._unless(f"not ({consent})", fields, "no_consent", pad)
         keys = [key for key in (channel, "any") if key in delivery.limits] if capped else []
         if keys:
             # Over a cap when `count` deliveries already fall in (t - per, t].
@@ -222,10 +226,12 @@ class BodyCompiler:
 
         pad = "    " * depth
         shares = tuple(arm.share for arm in action.arms)
-        choose = self._const(split_chooser(self.program.name, action.position, shares))
+        choose = self._const(split_chooser(self.program.name, action.key, shares))
         out = [f"{pad}arm = {choose}(c.id)",
-               f"{pad}c.{self.program.layout.arm_slot(action.position)} = arm"]
+               f"{pad}c.{self.program.layout.arm_slot(action.key)} = arm"]
         for i, arm in enumerate(action.arms):
-            out.append(f"{pad}{'if' if i == 0 else 'elif'} arm == {i}:")
+            record = self._const({"action": "split", "split": action.key, "arm": arm.title(i)})
+            out += [f"{pad}{'if' if i == 0 else 'elif'} arm == {i}:",
+                    f"{pad}    rec((t, c.id, 'action', {record}))"]
             out += self._block(arm.body, depth + 1)
         return out

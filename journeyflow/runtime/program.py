@@ -23,7 +23,8 @@ from journeyflow.runtime.layout import CustomerLayout
 from journeyflow.runtime.steps import StepCompiler
 from journeyflow.runtime.timeutil import format_instant, parse_instant
 
-__all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm", "split_chooser"]
+__all__ = ["CompiledRule", "CompiledStage", "Program", "holdout_test", "split_arm",
+           "split_chooser"]
 
 
 
@@ -133,6 +134,18 @@ def split_chooser(journey: str, position: str,
     return arm
 
 
+def holdout_test(journey: str, share: float) -> Callable[[str], bool]:
+    """Customer id -> whether ``share`` percent of customers hold them out: the split
+    number of the key "holdout" below ``share``.
+
+    >>> held = holdout_test("Newsletter-Test", 50.0)
+    >>> [held(f"kunde-{i}") for i in range(4)]
+    [False, True, False, False]
+    """
+    choose = split_chooser(journey, "holdout", (share, 100.0 - share))
+    return lambda customer: choose(customer) == 0
+
+
 class Program:
     """Everything the interpreter needs, resolved to integers and closures."""
 
@@ -151,6 +164,8 @@ class Program:
         self.start = self.stage_index[model.start_stage]
         self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
         self.layout = CustomerLayout(self.defaults)
+        if model.holdout is not None:
+            self.layout.hold_out(holdout_test(model.name, model.holdout))
         for goal in model.goals:
             self.layout.goal_bit(goal)
         segments = {name: seg.condition.node for name, seg in model.segments.items()}

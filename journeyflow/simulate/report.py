@@ -138,8 +138,8 @@ def _splits(tally: Tally, model: m.JourneyModel, has_value: bool) -> list[dict[s
         for split in _walk_splits(rule.body):
             arms = []
             for i, arm in enumerate(split.arms):
-                n = tally.arms[split.position, i]
-                value = tally.arm_value.get((split.position, i), 0.0)
+                n = tally.arms[split.key, i]
+                value = tally.arm_value.get((split.key, i), 0.0)
                 arms.append({"arm": i + 1, "share": arm.share, "label": _arm_label(arm, i + 1),
                              "customers": n,
                              "value_per_customer": _per(value, n) if has_value else None})

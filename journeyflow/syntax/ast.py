@@ -15,6 +15,7 @@ __all__ = [
     "CustomerDecl",
     "DateTimeLit", "Decl", "Delayed", "Dist", "DistArg", "DistField", "Duration", "Emit",
     "EventDecl", "EventField", "Expect", "Expr", "Field", "GoalDecl", "Goto", "Grant", "Header",
+    "HoldoutDecl",
     "Ident", "If", "InList", "JourneyFile", "KV", "LimitDecl", "ListLit", "MessageDecl",
     "MessagePart", "Name", "Notify", "NullLit", "Number", "Offer", "Path", "Percent",
     "QuietHours", "Redeem", "ReentryDecl", "Rule", "ScenarioDecl", "ScenarioFile",
@@ -274,13 +275,15 @@ class If:
 class Arm:
     share: Percent
     block: Block
+    label: Ident | None = None  # names the arm in traces and reports
     span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Split:
     arms: tuple[Arm, ...]
-    span: Span = _span()  # the `split` keyword: section 11.12 hashes its position
+    name: StringLit | None = None  # keys the arm a customer takes, wherever the split moves
+    span: Span = _span()  # the `split` keyword: an unnamed split hashes its position
 
     @property
     def position(self) -> str:
@@ -415,6 +418,14 @@ class ConsentDecl:
 
     channel: Ident
     expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class HoldoutDecl:
+    """``holdout N%``: a stable share of customers gets no marketing, to measure uplift."""
+
+    share: Percent
     span: Span = _span()
 
 
@@ -586,8 +597,8 @@ class ScenarioDecl:
 
 
 Decl = (CustomerDecl | EventDecl | MessageDecl | ChannelDecl | LimitDecl | QuietHours |
-    SendWindow | SegmentDecl | ConsentDecl | GoalDecl | ValueDecl | ReentryDecl | AnywhereDecl |
-    StageDecl | SimulateDecl | ScenarioDecl)
+    SendWindow | SegmentDecl | ConsentDecl | HoldoutDecl | GoalDecl | ValueDecl | ReentryDecl |
+    AnywhereDecl | StageDecl | SimulateDecl | ScenarioDecl)
 
 
 @dataclass(frozen=True, slots=True)

@@ -360,9 +360,13 @@ class _Formatter(_Writer):
         # The tree does not know where `}` is. The source does; else comments indented
         # past `split` stay inside.
         brace = self.src.brace_after(*end_of(s)) if self.src else None
-        self.line("split {", _start(s), brace or end_of(s), head_end=end_of(s.span))
+        head, head_end = "split", end_of(s.span)
+        if s.name is not None:
+            head, head_end = f"split {quote(s.name.value)}", end_of(s.name)
+        self.line(head + " {", _start(s), brace or end_of(s), head_end=head_end)
         for arm in s.arms:
-            self.block(arm.share.text, arm, end_of(arm.share), arm.block)
+            label = f" {arm.label.name}" if arm.label is not None else ""
+            self.block(arm.share.text + label, arm, end_of((arm.share, arm.label)), arm.block)
         if brace is None:
             self.flush(limit, min_col=s.span.col)
         self.close(brace)

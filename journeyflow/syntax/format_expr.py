@@ -208,6 +208,7 @@ _DECL_TEXT: dict[type, Callable[[Any], str]] = {
     + f" {d.start.text} to {d.end.text}",
     a.SegmentDecl: lambda d: f"segment {d.name.name} where {expr_text(d.expr)}",
     a.ConsentDecl: lambda d: f"consent {d.channel.name} where {expr_text(d.expr)}",
+    a.HoldoutDecl: lambda d: f"holdout {d.share.text}",
     a.GoalDecl: _goal,
     a.ValueDecl: lambda d: f"value {expr_text(d.expr)}",
     a.ReentryDecl: lambda d: f"reentry after {d.after.text}" if d.after else f"reentry {d.mode}",

@@ -130,6 +130,9 @@ class JourneyTransformer(Transformer[Token, Any]):
     def consent(self, c: Children) -> a.ConsentDecl:
         return a.ConsentDecl(_ident(c[1]), c[2], _spanning(c[0], c[2]))
 
+    def holdout(self, c: Children) -> a.HoldoutDecl:
+        return a.HoldoutDecl(a.Percent(str(c[1]), token_span(c[1])), _spanning(c[0], c[1]))
+
     def goal_on(self, c: Children) -> a.GoalDecl:
         kw, name, _on, event, where = c
         return a.GoalDecl(_ident(name), _ident(event), where, None,
@@ -276,10 +279,14 @@ class JourneyTransformer(Transformer[Token, Any]):
         return c[0]  # type: ignore[no-any-return]
 
     def split(self, c: Children) -> a.Split:
-        return a.Split(tuple(c[1:-1]), token_span(c[0]))
+        kw, name, *arms, _end = c
+        label = a.StringLit(decode_string(name), token_span(name)) if name is not None else None
+        return a.Split(tuple(arms), label, token_span(kw))
 
     def arm(self, c: Children) -> a.Arm:
-        return a.Arm(a.Percent(str(c[0]), token_span(c[0])), c[1], _spanning(c[0], c[1]))
+        share, label, block = c
+        return a.Arm(a.Percent(str(share), token_span(share)), block,
+                     _ident(label) if label is not None else None, _spanning(share, block))
 
     def goto(self, c: Children) -> a.Goto:
         return a.Goto(_ident(c[1]), token_span(c[0]))

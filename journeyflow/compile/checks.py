@@ -53,12 +53,28 @@ def dead_end_stages(graph: nx.MultiDiGraph[str]) -> list[str]:
 
 
 def when_cycles(graph: nx.MultiDiGraph[str]) -> list[list[str]]:
-    """Cycles made only of ``when`` rules and pass-throughs: one step may loop through them."""
+    """Cycles made only of ``when`` rules, pass-throughs and ``on enter`` targets: one step
+    may loop through them. Each cycle is given in the order a customer walks it, starting
+    at its first stage by name, so the warning names a loop that exists.
+
+    >>> g = nx.MultiDiGraph()
+    >>> g.add_edge("b", "c", kind="when"); g.add_edge("c", "a", kind="pass")
+    0
+    0
+    >>> g.add_edge("a", "b", kind="enter")
+    0
+    >>> when_cycles(g)
+    [['a', 'b', 'c']]
+    """
     instant: nx.DiGraph[str] = nx.DiGraph()
     for u, v, data in graph.edges(data=True):
-        if data.get("kind") in ("when", "pass"):
+        if data.get("kind") in ("when", "pass", "enter"):
             instant.add_edge(u, v)
-    return sorted(sorted(c) for c in nx.simple_cycles(instant))
+    walks = []
+    for cycle in nx.simple_cycles(instant):
+        first = cycle.index(min(cycle))
+        walks.append(cycle[first:] + cycle[:first])
+    return sorted(walks)
 
 
 def shadowed_rules(model: m.JourneyModel) -> Iterator[tuple[m.Rule, m.Rule]]:

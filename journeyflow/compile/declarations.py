@@ -248,7 +248,7 @@ def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations,  # noqa: C9
         out.value = ctx.source_expr(decl.expr, scope, wanted="number", what="the value")
     elif isinstance(decl, a.ReentryDecl):
         out.reentry = m.Reentry(mode=decl.mode, after=_timedelta(ctx, decl.after)
-                                if decl.after else None)
+                                if decl.after else None, location=ctx.location(decl.span))
 
 
 def _version(ctx: CompileContext, header: a.Header) -> int | None:

@@ -99,6 +99,10 @@ def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
         expr=_trigger_expr(ctx, trig, scope))
     guard = ctx.source_expr(rule.guard, scope, condition=True) if rule.guard else None
     target = _stage(ctx, rule.target) if rule.target else None
+    if trig.kind == "exit" and rule.target is not None:
+        ctx.sink.error("JF305", "'-> STAGE' is not allowed in 'on exit'", rule.target.span,
+                       "the customer is already leaving; the rule that moves them decides "
+                       "where to")
     body: tuple[m.Action, ...] = ()
     if rule.block is not None:
         if rule.target is not None:

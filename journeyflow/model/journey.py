@@ -112,6 +112,7 @@ class Goal(Frozen):
 class Reentry(Frozen):
     mode: Literal["never", "always", "after"] = "never"
     after: timedelta | None = None
+    location: Location | None = None  # the declaration: the `rule` of a re-entry transition
 
 
 # ---- actions -----------------------------------------------------------------------
@@ -136,6 +137,13 @@ class GrantBonus(Frozen):
     percent: bool
     expires: timedelta
     remind: timedelta | None = None
+
+    @property
+    def held_value(self) -> float | str:
+        """The value a customer holds: a number, or a percentage as text ("10%")."""
+        if self.percent:
+            return self.value_text
+        return int(self.value) if self.value.is_integer() else self.value
 
     @property
     def value_text(self) -> str:

@@ -87,7 +87,7 @@ class BodyCompiler:
                                "channel": p.channels[action.message]}, pad)
         if isinstance(action, m.GrantBonus):
             remind = action.remind.total_seconds() if action.remind else None
-            return [f"{pad}ip.grant(c, t, {action.bonus!r}, {action.value_text!r}, "
+            return [f"{pad}ip.grant(c, t, {action.bonus!r}, {action.held_value!r}, "
                     f"{action.expires.total_seconds()!r}, {remind!r})"]
         if isinstance(action, m.RedeemBonus):
             return [f"{pad}ip.redeem(c, t, {action.bonus!r}, True)"]

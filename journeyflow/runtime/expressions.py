@@ -2,8 +2,10 @@
 
 Python source is generated from the *checked syntax tree*, never from user
 text: names become dictionary look-ups, user strings become ``repr`` literals.
-Null semantics (LANGUAGE.md 11.10): comparisons with null are false except
-``== null`` / ``!= null``, arithmetic with null gives null.
+Null semantics: comparisons with null are false except ``== null`` and
+``!= null`` (so ``x != 5`` is false while x is null), arithmetic with null gives
+null, and ``not null`` is null (false in a guard, and ``set b = not b`` keeps a
+null ``b`` null). ``and``/``or`` read null as false.
 """
 
 from __future__ import annotations
@@ -99,16 +101,21 @@ class ExpressionCompiler:
     def _temp(self) -> str:
         return f"_t{next(self._temps)}"
 
+    def is_strict(self, expr: a.Expr) -> bool:
+        """Whether ``expr``'s source is always True or False, never null."""
+        if isinstance(expr, a.Binary):
+            return expr.op in ("and", "or", "==", "!=", "<", "<=", ">", ">=")
+        if isinstance(expr, a.Unary):
+            return expr.op == "not" and self.is_strict(expr.operand)
+        if isinstance(expr, a.InList | a.BoolLit):
+            return True
+        if isinstance(expr, a.Name):
+            return expr.name in self.segments
+        return isinstance(expr, a.Call) and expr.func in ("has_tag", "has_bonus")
+
     def truth(self, expr: a.Expr) -> str:
         """Source for ``expr`` as a strict bool (null is false)."""
-        if isinstance(expr, a.Binary) and expr.op in ("and", "or", "==", "!=", "<", "<=", ">",
-                                                      ">="):
-            return self.source(expr)
-        if isinstance(expr, a.Unary | a.InList | a.BoolLit):
-            return self.source(expr)
-        if isinstance(expr, a.Name) and expr.name in self.segments:
-            return self.source(expr)
-        if isinstance(expr, a.Call) and expr.func in ("has_tag", "has_bonus"):
+        if self.is_strict(expr):
             return self.source(expr)
         return f"({self.source(expr)} is True)"
 
@@ -137,11 +144,17 @@ class ExpressionCompiler:
         if isinstance(expr, a.ListLit):
             return "(" + "".join(self.source(i) + ", " for i in expr.items) + ")"
         if isinstance(expr, a.InList):
-            test = f"({self.source(expr.operand)} in {self.source(expr.items)})"
-            return f"(not {test})" if expr.negated else test
+            if not expr.negated:
+                return f"({self.source(expr.operand)} in {self.source(expr.items)})"
+            x = self._temp()  # null is in no list, and not in none either
+            return (f"(({x} := {self.source(expr.operand)}) is not None and "
+                    f"{x} not in {self.source(expr.items)})")
         if isinstance(expr, a.Unary):
             if expr.op == "not":
-                return f"(not {self.truth(expr.operand)})"
+                if self.is_strict(expr.operand):
+                    return f"(not {self.source(expr.operand)})"
+                x = self._temp()
+                return f"(None if ({x} := {self.source(expr.operand)}) is None else not {x})"
             t = self._temp()
             return f"(None if ({t} := {self.source(expr.operand)}) is None else -{t})"
         if isinstance(expr, a.Path):
@@ -214,8 +227,9 @@ class ExpressionCompiler:
             return f"({self.truth(expr.left)} {op} {self.truth(expr.right)})"
         left, right = self.source(expr.left), self.source(expr.right)
         if op in ("==", "!="):
-            return f"({left} {op} {right})"
-        if op in ("<", "<=", ">", ">="):
+            if isinstance(expr.right, a.NullLit) or isinstance(expr.left, a.NullLit):
+                return f"({left} {'is' if op == '==' else 'is not'} {right})"
+        if op in ("==", "!=", "<", "<=", ">", ">="):
             # A literal is never null: compare with it directly.
             if isinstance(expr.right, LITERALS):
                 x = self._temp()

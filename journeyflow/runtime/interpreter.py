@@ -80,7 +80,7 @@ class Interpreter:
             c = self.customers.get(cid)
         if self.touched is not None:
             self.touched.add(cid)
-        self.used = 0
+        self.used = c.spent if c is not None and c.spent_at == t else 0
         if self.path:
             self.path.clear()
         if self.reentered:
@@ -88,9 +88,7 @@ class Interpreter:
         try:
             if c is None or attributes or c.status is not ACTIVE:
                 c = self._arrive(cid, c, t, attributes)
-                if c.status is PARKED:
-                    self._remember(c, name, data, t)
-                    c.clock = max(c.clock, t)
+                if c.status is not ACTIVE and self._inactive_step(c, name, data, t):
                     return c
             try:
                 step = self._table[name][c.stage]
@@ -104,19 +102,41 @@ class Interpreter:
         except Parked:
             self.queue.clear()
             c = self.customers[cid]
+        c.spent = self.used
+        c.spent_at = t
         if t > c.clock:
             c.clock = t
         return c
 
+    def _inactive_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> bool:
+        """The step of a parked customer, or of one whose first step ends in a final
+        stage: history only (and, for the latter, the goals). False: run the stage's step."""
+        if c.status is PARKED:
+            self._remember(c, name, data, t)
+        elif self.reentered:
+            # Created (or started again) straight into a final stage: no rules run, but
+            # the goals of this first step are still checked.
+            self._remember(c, name, data, t)
+            self._check_goals(c, t, name, data)
+            c.spent, c.spent_at = self.used, t
+        else:
+            return False
+        c.clock = max(c.clock, t)
+        return True
+
     def _arrive(self, cid: str, c: Customer | None, t: float,
                 attributes: dict[str, Any] | None) -> Customer:
-        """A new customer, new attributes, or one that is not active: before the step."""
+        """A new customer, new attributes, or one that is not active: before the step.
+
+        A parked customer's events, and a final one's that does not start again, only
+        count toward history: their ``attributes`` are ignored too.
+        """
         if c is None:
             return self._create(cid, t, attributes or EMPTY)
-        if attributes:
-            self._layout.set_attributes(c, attributes)
         if c.status is FINAL:
-            self._maybe_reenter(c, t)
+            self._maybe_reenter(c, t, attributes)
+        elif attributes and c.status is ACTIVE:
+            self._layout.set_attributes(c, attributes)
         return c
 
     def advance(self, until: float) -> None:
@@ -132,6 +152,8 @@ class Interpreter:
         if attributes:
             self._layout.set_attributes(c, attributes)
         self.customers[cid] = c
+        # The first step checks every goal: one decided by history alone may hold already.
+        self.reentered = True
         self._start(c, t)
         return c
 
@@ -140,14 +162,16 @@ class Interpreter:
         self._enter(c, t, EMPTY, self.p.start)
         self._settle(c, t)
 
-    def _maybe_reenter(self, c: Customer, t: float) -> None:
-        mode = self.p.reentry.mode
-        if mode == "never":
+    def _maybe_reenter(self, c: Customer, t: float, attributes: dict[str, Any] | None) -> None:
+        reentry = self.p.reentry
+        if reentry.mode == "never":
             return
-        after = self.p.reentry.after
-        if mode == "after" and after is not None and c.final_at is not None and (
+        after = reentry.after
+        if reentry.mode == "after" and after is not None and c.final_at is not None and (
                 t < c.final_at + after.total_seconds()):
             return
+        if attributes:
+            self._layout.set_attributes(c, attributes)
         c.status = ACTIVE
         # History kept growing while the customer was final, unchecked by goals: this
         # step checks every `when` goal, not only those its event could change.
@@ -155,7 +179,25 @@ class Interpreter:
         c.life += 1
         c.epoch += 1
         c.fired = NO_KEYS
+        names = self.p.stage_names
+        # exit, transition and enter, so time in the final stage can be read from the trace.
+        self.records.append((t, c.id, "exit", {"stage": names[c.stage]}))
+        self.records.append((t, c.id, "transition", {
+            "from": names[c.stage], "to": names[self.p.start],
+            "rule": str(reentry.location) if reentry.location else "reentry"}))
         self._start(c, t)
+
+    def _check_goals(self, c: Customer, t: float, name: str, data: dict[str, Any]) -> None:
+        """Every goal of the journey, in declaration order (the generated steps inline this
+        for the goals an event can reach)."""
+        for goal, event, cond in self.p.goal_tests:
+            if c.goal_bits & self._goal_bits[goal]:
+                continue
+            if event is None:
+                if cond is not None and cond(c, EMPTY, t):
+                    self._reach(c, t, goal)
+            elif event == name and (cond is None or cond(c, data, t)):
+                self._reach(c, t, goal)
 
     # ---- event steps --------------------------------------------------------------
 
@@ -280,8 +322,8 @@ class Interpreter:
         if rule.kind == "at":
             assert rule.expr is not None
             due = rule.expr(c, e, t)
-            if due is None or due < t:
-                return  # a past time does not fire
+            if due is None or due <= t:
+                return  # a time already reached does not fire, on entry nor on re-entry
         else:
             due = t + rule.duration
         self._push(due, c.id, kind, life, rule.id)
@@ -308,7 +350,7 @@ class Interpreter:
             if due > c.clock:
                 c.clock = due
             return False
-        self.used = 0
+        self.used = c.spent if c.spent_at == due else 0
         if self.path:
             self.path.clear()
         try:
@@ -324,6 +366,8 @@ class Interpreter:
                 self._drain(c, due)
         except Parked:
             self.queue.clear()
+        c.spent = self.used
+        c.spent_at = due
         if due > c.clock:
             c.clock = due
         return True

@@ -206,6 +206,18 @@ class Program:
                            for g in model.goals.values()
                            if g.event is None and g.condition is not None
                            for truth in (self.exprs.truth(g.condition.node),)]
+        # Every goal in declaration order: (goal, "on" or "when", its event, its condition's
+        # source, the only events that can make a `when` goal true or None).
+        self.goal_order: list[tuple[str, str, str | None, str | None,
+                                    frozenset[str] | None]] = []
+        # The same as closures, for the interpreter's own checks: (goal, event, condition).
+        self.goal_tests: list[tuple[str, str | None, CompiledExpr | None]] = []
+        for g in model.goals.values():
+            truth = self.exprs.truth(g.condition.node) if g.condition else None
+            events = history_events(g.condition.node) if g.event is None and g.condition else None
+            self.goal_order.append((g.name, "on" if g.event else "when", g.event, truth, events))
+            self.goal_tests.append((g.name, g.event,
+                                    self.exprs.condition(truth) if truth else None))
         self.value = self.exprs.compile(model.value.node) if model.value else None
         self.segment_tests = {name: self.exprs.compile_condition(seg.condition.node)
                               for name, seg in model.segments.items()}
@@ -275,5 +287,5 @@ class Program:
         self.delayed.append((body, slot))
         return len(self.delayed) - 1
 
-    def describe_bonus(self, value: str, expires: float) -> dict[str, Any]:
+    def describe_bonus(self, value: float | str, expires: float) -> dict[str, Any]:
         return {"value": value, "expires": format_instant(expires)}

@@ -33,7 +33,7 @@ class Bonus(NamedTuple):
     """A held bonus. Tuples of plain values are not tracked by the cyclic garbage
     collector, which matters with a hundred thousand customers alive."""
 
-    value: str
+    value: float | str  # a number, or a percentage as text ("10%")
     expires: float
     grant: int  # bumps on every grant, so old expiry timers find themselves stale
 
@@ -45,6 +45,7 @@ class Customer:
         "id", "stage", "status", "tag_bits", "bonuses", "goal_bits",
         "entered", "epoch", "life", "clock", "fired",
         "last_contact", "pending", "final_at", "created", "grants", "seen",
+        "spent", "spent_at",
     )
     _layout: ClassVar[CustomerLayout]  # set on the class made for each journey
 
@@ -68,6 +69,10 @@ class Customer:
         # Event ids seen at the customer's latest time: a redelivered event is older than
         # the clock (late) or has the clock's time and one of these ids (duplicate).
         self.seen: tuple[float, tuple[str, ...]] | None = None
+        # Transitions and emits spent at instant `spent_at`: every step of one customer at
+        # one instant shares the runaway guard, so no chain of steps loops within it.
+        self.spent = 0
+        self.spent_at = now
 
     @property
     def attrs(self) -> Mapping[str, Any]:

@@ -44,6 +44,10 @@ Settle = Callable[["Interpreter", "Customer", float], None]
 
 SETTLE = "(_settles[c.stage] or _settle(c.stage))(ip, c, t)"  # settling the stage c is in
 
+# `fired` keys at and above this mark `after ... without` rules waiting for their event;
+# below it, `when` rules that fired this stay (negative: this life, for `anywhere`).
+WITHOUT_KEY = 1 << 30
+
 REDEEMED = "bonus_redeemed"
 
 F = TypeVar("F")
@@ -165,7 +169,6 @@ class StepCompiler:
 
     def _build(self, event: str, stage_index: int) -> Step:  # noqa: C901 - one statement kind each
         p = self.program
-        layout = p.layout
         stage = p.stages[stage_index]
         lines = ["def step(ip, c, e, t):", "    now = t", *self._history(event)]
         if event == REDEEMED:
@@ -197,6 +200,7 @@ class StepCompiler:
                 lines.append(f"        {'if' if first else 'elif'} {rule.guard_source}:")
                 lines += self._fire(rule, "            ")
                 first = False
+        lines += self._rearm_without(event, stage_index)
         settle = SETTLE
         if can_move:
             lines.append(f"    if moved:\n        if ip._instant[c.stage]: {settle}")
@@ -204,22 +208,52 @@ class StepCompiler:
                 lines.append(f"    else: {settle}")
         elif p.instant_rules(stage_index):
             lines.append(f"    {settle}")
-        for goal, cond in p.goals_by_event.get(event, ()):
-            test = f"not c.goal_bits & {layout.goals[goal]}" + (f" and {cond}" if cond else "")
-            lines.append(f"    if {test}: ip._reach(c, t, {goal!r})")
-        later = []
-        for goal, _, events, cond in p.when_goals:
-            test = (f"if not c.goal_bits & {layout.goals[goal]} and {self._no_event(cond)}: "
-                    f"ip._reach(c, t, {goal!r})")
-            if events is None or event in events:
-                lines.append(f"    {test}")
-            else:
-                later.append(f"        {test}")
-        if later:
-            # History grew unchecked while the customer was final: re-entry checks all.
-            lines += ["    if ip.reentered:", *later]
+        lines += self._goal_checks(event)
         lines.append("    return None")
         return self._exec(lines, f"{event} in {stage.name}")
+
+    def _goal_checks(self, event: str) -> list[str]:
+        """The goals an ``event`` step can reach, in declaration order (LANGUAGE.md 11.19).
+
+        A `when` goal decided by the history of other events alone cannot change in this
+        step, except in the first step of a life (creation or re-entry), which checks all.
+        """
+        p = self.program
+        lines = []
+        for goal, kind, owner, cond, events in p.goal_order:
+            if kind == "on" and owner != event:
+                continue
+            test = f"not c.goal_bits & {p.layout.goals[goal]}"
+            if kind == "on":
+                test += f" and {cond}" if cond else ""
+            else:
+                assert cond is not None
+                test += f" and {self._no_event(cond)}"
+                if events is not None and event not in events:
+                    test = f"ip.reentered and {test}"
+            lines.append(f"    if {test}: ip._reach(c, t, {goal!r})")
+        return lines
+
+    def _without_key(self, rule: CompiledRule) -> int:
+        """The `fired` key marking an `after D without E` rule that fired and now waits for
+        the next E to start counting again (a stage's keys die with the stay)."""
+        return WITHOUT_KEY + rule.id if rule.stage is not None else -(WITHOUT_KEY + rule.id) - 1
+
+    def _rearm_without(self, event: str, stage_index: int) -> list[str]:
+        """An E re-arms every `after D without E` that already fired (LANGUAGE.md 11.17)."""
+        from journeyflow.runtime.interpreter import ANYWHERE, RULE  # a cycle at import time
+
+        p = self.program
+        out = []
+        for rule in (*p.anywhere_timers, *p.stages[stage_index].timers):
+            if rule.without != event:
+                continue
+            key = self._without_key(rule)
+            kind, life = (RULE, "c.epoch") if rule.stage is not None else (ANYWHERE, "c.life")
+            out += [f"    if {key} in c.fired:",
+                    f"        c.fired = tuple([k for k in c.fired if k != {key}])",
+                    f"        ip._push(t + {rule.duration!r}, c.id, {kind}, {life}, {rule.id})"]
+        return out
 
     def _build_enter(self, index: int) -> Hook:
         """Entering a stage (LANGUAGE.md 11.1): its timers start, then its `on enter`."""
@@ -244,6 +278,17 @@ class StepCompiler:
                               f"{RULE}, epoch, {rule.id}, None))"]
             lines.append("    if len(timers) > ip._compact_at: ip._compact()")
         for rule in stage.enter:
+            if rule.target is not None:
+                # `on enter -> STAGE` moves like any rule target; the stage's remaining
+                # hooks do not run.
+                body = "NO_BODY" if rule.body is NO_BODY else self._const(rule.body)
+                move = (f"ip._transition(c, t, e, {rule.target}, {rule.location!r}, {body}); "
+                        "return None")
+                if rule.guard_source is None:
+                    lines.append(f"    {move}")
+                    break
+                lines.append(f"    if {rule.guard_source}: {move}")
+                continue
             if rule.body is NO_BODY:
                 continue
             call = f"{self._const(rule.body)}(ip, c, t, e)"
@@ -308,12 +353,15 @@ class StepCompiler:
                       f"{rule.duration!r}",
                       "    if due > t:",
                       f"        ip._push(due, c.id, kind, life, {rule.id})",
-                      "        return None"]
+                      "        return None",
+                      # Asleep until the next E starts the count again.
+                      f"    c.fired = (*c.fired, {self._without_key(rule)})"]
         if rule.kind == "every":
             lines.append(f"    ip._push(t + {rule.duration!r}, c.id, kind, life, {rule.id})")
         lines.append(f"    if {rule.guard_source or 'True'}:")
         lines += self._fire(rule, "        ")
-        lines.append(f"        if ip._instant[c.stage]: {SETTLE}")
+        # A timer whose guard is false is still a step: settle and check goals either way.
+        lines.append(f"    if ip._instant[c.stage]: {SETTLE}")
         for goal, _, events, truth in p.when_goals:
             if events is None:  # one decided by history alone cannot change here
                 lines.append(f"    if not c.goal_bits & {p.layout.goals[goal]} and {truth}: "

@@ -202,14 +202,27 @@ def _statement(ctx: CompileContext, stmt: a.Stmt, scope: Scope) -> m.Action | No
         fields = {kv.key.name: ctx.source_expr(kv.expr, scope) for kv in stmt.fields}
         return m.Notify(handler=stmt.handler.name, fields=fields)
     if isinstance(stmt, a.Delayed):
-        unless = _event(ctx, stmt.unless) if stmt.unless else None
-        return m.Delayed(after=_duration(ctx, stmt.after), unless=unless,
-                         body=_block(ctx, stmt.block, scope), location=ctx.location(stmt.span))
+        return _delayed(ctx, stmt, scope)
     if isinstance(stmt, a.If):
         return _if(ctx, stmt, scope)
     if isinstance(stmt, a.Split):
         return _split(ctx, stmt, scope)
     return m.Goto(stage=_stage(ctx, stmt.stage), location=ctx.location(stmt.span))
+
+
+def _delayed(ctx: CompileContext, stmt: a.Delayed, scope: Scope) -> m.Delayed:
+    unless = _event(ctx, stmt.unless) if stmt.unless else None
+    where = None
+    if stmt.where is not None and stmt.unless is not None:
+        # An unknown event is reported once: its fields are then not checked either.
+        where = ctx.source_expr(stmt.where, scope.for_unless(unless or stmt.unless.name),
+                                condition=True, what="an 'unless' guard")
+    at = None
+    if stmt.at is not None:
+        at = ctx.source_expr(stmt.at, scope, wanted="datetime", what="an 'at' time")
+    return m.Delayed(after=_duration(ctx, stmt.after) if stmt.after is not None else None,
+                     at=at, unless=unless, unless_where=where,
+                     body=_block(ctx, stmt.block, scope), location=ctx.location(stmt.span))
 
 
 def _message(ctx: CompileContext, ident: a.Ident) -> str:

@@ -24,6 +24,7 @@ NUMBER, TEXT, BOOL, DATETIME, LIST, DURATION, NULL, ANY = (
 ATTRIBUTE_TYPES = {"text": TEXT, "number": NUMBER, "bool": BOOL, "date": DATETIME,
                    "datetime": DATETIME, "list": LIST}
 BUILTIN_NAMES = {"now": DATETIME, "stage_time": DURATION}
+ORIGIN = "origin"  # `origin.FIELD`: the event that scheduled a wait, in its `unless` guard
 FUNCTIONS = ("count", "sum", "last", "since", "has_tag", "has_bonus")
 _ORDERED = {NUMBER, TEXT, DATETIME, DURATION}
 ZERO_DURATION_HINT = "the shortest duration is 1m; to act at once, leave the timer out"
@@ -43,10 +44,17 @@ class Scope:
     event: str | None = None  # the event in scope, if any
     why_no_event: str = "no event is in scope here"
     extra_names: Mapping[str, str] = field(default_factory=dict)
+    in_unless: bool = False  # in the guard of `unless EVENT where ...`, where `origin` is known
+    origin: str | None = None  # there, the event that scheduled the delayed statements
 
     def with_event(self, event: str | None, why: str = "no event is in scope here") -> Scope:
         return Scope(self.attributes, self.segments, self.events, self.bonuses, event, why,
                      self.extra_names)
+
+    def for_unless(self, event: str) -> Scope:
+        """The scope of an ``unless`` guard: ``event`` arrives, ``origin`` scheduled the wait."""
+        return Scope(self.attributes, self.segments, self.events, self.bonuses, event,
+                     self.why_no_event, self.extra_names, True, self.event)
 
 
 def duration_value(sink: DiagnosticSink, duration: a.Duration, *,
@@ -137,6 +145,9 @@ class TypeChecker:
             return self._name(expr, scope)
         if isinstance(expr, a.EventField):
             return self._event_field(expr, scope)
+        if isinstance(expr, a.Path) and expr.owner == ORIGIN and (
+                scope.in_unless or ORIGIN not in scope.events):
+            return self._origin_field(expr, scope)
         if isinstance(expr, a.Path):
             self.sink.error("JF403", f"'{expr.owner}.{expr.field}' names an event's field: use it "
                             f"inside sum(...) or last(...)", expr.span,
@@ -159,6 +170,30 @@ class TypeChecker:
                                     f"{kind} values", item.span)
             return BOOL
         return self._binary(expr, scope)
+
+    def _origin_field(self, expr: a.Path, scope: Scope) -> str:
+        """``origin.FIELD``: the event that scheduled the statements an ``unless`` guards."""
+        if not scope.in_unless:
+            self.sink.error("JF416", f"'origin.{expr.field}' is only known in the guard of "
+                            "'unless EVENT where ...'", expr.span,
+                            "it reads the event that scheduled delayed statements, e.g. after 4h "
+                            "unless purchased where event.cart_id == origin.cart_id { ... }")
+            return ANY
+        if scope.origin is None:
+            self.sink.error("JF402", f"'origin.{expr.field}' is used where no event scheduled "
+                            "the delayed statements", expr.span,
+                            "delayed statements inside 'on EVENT' know the event that "
+                            "scheduled them")
+            return ANY
+        fields = scope.events.get(scope.origin)
+        if fields is None:
+            return ANY
+        if expr.field not in fields:
+            self.sink.error("JF205", f"event '{scope.origin}' has no field '{expr.field}'",
+                            expr.span, did_you_mean(expr.field, fields,
+                                                    _fields_hint(scope.origin, fields)))
+            return ANY
+        return fields[expr.field]
 
     def _duration(self, expr: a.Duration) -> str:
         duration_value(self.sink, expr)

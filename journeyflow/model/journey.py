@@ -187,11 +187,24 @@ class Goto(Frozen):
 
 
 class Delayed(Frozen):
+    """Statements due ``after`` a while or ``at`` an instant (one of the two), cancelled by
+    leaving the stage or by an ``unless`` event (that ``unless_where`` accepts, if given)."""
+
     kind: Literal["delayed"] = "delayed"
-    after: timedelta
+    after: timedelta | None = None
+    at: SourceExpr | None = None
     unless: str | None = None
+    unless_where: SourceExpr | None = None
     body: tuple[Action, ...]
     location: Location
+
+    @property
+    def unless_text(self) -> str:
+        """`` unless EVENT [where ...]``, or nothing."""
+        if self.unless is None:
+            return ""
+        where = f" where {self.unless_where.source}" if self.unless_where is not None else ""
+        return f" unless {self.unless}{where}"
 
 
 class IfAction(Frozen):

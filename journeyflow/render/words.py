@@ -138,9 +138,9 @@ def _one(action: m.Action, messages: Mapping[str, m.Message]) -> ActionText:
                           (action.message,))
     if isinstance(action, m.Delayed):
         inner = _joined(action.body, messages)
-        unless = f" unless {action.unless}" if action.unless else ""
-        return ActionText(f"after {duration_words(action.after)}{unless}: {inner.text}",
-                          inner.messages)
+        when = (f"at {action.at.source}" if action.at is not None
+                else f"after {duration_words(action.after)}")
+        return ActionText(f"{when}{action.unless_text}: {inner.text}", inner.messages)
     if isinstance(action, m.IfAction):
         return _if_words(action, messages)
     if isinstance(action, m.Split):

@@ -110,10 +110,7 @@ class BodyCompiler:
                 return [f"{pad}ip.emit(c, t, {action.event!r}, {{{values}}})"]
             return [f"{pad}ip.notify(c, t, {action.handler!r}, {{{values}}})"]
         if isinstance(action, m.Delayed):
-            delayed = p.register_delayed(self.compile(action.body, f"delayed {action.location}"),
-                                         action.unless)
-            return [f"{pad}ip.schedule_delayed(c, t + {action.after.total_seconds()!r}, "
-                    f"{delayed}, e)"]
+            return self._delayed(action, pad)
         if isinstance(action, m.IfAction):
             out = [f"{pad}if {self.exprs.truth(action.condition.node)}:"]
             out += self._block(action.then, depth + 1)
@@ -125,6 +122,25 @@ class BodyCompiler:
         target = p.stage_index[action.stage]
         return [f"{pad}ip.move(c, t, e, {target}, {str(action.location)!r})",
                 f"{pad}return True"]
+
+    def _delayed(self, action: m.Delayed, pad: str) -> list[str]:
+        """Schedule delayed statements: ``after`` a while, or ``at`` an instant computed now
+        (one not after now is due at once, after this step; a null one never)."""
+        p = self.program
+        delayed = p.register_delayed(self.compile(action.body, f"delayed {action.location}"),
+                                     action.unless, action.unless_where)
+        waits = p.delayed[delayed][2]
+
+        def schedule(due: str) -> str:
+            if waits is not None:
+                return f"ip.schedule_wait(c, {due}, {delayed}, e, {waits!r})"
+            return f"ip.schedule_delayed(c, {due}, {delayed}, e)"
+
+        if action.at is None:
+            assert action.after is not None
+            return [f"{pad}{schedule(f't + {action.after.total_seconds()!r}')}"]
+        return [f"{pad}_due = {self.exprs.source(action.at.node)}",
+                f"{pad}if _due is not None: {schedule('(_due if _due > t else t)')}"]
 
     def _send(self, fields: dict[str, Any], pad: str) -> list[str]:
         """A send, inlined, in the order of delivery: consent, then quiet hours and send

@@ -24,7 +24,10 @@ __all__ = ["CustomerLayout", "history_key"]
 
 # Kinds of history aggregate and the value a new customer starts with.
 HISTORY_START: dict[str, Any] = {"count": 0, "last_at": None, "order": -1, "sum": 0,
-                                 "last": None, "window": (), "payloads": ()}
+                                 "last": None, "window": (), "payloads": (),
+                                 # live `unless EVENT where ...` waits on the event:
+                                 # (wait id, delayed id, scheduling event, stage epoch)
+                                 "waits": ()}
 
 
 def history_key(kind: str, event: str, field: str | None = None) -> str:

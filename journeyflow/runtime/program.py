@@ -18,7 +18,7 @@ from journeyflow.model import journey as m
 from journeyflow.model.scenario import Expectation, Scenario
 from journeyflow.runtime.codegen import NO_BODY, Body, BodyCompiler
 from journeyflow.runtime.delivery import DeliveryRules
-from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler
+from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler, WaitGuard
 from journeyflow.runtime.layout import CustomerLayout
 from journeyflow.runtime.steps import StepCompiler
 from journeyflow.runtime.timeutil import format_instant, parse_instant
@@ -180,7 +180,9 @@ class Program:
         self.date_attributes = {k for k, v in model.attributes.items()
                                 if v.type in ("date", "datetime")}
         self.rules: list[CompiledRule] = []
-        self.delayed: list[tuple[Body, str | None]] = []  # (block, slot of `unless` order)
+        # (block, slot of the `unless` event's order, slot of its live `unless ... where` waits)
+        self.delayed: list[tuple[Body, str | None, str | None]] = []
+        self.wait_guards: dict[int, WaitGuard] = {}  # delayed id -> its `unless ... where`
         # The delivery of each send that quiet hours or the send window can defer.
         self.deliverers: list[Body] = []
         self.bodies = BodyCompiler(self)
@@ -282,10 +284,19 @@ class Program:
         compiled.body = self.bodies.compile(rule.body, str(rule.location))
         return compiled
 
-    def register_delayed(self, body: Body, unless: str | None) -> int:
-        slot = self.layout.history_slot("order", unless) if unless is not None else None
-        self.delayed.append((body, slot))
-        return len(self.delayed) - 1
+    def register_delayed(self, body: Body, unless: str | None,
+                         where: m.SourceExpr | None = None) -> int:
+        """A delayed block's id. A plain ``unless`` compares the event's order with the
+        wait's; one ``where`` its guard is checked as each such event arrives."""
+        index = len(self.delayed)
+        if unless is None:
+            self.delayed.append((body, None, None))
+        elif where is None:
+            self.delayed.append((body, self.layout.history_slot("order", unless), None))
+        else:
+            self.wait_guards[index] = self.exprs.compile_wait_guard(where.node)
+            self.delayed.append((body, None, self.layout.history_slot("waits", unless)))
+        return index
 
     def describe_bonus(self, value: float | str, expires: float) -> dict[str, Any]:
         return {"value": value, "expires": format_instant(expires)}

@@ -152,6 +152,8 @@ class StepCompiler:
                 out.append(f"    c.{slot} = t")
             elif kind == "order":
                 out.append(f"    c.{slot} = ip.steps")
+            elif kind == "waits":  # `unless EVENT where ...`: which waits it cancels
+                out.append(f"    if c.{slot}: c.{slot} = ip.cancel_waits(c, c.{slot}, e, t)")
             elif kind == "sum":
                 out += [f"    v = e.get({field!r})",
                         f"    if v is not None: c.{slot} += v"]

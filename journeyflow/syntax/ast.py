@@ -257,9 +257,13 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class Delayed:
-    after: Duration
+    """``after D`` or ``at EXPR`` (exactly one is set), optionally ``unless EVENT [where G]``."""
+
+    after: Duration | None
     unless: Ident | None
     block: Block
+    where: Expr | None = None  # sees `event` (the arriving one) and `origin` (the scheduling)
+    at: Expr | None = None
     span: Span = _span()
 
 

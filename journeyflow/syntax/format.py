@@ -324,8 +324,8 @@ class _Formatter(_Writer):
 
     def stmt(self, s: a.Stmt, limit: Pos) -> None:
         if isinstance(s, a.Delayed):
-            unless = f" unless {s.unless.name}" if s.unless else ""
-            self.block(f"after {s.after.text}{unless}", s, end_of((s.after, s.unless)), s.block)
+            self.block(fx.delayed_head_text(s), s, end_of((s.after, s.at, s.unless, s.where)),
+                       s.block)
         elif isinstance(s, a.If):
             self.if_stmt(s)
         elif isinstance(s, a.Split):

@@ -146,6 +146,20 @@ _STMT_TEXT: dict[type, Callable[[Any], str]] = {
 }
 
 
+def delayed_head_text(s: a.Delayed) -> str:
+    """``after 4h unless purchased where ...`` or ``at EXPR ...``, without the block."""
+    if s.at is not None:
+        head = f"at {expr_text(s.at)}"
+    else:
+        assert s.after is not None
+        head = f"after {s.after.text}"
+    if s.unless is not None:
+        head += f" unless {s.unless.name}"
+        if s.where is not None:
+            head += f" where {expr_text(s.where)}"
+    return head
+
+
 def is_simple(stmt: a.Stmt) -> bool:
     """True for a statement without a block of its own."""
     return type(stmt) in _STMT_TEXT

@@ -268,8 +268,16 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def delayed(self, c: Children) -> a.Delayed:
         kw, dur, unless, block = c
-        return a.Delayed(_duration(dur), _ident(unless) if unless is not None else None, block,
-                         _spanning(kw, block))
+        event, where = unless if unless is not None else (None, None)
+        return a.Delayed(_duration(dur), event, block, where, None, _spanning(kw, block))
+
+    def delayed_at(self, c: Children) -> a.Delayed:
+        kw, when, unless, block = c
+        event, where = unless if unless is not None else (None, None)
+        return a.Delayed(None, event, block, where, when, _spanning(kw, block))
+
+    def unless(self, c: Children) -> tuple[a.Ident, Any]:
+        return _ident(c[0]), c[1]
 
     def if_stmt(self, c: Children) -> a.If:
         kw, cond, then, orelse = c

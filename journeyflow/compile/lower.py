@@ -53,7 +53,8 @@ def compile_tree(tree: a.JourneyFile, source: str, file: str) -> CompileResult:
     if not ctx.sink.has_errors:
         model = JourneyModel(
             name=tree.header.name, version=decls.version,
-            timezone=decls.timezone, file=file, attributes=decls.attributes,
+            timezone=decls.timezone, timezone_attribute=decls.timezone_attribute, file=file,
+            attributes=decls.attributes,
             events=decls.events, messages=decls.messages, channels=frozenset(ctx.names.channels),
             limits=tuple(decls.limits), quiet_hours=decls.quiet_hours,
             send_window=decls.send_window, segments=decls.segments,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journeyflow.compile.context import CompileContext
-from journeyflow.compile.typecheck import Scope, duration_value, number_value
+from journeyflow.compile.typecheck import Scope, article, duration_value, number_value
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
@@ -96,7 +96,7 @@ def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
         event=trig.event.name if trig.event else None,
         duration=_duration(ctx, trig.duration) if trig.duration else None,
         without=_event(ctx, trig.without) if trig.without else None,
-        expr=_trigger_expr(ctx, trig, scope))
+        expr=_trigger_expr(ctx, trig, scope), yearly=trig.every_year)
     guard = ctx.source_expr(rule.guard, scope, condition=True) if rule.guard else None
     target = _stage(ctx, rule.target) if rule.target else None
     if trig.kind == "exit" and rule.target is not None:
@@ -122,6 +122,13 @@ def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
 def _trigger_expr(ctx: CompileContext, trig: a.Trigger, scope: Scope) -> m.SourceExpr | None:
     if trig.expr is None:
         return None
+    if trig.kind == "at" and trig.yearly is not None:
+        found = ctx.source_expr(trig.expr, scope)
+        if found.type not in ("datetime", "any"):
+            ctx.sink.error("JF418", f"'every year' repeats a date, but this is {article(found.type)}",
+                           trig.expr.span.to(trig.yearly),
+                           "give a date, e.g. at birthday + 9h every year")
+        return found
     if trig.kind == "at":
         return ctx.source_expr(trig.expr, scope, wanted="datetime", what="an 'at' time")
     return ctx.source_expr(trig.expr, scope, condition=True)

@@ -18,10 +18,24 @@ __all__ = [
     "IfAction", "JourneyModel", "Limit", "Location", "Message", "Notify", "Offer", "QuietHours",
     "RedeemBonus", "Reentry", "Rule", "Segment", "Send", "SendWindow", "SetAttribute",
     "SourceExpr", "Split", "SplitArm", "Stage", "TagAction", "Trigger", "BUILTIN_EVENTS",
-    "BUILTIN_CHANNELS",
+    "BUILTIN_CHANNELS", "WEEKDAYS", "day_index", "day_range",
 ]
 
 BUILTIN_CHANNELS = ("email", "sms", "push", "webhook")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def day_index(name: str) -> int | None:
+    """0 for ``mon`` (or ``Monday``) to 6 for ``sun``; None for anything else."""
+    key = name.lower()
+    key = key[:3] if key in FULL_WEEKDAYS else key
+    return WEEKDAYS.index(key) if key in WEEKDAYS else None
+
+
+def day_range(first: int, last: int) -> frozenset[int]:
+    """The days from ``first`` to ``last``, wrapping the week (``fri-mon``)."""
+    return frozenset((first + i) % 7 for i in range((last - first) % 7 + 1))
 BUILTIN_EVENTS = ("bonus_expired", "bonus_expiring", "bonus_redeemed")
 
 
@@ -250,6 +264,7 @@ class Trigger(Frozen):
     duration: timedelta | None = None
     without: str | None = None
     expr: SourceExpr | None = None
+    yearly: bool = False  # `at EXPR every year`
 
 
 class Rule(Frozen):
@@ -274,7 +289,8 @@ class JourneyModel(Frozen):
 
     name: str
     version: int | None = None
-    timezone: str = "UTC"
+    timezone: str = "UTC"  # the journey's zone; the fallback with `timezone_attribute`
+    timezone_attribute: str | None = None  # the customer attribute naming their own zone
     file: str
     attributes: dict[str, Attribute]
     events: dict[str, EventType]

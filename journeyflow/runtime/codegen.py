@@ -42,7 +42,7 @@ class BodyCompiler:
         self.namespace: dict[str, Any] = {
             **program.exprs.namespace(), "tuple": tuple, "len": len,
             "_bisect": bisect_right, "_next_allowed": program.delivery.next_allowed,
-            "_open_get": program.delivery.openings.get}
+            "_open_get": program.delivery.openings.get, "_zones": program.zones}
         self.sources: dict[str, str] = {}
         self._count = 0
 
@@ -166,7 +166,9 @@ class BodyCompiler:
         if not delivery.timed:
             return out + self._deliver(fields, k, pad)
         later = "(at := _next_allowed(t)) != t"
-        if delivery.bucket is not None:
+        if self.program.model.timezone_attribute is not None:
+            later = "(at := _zones.next_allowed(c, t)) != t"  # in the customer's zone
+        elif delivery.bucket is not None:
             # Most sends fall in an hour already known to be open: one dict look-up.
             later = f"_open_get(t // {float(delivery.bucket)!r}, 1) is not None and {later}"
         deliverers = self.program.deliverers

@@ -16,9 +16,12 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from journeyflow.compile.typecheck import day_names
 from journeyflow.errors import JourneyError
+from journeyflow.model import journey as m
 from journeyflow.runtime.layout import CustomerLayout, history_key
 from journeyflow.runtime.timeutil import parse_instant
+from journeyflow.runtime.zones import ALL_DAYS
 from journeyflow.syntax import ast as a
 
 __all__ = ["HELPERS", "CompiledExpr", "ExpressionCompiler", "HistoryNeeds", "WaitGuard",
@@ -82,6 +85,7 @@ class ExpressionCompiler:
         self.attribute_types = attribute_types
         self.timezone = timezone
         self.needs = HistoryNeeds()
+        self.zones: Any = None  # the program's CustomerZones, for next(...)
         self._temps = itertools.count()
         self._expanding: list[str] = []
 
@@ -104,7 +108,7 @@ class ExpressionCompiler:
 
     def namespace(self) -> dict[str, Any]:
         """Globals of generated code: helpers, and tag bits by name for `has_tag(x)`."""
-        return {**HELPERS, "_TAGS": self.layout.tags}
+        return {**HELPERS, "_TAGS": self.layout.tags, "_zones": self.zones}
 
     def _temp(self) -> str:
         return f"_t{next(self._temps)}"
@@ -222,6 +226,8 @@ class ExpressionCompiler:
             key = "c.last_contact" if inner.name == "contacted" else (
                 self.history("last_at", inner.name))
             return f"(INF if ({t} := {key}) is None else now - {t})"
+        if call.func == "next":
+            return self._next(call)
         if call.func == "has_tag":
             if isinstance(inner, a.StringLit):
                 return f"((c.tag_bits & {self.layout.tag_bit(inner.value)}) != 0)"
@@ -229,6 +235,20 @@ class ExpressionCompiler:
         name = inner.name if isinstance(inner, a.Name) else (
             inner.value if isinstance(inner, a.StringLit) else "")
         return f"({name!r} in c.bonuses)"
+
+    @staticmethod
+    def _next(call: a.Call) -> str:
+        """``next(HH:MM [, DAYS])`` in the customer's zone (arguments checked already)."""
+        clock = call.args[0].expr
+        assert isinstance(clock, a.Clock)
+        hour, minute = (int(p) for p in clock.text.split(":"))
+        days: set[int] = set()
+        for arg in call.args[1:]:
+            found = [m.day_index(ident.name) for ident in day_names(arg.expr) if ident]
+            index = [d for d in found if d is not None]
+            days.update(m.day_range(*index) if len(index) == 2 else index)
+        week = tuple(sorted(days or ALL_DAYS))
+        return f"_zones.next_time(c, now, {hour}, {minute}, {week!r})"
 
     def _binary(self, expr: a.Expr) -> str:
         assert isinstance(expr, a.Binary)

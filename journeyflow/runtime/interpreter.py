@@ -322,11 +322,23 @@ class Interpreter:
         if rule.kind == "at":
             assert rule.expr is not None
             due = rule.expr(c, e, t)
-            if due is None or due <= t:
+            if due is None:
+                return
+            if rule.yearly:
+                due = self.p.zones.anniversary(c, due, t)  # the first at or after entry
+            elif due <= t:
                 return  # a time already reached does not fire, on entry nor on re-entry
         else:
             due = t + rule.duration
         self._push(due, c.id, kind, life, rule.id)
+
+    def rearm_yearly(self, c: Customer, t: float, kind: int, life: int,
+                     rule: CompiledRule) -> None:
+        """`at EXPR every year` fired at ``t``: set the next anniversary (EXPR read anew)."""
+        assert rule.expr is not None
+        value = rule.expr(c, EMPTY, t)
+        if value is not None:
+            self._push(self.p.zones.anniversary(c, value, t + 1), c.id, kind, life, rule.id)
 
     def _schedule_anywhere(self, c: Customer, t: float) -> None:
         for rule in self.p.anywhere_timers:

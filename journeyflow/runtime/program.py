@@ -22,6 +22,7 @@ from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler, Wa
 from journeyflow.runtime.layout import CustomerLayout
 from journeyflow.runtime.steps import StepCompiler
 from journeyflow.runtime.timeutil import format_instant, parse_instant
+from journeyflow.runtime.zones import CustomerZones
 
 __all__ = ["CompiledRule", "CompiledStage", "Program", "holdout_test", "split_arm",
            "split_chooser"]
@@ -30,7 +31,8 @@ __all__ = ["CompiledRule", "CompiledStage", "Program", "holdout_test", "split_ar
 
 class CompiledRule:
     __slots__ = ("body", "duration", "event", "expr", "expr_source", "fields", "guard_source",
-                 "id", "kind", "location", "stage", "target", "without", "without_slot")
+                 "id", "kind", "location", "stage", "target", "without", "without_slot",
+                 "yearly")
 
     def __init__(self, rid: int, rule: m.Rule) -> None:
         self.id = rid
@@ -39,6 +41,7 @@ class CompiledRule:
         self.location = str(rule.location)
         self.duration = rule.trigger.duration.total_seconds() if rule.trigger.duration else 0.0
         self.without = rule.trigger.without
+        self.yearly = rule.trigger.yearly
         self.stage = rule.stage
         self.guard_source: str | None = None  # the guard's generated Python, for inlining
         self.expr: CompiledExpr | None = None  # an `at` rule's time
@@ -176,6 +179,12 @@ class Program:
                                       model.limits)
         self.delivery.slots = {channel: self.layout.cap_slot(channel)
                                for channel in self.delivery.limits}
+        # Each customer's zone; with no `timezone customer.ATTR`, everyone has the journey's.
+        attribute = model.timezone_attribute
+        self.zones = CustomerZones(
+            model.timezone, self.layout.attribute(attribute) if attribute else None,
+            lambda zone: DeliveryRules(zone, model.quiet_hours, model.send_window, ()))
+        self.exprs.zones = self.zones
         self.channels = {name: msg.channel for name, msg in model.messages.items()}
         self.date_attributes = {k for k, v in model.attributes.items()
                                 if v.type in ("date", "datetime")}

@@ -179,7 +179,7 @@ class InList:
 
 
 Expr = (Number | Percent | Duration | StringLit | DateTimeLit | BoolLit | NullLit | Name |
-    Path | EventField | Call | ListLit | Unary | Binary | InList)
+    Path | EventField | Call | ListLit | Unary | Binary | InList | Clock)
 
 # ---- statements ----------------------------------------------------------------
 
@@ -315,7 +315,12 @@ class Trigger:
     duration: Duration | None = None
     without: Ident | None = None
     expr: Expr | None = None
+    yearly: Span | None = field(default=None, compare=False)  # `every year`, where written
     span: Span = _span()  # the trigger keyword
+
+    @property
+    def every_year(self) -> bool:
+        return self.yearly is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,7 +336,8 @@ class Rule:
 class Header:
     name: str
     version: Number | None = None
-    timezone: StringLit | None = None
+    timezone: StringLit | None = None  # the zone, or the fallback of `timezone_attribute`
+    timezone_attribute: Ident | None = None  # `timezone customer.ATTR or "Zone"`
     span: Span = _span()
 
 

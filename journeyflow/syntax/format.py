@@ -214,7 +214,11 @@ class _Formatter(_Writer):
         self.line(f"journey {quote(h.name)}", _start(h), end_of(h.span))
         if h.version is not None:
             self.line(f"version {h.version.text}", _start(h.version), end_of(h.version))
-        if h.timezone is not None:
+        if h.timezone is not None and h.timezone_attribute is not None:
+            self.line(f"timezone customer.{h.timezone_attribute.name} or "
+                      f"{quote(h.timezone.value)}", _start(h.timezone_attribute),
+                      end_of(h.timezone))
+        elif h.timezone is not None:
             self.line(f"timezone {quote(h.timezone.value)}", _start(h.timezone),
                       end_of(h.timezone))
 

@@ -80,9 +80,18 @@ def _in_list(e: a.InList) -> str:
 
 
 def _call(e: a.Call) -> str:
-    args = ", ".join(expr_text(arg.expr) + (f" within {arg.within.text}" if arg.within else "")
+    args = ", ".join(_arg_text(e.func, arg) + (f" within {arg.within.text}" if arg.within else "")
                      for arg in e.args)
     return f"{e.func}({args})"
+
+
+def _arg_text(func: str, arg: a.Arg) -> str:
+    """A day range in ``next(09:00, mon-fri)`` is written as in a send window."""
+    x = arg.expr
+    if func == "next" and isinstance(x, a.Binary) and x.op == "-" and isinstance(
+            x.left, a.Name) and isinstance(x.right, a.Name):
+        return f"{x.left.name}-{x.right.name}"
+    return expr_text(x)
 
 
 _TEXT: dict[type, Callable[[Any], str]] = {
@@ -90,6 +99,7 @@ _TEXT: dict[type, Callable[[Any], str]] = {
     a.Percent: lambda e: e.text,
     a.Duration: lambda e: e.text,
     a.DateTimeLit: lambda e: e.text,
+    a.Clock: lambda e: e.text,
     a.StringLit: lambda e: quote(e.value),
     a.BoolLit: lambda e: "true" if e.value else "false",
     a.NullLit: lambda e: "null",
@@ -180,7 +190,7 @@ def _trigger_text(t: a.Trigger) -> str:
         without = f" without {t.without.name}" if t.without else ""
         return f"{t.kind} {t.duration.text}{without}"
     assert t.expr is not None
-    return f"{t.kind} {expr_text(t.expr)}"
+    return f"{t.kind} {expr_text(t.expr)}" + (" every year" if t.every_year else "")
 
 
 def rule_head_text(rule: a.Rule) -> str:

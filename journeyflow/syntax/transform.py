@@ -72,8 +72,16 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def header(self, c: Children) -> a.Header:
         opts = dict(c[1:])
-        return a.Header(decode_string(c[0]), opts.get("version"), opts.get("timezone"),
+        zone, attribute = opts.get("timezone"), None
+        if "timezone_customer" in opts:
+            attribute, zone = opts["timezone_customer"]
+        return a.Header(decode_string(c[0]), opts.get("version"), zone, attribute,
                         token_span(c[0]))
+
+    def timezone_customer(self, c: Children) -> tuple[str, tuple[a.Ident, a.StringLit]]:
+        _customer, attribute, fallback = c
+        return "timezone_customer", (_ident(attribute), a.StringLit(decode_string(fallback),
+                                                                    token_span(fallback)))
 
     def version(self, c: Children) -> tuple[str, a.Number]:
         return "version", a.Number(str(c[0]), token_span(c[0]))
@@ -203,7 +211,9 @@ class JourneyTransformer(Transformer[Token, Any]):
         return a.Trigger("every", duration=_duration(c[1]), span=token_span(c[0]))
 
     def at(self, c: Children) -> a.Trigger:
-        return a.Trigger("at", expr=c[1], span=token_span(c[0]))
+        kw, expr, every = c
+        return a.Trigger("at", expr=expr, yearly=token_span(every) if every is not None else None,
+                         span=token_span(kw))
 
     def when(self, c: Children) -> a.Trigger:
         return a.Trigger("when", expr=c[1], span=token_span(c[0]))
@@ -336,6 +346,9 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def string(self, c: Children) -> a.StringLit:
         return a.StringLit(decode_string(c[0]), token_span(c[0]))
+
+    def clock(self, c: Children) -> a.Clock:
+        return a.Clock(str(c[0]), token_span(c[0]))
 
     def datetime(self, c: Children) -> a.DateTimeLit:
         return a.DateTimeLit(str(c[0]), token_span(c[0]))

@@ -16,9 +16,11 @@ from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
 
 __all__ = [
+    "cancelled_delays",
     "dead_end_stages",
     "run_graph_checks",
     "shadowed_rules",
+    "unhandled_reminders",
     "unreachable_stages",
     "unsent_messages",
     "when_cycles",
@@ -122,6 +124,92 @@ def unsent_messages(model: m.JourneyModel) -> list[str]:
     return [name for name in model.messages if name not in used]
 
 
+def _rules(file: a.JourneyFile) -> Iterator[a.Rule]:
+    for decl in file.decls:
+        if isinstance(decl, a.StageDecl | a.AnywhereDecl):
+            yield from decl.rules
+
+
+def _statements(block: a.Block | a.If | None) -> Iterator[a.Stmt]:
+    """Every statement of ``block``, nested ones included, in source order."""
+    if block is None:
+        return
+    if isinstance(block, a.If):
+        yield from _statements(block.then)
+        yield from _statements(block.orelse)
+        return
+    for stmt in block.stmts:
+        yield stmt
+        if isinstance(stmt, a.Delayed):
+            yield from _statements(stmt.block)
+        elif isinstance(stmt, a.If):
+            yield from _statements(stmt)
+        elif isinstance(stmt, a.Split):
+            for arm in stmt.arms:
+                yield from _statements(arm.block)
+
+
+def cancelled_delays(file: a.JourneyFile) -> list[tuple[a.Delayed, a.Goto]]:
+    """Delayed statements that a later ``-> STAGE`` of the same block cancels at once.
+
+    The move leaves the stage the statements were scheduled in, and leaving a stage
+    cancels its delayed statements, so they can never run on that path.
+    """
+    found = []
+
+    def walk(block: a.Block | a.If | None) -> None:
+        if block is None:
+            return
+        if isinstance(block, a.If):
+            walk(block.then)
+            walk(block.orelse)
+            return
+        for i, stmt in enumerate(block.stmts):
+            if isinstance(stmt, a.Delayed):
+                later = (s for rest in block.stmts[i + 1:]
+                         for s in _statements(a.Block((rest,), rest.span)))
+                move = next((s for s in later if isinstance(s, a.Goto)), None)
+                if move is not None:
+                    found.append((stmt, move))
+                walk(stmt.block)
+            elif isinstance(stmt, a.If):
+                walk(stmt)
+            elif isinstance(stmt, a.Split):
+                for arm in stmt.arms:
+                    walk(arm.block)
+
+    for rule in _rules(file):
+        walk(rule.block)
+    return found
+
+
+def unhandled_reminders(file: a.JourneyFile) -> list[a.Grant]:
+    """Bonus grants with ``remind ... before`` in a journey with no ``on bonus_expiring``
+    rule: the reminder comes due and nothing happens."""
+    handled = any(rule.trigger.kind == "on" and rule.trigger.event is not None
+                  and rule.trigger.event.name == "bonus_expiring" for rule in _rules(file))
+    if handled:
+        return []
+    return [stmt for rule in _rules(file) for stmt in _statements(rule.block)
+            if isinstance(stmt, a.Grant) and stmt.remind is not None]
+
+
+def run_block_checks(ctx: CompileContext, file: a.JourneyFile) -> None:
+    """Warnings about statements that compile but cannot do what they say."""
+    for delayed, move in cancelled_delays(file):
+        ctx.sink.warning("JF620", "these delayed statements never run: the '-> "
+                         f"{move.stage.name}' on line {move.span.line} leaves the stage first, "
+                         "which cancels them", delayed.span,
+                         "move the customer with the rule's own target (on EVENT -> STAGE "
+                         "{ ... }): delayed statements in its block belong to the new stage")
+    for grant in unhandled_reminders(file):
+        assert grant.remind is not None
+        ctx.sink.warning("JF621", f"the reminder for bonus '{grant.bonus.name}' is never "
+                         "handled: no rule reacts to 'bonus_expiring'", grant.remind.span,
+                         "add a rule such as: anywhere { on bonus_expiring where event.bonus == "
+                         f"\"{grant.bonus.name}\" {{ send ... }} }}, or drop 'remind ... before'")
+
+
 def run_graph_checks(ctx: CompileContext, file: a.JourneyFile, model: m.JourneyModel,
                      graph: nx.MultiDiGraph[str]) -> None:
     stage_spans = {d.name.name: d.name.span for d in file.decls if isinstance(d, a.StageDecl)}
@@ -146,6 +234,7 @@ def run_graph_checks(ctx: CompileContext, file: a.JourneyFile, model: m.JourneyM
                          + " -> ".join([*cycle, cycle[0]]), stage_spans[cycle[0]],
                          "make sure their conditions cannot all be true at once; customers "
                          "who loop are parked after 100 transitions")
+    run_block_checks(ctx, file)
     for name in unsent_messages(model):
         ctx.sink.warning("JF605", f"message '{name}' is never sent", message_spans[name],
                          f"send it from a rule (send {name}), or remove it")

@@ -11,6 +11,7 @@ from journeyflow.compile.campaign import run_campaign_checks
 from journeyflow.compile.checks import run_graph_checks
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import collect_names, lower_declarations
+from journeyflow.compile.delivery_check import check_send_times
 from journeyflow.compile.graph import build_graph
 from journeyflow.compile.rules import lower_anywhere, lower_stages
 from journeyflow.compile.scenarios import lower_scenarios
@@ -42,6 +43,7 @@ def compile_tree(tree: a.JourneyFile, source: str, file: str) -> CompileResult:
     ctx = CompileContext(source, file)
     collect_names(ctx, tree)
     decls = lower_declarations(ctx, tree)
+    check_send_times(ctx, tree, decls)
     ctx.timezone = decls.timezone
     stages = lower_stages(ctx, tree)
     anywhere = lower_anywhere(ctx, tree)

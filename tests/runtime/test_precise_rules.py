@@ -200,7 +200,8 @@ event ping {}
 stage a start { on ping { emit ping } }
 """, [ev("01T00:00:00", "ping"), ev("02T00:00:00", "ping", attributes={"name": "new"})])
     state = engine.customer("c1")
-    assert state is not None and state.status == "parked"
+    assert state is not None
+    assert state.status == "parked"
     assert state.attributes["name"] == "x"
 
 
@@ -293,7 +294,8 @@ stage b { on enter -> c }
 stage c { on enter -> b }
 """, [ev("01T00:00:00", "go")])
     state = engine.customer("c1")
-    assert state is not None and state.status == "parked"
+    assert state is not None
+    assert state.status == "parked"
     assert len(records(engine, "error")) == 1
 
 

@@ -125,7 +125,8 @@ def _trigger_expr(ctx: CompileContext, trig: a.Trigger, scope: Scope) -> m.Sourc
     if trig.kind == "at" and trig.yearly is not None:
         found = ctx.source_expr(trig.expr, scope)
         if found.type not in ("datetime", "any"):
-            ctx.sink.error("JF418", f"'every year' repeats a date, but this is {article(found.type)}",
+            ctx.sink.error("JF418", "'every year' repeats a date, but this is "
+                           f"{article(found.type)}",
                            trig.expr.span.to(trig.yearly),
                            "give a date, e.g. at birthday + 9h every year")
         return found

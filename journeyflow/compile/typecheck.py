@@ -16,7 +16,8 @@ from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
 
 __all__ = ["BAD_DATE_HINT", "BUILTIN_NAMES", "FUNCTIONS", "MAX_DURATION", "ZERO_DURATION_HINT",
-           "Scope", "article", "clock_value", "day_names", "TypeChecker", "duration_value", "number_value", "parse_datetime_text"]
+           "Scope", "TypeChecker", "article", "clock_value", "day_names", "duration_value",
+           "number_value", "parse_datetime_text"]
 
 # The value types. `date` values are midnights, so they share `datetime`.
 NUMBER, TEXT, BOOL, DATETIME, LIST, DURATION, NULL, ANY = (

@@ -183,7 +183,7 @@ class Program:
         attribute = model.timezone_attribute
         self.zones = CustomerZones(
             model.timezone, self.layout.attribute(attribute) if attribute else None,
-            lambda zone: DeliveryRules(zone, model.quiet_hours, model.send_window, ()))
+            self.delivery.schedule)
         self.exprs.zones = self.zones
         self.channels = {name: msg.channel for name, msg in model.messages.items()}
         self.date_attributes = {k for k, v in model.attributes.items()

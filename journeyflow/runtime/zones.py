@@ -15,14 +15,39 @@ from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from journeyflow.runtime.delivery import DeliveryRules, local_instant
-
 if TYPE_CHECKING:
+    from journeyflow.runtime.send_schedule import SendSchedule
     from journeyflow.runtime.state import Customer
 
-__all__ = ["CustomerZones", "anniversary", "next_time", "zone_named"]
+__all__ = ["CustomerZones", "anniversary", "local_instant", "next_time", "zone_named"]
 
 ALL_DAYS = frozenset(range(7))
+
+
+def local_instant(day: date, clock: time, zone: ZoneInfo) -> float:
+    """The instant of wall time ``clock`` on ``day`` in ``zone``: inside a gap (spring
+    forward), the end of the gap; an ambiguous time (fall back), its first occurrence.
+
+    >>> berlin = ZoneInfo("Europe/Berlin")
+    >>> at = local_instant(date(2026, 3, 29), time(2, 30), berlin)
+    >>> datetime.fromtimestamp(at, berlin).isoformat()
+    '2026-03-29T03:00:00+02:00'
+    """
+    early = datetime.combine(day, clock, zone).timestamp()
+    late = datetime.combine(day, clock, zone).replace(fold=1).timestamp()
+    if early == late:
+        return early
+    wall = datetime.combine(day, clock)
+    if datetime.fromtimestamp(early, zone).replace(tzinfo=None) == wall:
+        return min(early, late)
+    low, high = min(early, late), max(early, late)  # the gap lies between the two readings
+    while high - low > 1:
+        mid = (low + high) / 2
+        if datetime.fromtimestamp(mid, zone).replace(tzinfo=None) >= wall:
+            high = mid
+        else:
+            low = mid
+    return float(int(high))
 
 
 def zone_named(name: object) -> ZoneInfo | None:
@@ -82,13 +107,12 @@ class CustomerZones:
     """Finds each customer's zone from an attribute slot; caches zones and their rules."""
 
     def __init__(self, fallback: str, slot: str | None,
-                 rules: Callable[[str], DeliveryRules]) -> None:
+                 schedule: Callable[[str], SendSchedule]) -> None:
         self.fallback_name = fallback
         self.fallback = ZoneInfo(fallback)
         self.slot = slot
         self._zones: dict[Any, ZoneInfo | None] = {}
-        self._rules: dict[str, DeliveryRules] = {}
-        self._make_rules = rules
+        self._schedule = schedule  # a zone's send schedule, made once per zone
         self.invalid: set[tuple[str, str]] = set()  # (customer, value) counted as warnings
 
     def of(self, c: Customer) -> ZoneInfo:
@@ -109,12 +133,9 @@ class CustomerZones:
         return zone
 
     def next_allowed(self, c: Customer, at: float) -> float:
-        """:meth:`DeliveryRules.next_allowed` in the customer's zone."""
-        zone = self.of(c)
-        rules = self._rules.get(zone.key)
-        if rules is None:
-            rules = self._rules[zone.key] = self._make_rules(zone.key)
-        return rules.next_allowed(at)
+        """The first instant at or after ``at`` quiet hours and the send window allow, on
+        the customer's clock."""
+        return self._schedule(self.of(c).key).next_allowed(at)
 
     def next_time(self, c: Customer, now: float, hour: int, minute: int,
                   days: Collection[int]) -> float:

@@ -4,7 +4,7 @@ Slotted customers (tags, goals and bonuses as small integers), a
 ``{(stage, event): [(guard, target, body)]}`` table, one timer heap ordered by
 ``(due, seq)`` holding the handler to call, quiet hours cached per UTC hour, and an
 action log of tuples: one record per enter, exit, transition, action, suppression
-and goal, like journeyflow's trace. The step semantics are LANGUAGE.md 6 and 11:
+and goal, like journeyflow's trace. The step semantics are docs/language.md:
 ``anywhere`` rules first, then the first matching stage rule, run to completion
 (pass-through and ``when``), goals at the end of each step, timers before the
 event at the same time, ``reentry after 90d`` from the final stage.

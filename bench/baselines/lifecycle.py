@@ -2,7 +2,7 @@
 
 The stage list, rule locations (``lifecycle.journey:LINE``, looked up in the file so
 that the trace records name the same lines as journeyflow's), the split arm of
-LANGUAGE.md 11.12 and the quiet hours (22:00-08:00 Europe/Berlin).
+precise rule 12 and the quiet hours (22:00-08:00 Europe/Berlin).
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def split_position(block: str) -> str:
 
 
 def split_arm(customer: str, position: str, shares: tuple[float, ...]) -> int:
-    """LANGUAGE.md 11.12: SHA-256 of name, id and position; first 8 bytes big-endian,
+    """precise rule 12: SHA-256 of name, id and position; first 8 bytes big-endian,
     modulo 10,000, divided by 100; the first arm whose cumulative share exceeds it."""
     digest = hashlib.sha256(f"{JOURNEY_NAME}\x1f{customer}\x1f{position}".encode()).digest()
     point = (int.from_bytes(digest[:8], "big") % 10000) / 100

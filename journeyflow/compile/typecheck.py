@@ -1,4 +1,4 @@
-"""Static types of expressions (LANGUAGE.md section 5).
+"""Static types of expressions (docs/language.md).
 
 Every expression is checked once at compile time; a mistake is reported at
 the offending sub-expression and typed ``any`` so it causes no second report.

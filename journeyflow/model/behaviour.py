@@ -1,4 +1,4 @@
-"""The behaviour model of ``simulate { ... }`` (LANGUAGE.md section 7)."""
+"""The behaviour model of ``simulate { ... }`` (docs/simulate.md)."""
 
 from __future__ import annotations
 

@@ -240,7 +240,7 @@ class SplitArm(Frozen):
 
 class Split(Frozen):
     kind: Literal["split"] = "split"
-    position: str  # "LINE:COL" of the split keyword
+    position: str  # "LINE:COL" of the split keyword (precise rule 12)
     arms: tuple[SplitArm, ...]
     name: str | None = None
 

@@ -1,4 +1,4 @@
-"""Scenarios: a journey's own executable examples (LANGUAGE.md section 10)."""
+"""Scenarios: a journey's own executable examples (docs/language.md, Scenarios)."""
 
 from __future__ import annotations
 

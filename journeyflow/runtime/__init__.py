@@ -1,1 +1,1 @@
-"""Stepping customers through a compiled journey (LANGUAGE.md sections 6, 8, 9, 11)."""
+"""Stepping customers through a compiled journey (docs/language.md)."""

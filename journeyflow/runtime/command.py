@@ -1,4 +1,4 @@
-"""``journeyflow run`` (LANGUAGE.md section 9) and ``journeyflow test`` (section 10)."""
+"""``journeyflow run`` (docs/language.md) and ``journeyflow test`` (Scenarios)."""
 
 from __future__ import annotations
 

@@ -40,7 +40,7 @@ __all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
 
 
 class CustomerState(BaseModel):
-    """A snapshot of one customer, as the state file shows it (LANGUAGE.md section 9)."""
+    """A snapshot of one customer, as the state file shows it (docs/language.md)."""
 
     id: str
     stage: str
@@ -196,7 +196,7 @@ class Engine:
 
     @property
     def trace(self) -> list[dict[str, Any]]:
-        """Every trace record so far, as dicts in processing order (LANGUAGE.md section 8)."""
+        """Every trace record so far, as dicts in processing order (docs/language.md)."""
         return self.interpreter.trace.dicts()
 
     @property
@@ -226,7 +226,7 @@ class Engine:
             value=value)
 
     def state(self, pending_events: int = 0) -> dict[str, Any]:
-        """The state file of ``journeyflow run`` (LANGUAGE.md section 9)."""
+        """The state file of ``journeyflow run`` (docs/language.md)."""
         customers = {}
         for cid in sorted(self.interpreter.customers):
             snap = self.snapshot(self.interpreter.customers[cid]).model_dump()

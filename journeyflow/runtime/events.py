@@ -1,7 +1,7 @@
 """Incoming events: the pydantic ``Event`` of the embedding API, and validation.
 
 A bad event is never dropped: validation returns the reason, and the caller
-keeps it among the rejected (LANGUAGE.md 6.8, 11.11).
+keeps it among the rejected (step 8, precise rule 11).
 """
 
 from __future__ import annotations

@@ -2,10 +2,10 @@
 
 Python source is generated from the *checked syntax tree*, never from user
 text: names become dictionary look-ups, user strings become ``repr`` literals.
-Null semantics: comparisons with null are false except ``== null`` and
-``!= null`` (so ``x != 5`` is false while x is null), arithmetic with null gives
-null, and ``not null`` is null (false in a guard, and ``set b = not b`` keeps a
-null ``b`` null). ``and``/``or`` read null as false.
+Null semantics (precise rules 10 and 18): comparisons with null are false
+except ``== null`` and ``!= null`` (so ``x != 5`` is false while x is null),
+arithmetic with null gives null, and ``not null`` is null (false in a guard, and
+``set b = not b`` keeps a null ``b`` null). ``and``/``or`` read null as false.
 """
 
 from __future__ import annotations

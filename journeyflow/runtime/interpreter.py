@@ -1,4 +1,4 @@
-"""The step semantics of LANGUAGE.md sections 6 and 11, over every customer at once.
+"""The step semantics of docs/language.md: steps, precise rules, over every customer at once.
 
 One global timer heap ordered by ``(due, seq)`` keeps the trace in time order
 across customers. Timers are never removed when cancelled: each carries the
@@ -206,7 +206,7 @@ class Interpreter:
         self._steps.remember(name)(self, c, data, t)
 
     def _event_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
-        """One event for one customer (LANGUAGE.md 6.3): history, rules, `when`, goals.
+        """One event for one customer (step 3): history, rules, `when`, goals.
 
         All of it is the generated function of this (event, stage) pair (see ``steps``);
         ``handle`` inlines the look-up, as every event passes there.
@@ -248,7 +248,7 @@ class Interpreter:
         (self._enters[target] or self._steps.enter(target))(self, c, t, e)
 
     def _spend(self, c: Customer, t: float) -> None:
-        """Count one emitted event toward the runaway guard (LANGUAGE.md 11.8)."""
+        """Count one emitted event toward the runaway guard (precise rule 8)."""
         if self.used >= MAX_TRANSITIONS:
             self._park(c, t)
         self.used += 1

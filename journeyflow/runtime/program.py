@@ -106,7 +106,7 @@ def history_events(expr: Any) -> frozenset[str] | None:
 
 
 def split_arm(journey: str, customer: str, position: str, shares: tuple[float, ...]) -> int:
-    """The arm a customer takes (LANGUAGE.md 11.12): stable in every process and run.
+    """The arm a customer takes (precise rule 12): stable in every process and run.
 
     >>> split_arm("Newsletter-Test", "kunde-2", "11:5", (30.0, 70.0))
     0

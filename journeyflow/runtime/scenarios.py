@@ -1,4 +1,4 @@
-"""Running a journey's scenarios (LANGUAGE.md section 10) on a simulated clock."""
+"""Running a journey's scenarios (docs/language.md, Scenarios) on a simulated clock."""
 
 from __future__ import annotations
 

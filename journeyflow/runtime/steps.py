@@ -1,6 +1,6 @@
 """One generated function per (event, stage): the whole event step, inlined.
 
-An event step (LANGUAGE.md 6.3) updates the history the journey reads, runs
+An event step (step 3) updates the history the journey reads, runs
 the matching ``anywhere`` rules and then the first matching rule of the
 customer's stage, settles ``when`` rules and pass-throughs, and checks goals.
 For a given event and stage almost all of that is known when the journey
@@ -258,7 +258,7 @@ class StepCompiler:
         return out
 
     def _build_enter(self, index: int) -> Hook:
-        """Entering a stage (LANGUAGE.md 11.1): its timers start, then its `on enter`."""
+        """Entering a stage (precise rule 1): its timers start, then its `on enter`."""
         from journeyflow.runtime.interpreter import RULE  # a cycle at import time
 
         stage = self.program.stages[index]
@@ -318,7 +318,7 @@ class StepCompiler:
         return self._exec(lines, f"exit {stage.name}")  # type: ignore[return-value]
 
     def _build_settle(self, index: int) -> Settle:
-        """Run-to-completion in a stage (LANGUAGE.md 6.4): its `when` rules (the `anywhere`
+        """Run-to-completion in a stage (step 4): its `when` rules (the `anywhere`
         ones first) and pass-through, in order; the first that fires starts the check
         again, in whatever stage the customer is then in."""
         lines = ["def settle(ip, c, t):", "    if c.status is not ACTIVE: return None",
@@ -342,7 +342,7 @@ class StepCompiler:
         return self._exec(lines, f"settle {self.program.stage_names[index]}")  # type: ignore[return-value]
 
     def _build_timer(self, rule_id: int) -> Timer:
-        """A rule's timer comes due (LANGUAGE.md 6.2): `without` may push it back,
+        """A rule's timer comes due (step 1): `without` may push it back,
         `every` re-arms it, then its guard, its block or transition, settling, and the
         `when` goals a timer step can change."""
         p = self.program

@@ -1,4 +1,4 @@
-"""The trace (LANGUAGE.md section 8): every action, suppression, transition, goal,
+"""The trace (docs/language.md): every action, suppression, transition, goal,
 rejection and error, in processing order.
 
 Records are kept as tuples ``(at, customer, kind, fields)`` and turned into

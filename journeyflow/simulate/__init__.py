@@ -1,4 +1,4 @@
-"""``journeyflow simulate``: run a journey against a behaviour model (LANGUAGE.md section 7).
+"""``journeyflow simulate``: run a journey against a behaviour model (docs/simulate.md).
 
 Modules: ``behaviour`` (where the model comes from), ``plan`` (the run as data),
 ``draws`` and ``tables`` (the model compiled for the engine), ``engine`` (one

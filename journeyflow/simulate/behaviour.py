@@ -59,8 +59,8 @@ def behaviour_source(journey: Journey, path: Path | None) -> BehaviourSource:
     if path is None:
         if journey.behaviour is None:
             raise JourneyError(
-                f"{journey.file} has no simulate {{ ... }} block: add one (LANGUAGE.md "
-                "section 7) or pass --behaviour FILE")
+                f"{journey.file} has no simulate {{ ... }} block: add one (see "
+                "docs/simulate.md) or pass --behaviour FILE")
         return BehaviourSource(journey.source, journey.file, bare=False)
     return BehaviourSource(read_source(path), str(path), bare=True)
 

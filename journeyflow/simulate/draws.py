@@ -1,7 +1,7 @@
 """Payload draws: each ``simulate`` distribution compiled to a sampler.
 
 A sampler takes the customer's own ``random.Random`` and returns a value of the
-type the event declares for the field (LANGUAGE.md section 7), so the
+type the event declares for the field (docs/simulate.md), so the
 interpreter sees the same kind of data a real event stream would bring.
 
 Examples

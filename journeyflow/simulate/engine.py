@@ -11,7 +11,7 @@ A customer's life from arrival to the horizon is a race between three clocks:
   has a chance to cause an event at a uniform time within its window.
 
 The earliest wins; a timer wins a tie, as timers due at an event's time fire
-before it (LANGUAGE.md 6.1). The customer stops at the horizon, or when it is
+before it (step 1). The customer stops at the horizon, or when it is
 final or parked (then only its remaining timers, such as deferred deliveries,
 run up to the horizon). Its trace is folded into the :class:`Tally` and
 dropped, and the customer is removed, so memory stays flat.
@@ -203,7 +203,7 @@ class PartitionRun:
 class Deliveries:
     """The interpreter's executor during a simulation: counts every delivered send (or
     offer) by message, and gives each delivery of a message with ``reacts to`` its
-    chances to cause an event (LANGUAGE.md 7).
+    chances to cause an event (docs/simulate.md).
 
     Counting here, as deliveries happen, is why a simulation's program leaves the
     send records out of the trace (tally.UNREAD). Deliveries arrive in trace order, so

@@ -136,7 +136,7 @@ def make_plan(journey: Journey, behaviour: Behaviour, *, start: date, days: int,
     """The run of ``journey`` from local midnight of ``start`` for ``days`` days.
 
     ``customers`` rescales the arrival rates so that exactly that many arrive
-    (LANGUAGE.md section 7); without it, the rates decide.
+    (docs/simulate.md); without it, the rates decide.
 
     >>> import journeyflow
     >>> j = journeyflow.loads('''journey "j"

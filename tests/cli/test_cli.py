@@ -10,7 +10,9 @@ from click.testing import CliRunner
 
 from journeyflow.cli import main
 
-CASES = Path(__file__).resolve().parents[2].parent / "shared" / "conformance" / "cases"
+# A journey with five mistakes of five kinds, from the error corpus.
+BROKEN = (Path(__file__).resolve().parents[1] / "golden" / "errors"
+          / "JF201-several-mistakes.journey")
 
 JOURNEY = """journey "cli"
 customer { email: text }
@@ -56,17 +58,16 @@ def write_events(path: Path, events: list[dict[str, object]]) -> Path:
 
 
 def test_check_reports_every_error_with_position(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["check", str(CASES / "11-compile-errors" / "journey.journey")])
+    result = runner.invoke(main, ["check", str(BROKEN)])
     assert result.exit_code == 1
     for line in (8, 11, 12, 16, 19):
-        assert f"journey.journey:{line}:" in result.output
+        assert f"{BROKEN.name}:{line}:" in result.output
     assert "did you mean 'second'?" in result.output
     assert "Traceback" not in result.output
 
 
 def test_check_json_for_editors(runner: CliRunner) -> None:
-    result = runner.invoke(main, ["check", "--format", "json",
-                                  str(CASES / "11-compile-errors" / "journey.journey")])
+    result = runner.invoke(main, ["check", "--format", "json", str(BROKEN)])
     diags = json.loads(result.output)
     assert {d["code"] for d in diags} >= {"JF201", "JF202", "JF220", "JF302", "JF401"}
     assert all({"file", "line", "col", "severity", "message"} <= d.keys() for d in diags)

@@ -1,11 +1,13 @@
-"""The journeys the render tests draw: every example, the conformance cases, local fixtures.
+"""The journeys the render tests draw: every example, the local fixtures, the rule cases.
 
-Globbed at collection time, so a new example is picked up without editing a test.
+Globbed at collection time, so a new example or case is picked up without editing a test.
+Examples and fixtures have golden DOT files; the rule cases of tests/cases (small journeys
+with odd shapes: self loops, pass-through cycles, lone stages) are drawn and checked for
+structure, so adding a case never needs a golden file.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import cache
@@ -20,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 FIXTURES = HERE / "fixtures"
 EXAMPLES = ROOT / "examples"
-CONFORMANCE = ROOT.parent / "shared" / "conformance" / "cases"
+RULE_CASES = ROOT / "tests" / "cases"
 GOLDEN = HERE.parent / "golden" / "render"
 LANGUAGE_EXAMPLE = FIXTURES / "language_example.journey"
 LANGUAGE_REPORT = FIXTURES / "language_example.report.json"
@@ -38,16 +40,11 @@ class JourneyCase:
         return GOLDEN / f"{self.name}.dot"
 
 
-def _conformance() -> Iterator[JourneyCase]:
-    if not CONFORMANCE.is_dir():
-        return
-    for case in sorted(CONFORMANCE.iterdir()):
-        expect = case / "expect.json"
-        # Compile-only cases hold journeys with errors on purpose: nothing to draw.
-        if expect.is_file() and "check_exit" in json.loads(expect.read_text("utf-8")):
-            continue
-        if (case / "journey.journey").is_file():
-            yield JourneyCase(f"conformance-{case.name}", case / "journey.journey")
+def _rule_cases() -> Iterator[JourneyCase]:
+    for case in sorted(RULE_CASES.glob("*/journey.journey")):
+        # Cases about `check` hold journeys with errors on purpose: nothing to draw.
+        if (case.parent / "events.jsonl").is_file():
+            yield JourneyCase(f"case-{case.parent.name}", case)
 
 
 def example_cases() -> list[JourneyCase]:
@@ -58,7 +55,8 @@ def example_cases() -> list[JourneyCase]:
 
 
 def journey_cases() -> list[JourneyCase]:
-    return example_cases() + list(_conformance())
+    """The examples and fixtures, then every rule case that runs."""
+    return example_cases() + list(_rule_cases())
 
 
 @cache

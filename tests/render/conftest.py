@@ -1,5 +1,5 @@
 """Parametrizes ``journey_case`` (every journey) and ``example_case`` (examples and fixtures,
-the ones drawn in every image format) from :mod:`tests.render.cases`."""
+the ones with golden files and drawn in every image format) from :mod:`tests.render.cases`."""
 
 from __future__ import annotations
 
@@ -18,5 +18,5 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 @pytest.fixture
 def language_example() -> Journey:
-    """The complete example of LANGUAGE.md section 1."""
+    """The Kundenlebenszyklus fixture: every kind of stage, rule and action on one page."""
     return load(LANGUAGE_EXAMPLE)

@@ -1,4 +1,5 @@
-"""DOT text: golden files for every journey, determinism, escaping, grey-print styles."""
+"""DOT text: golden files for the examples and fixtures, determinism for every journey,
+escaping, grey-print styles."""
 
 from __future__ import annotations
 
@@ -18,8 +19,8 @@ from tests.render.cases import FIXTURES, JourneyCase, diagram_of, load
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed")
 
 
-def test_golden_dot(journey_case: JourneyCase, golden: Callable[[Path, str], None]) -> None:
-    golden(journey_case.golden, export_dot(diagram_of(journey_case.path)))
+def test_golden_dot(example_case: JourneyCase, golden: Callable[[Path, str], None]) -> None:
+    golden(example_case.golden, export_dot(diagram_of(example_case.path)))
 
 
 def test_dot_is_deterministic(journey_case: JourneyCase) -> None:

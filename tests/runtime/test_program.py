@@ -68,7 +68,7 @@ def test_untraced_records_are_left_out_and_nothing_else_changes() -> None:
 
 
 def contract_arm(journey: str, customer: str, position: str, shares: tuple[float, ...]) -> int:
-    """LANGUAGE.md 11.12, word for word."""
+    """The split rule of docs/language.md ("Precise rules", split arms), word for word."""
     digest = hashlib.sha256(f"{journey}\x1f{customer}\x1f{position}".encode()).digest()
     point = (int.from_bytes(digest[:8], "big") % 10000) / 100
     total = 0.0

@@ -1,4 +1,4 @@
-"""Step semantics beyond the conformance cases (LANGUAGE.md sections 6 and 11)."""
+"""Step semantics beyond the cases of tests/cases (docs/language.md, step and precise rules)."""
 
 from __future__ import annotations
 

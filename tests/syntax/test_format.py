@@ -2,7 +2,7 @@
 
 * golden files: ``tests/golden/fmt/NAME.journey`` (messy input) formats to
   ``NAME.fmt.journey`` (likewise ``.scenario``);
-* every journey we have (conformance cases, LANGUAGE.md, examples) formats to
+* every journey we have (examples, the rule cases, docs/language.md) formats to
   text that parses to the same syntax tree, and formatting it again changes nothing;
 * random syntax trees survive format then parse, also with comments sprinkled in.
 """
@@ -25,7 +25,7 @@ from journeyflow.syntax.parser import grammar_text, parse_journey, parse_scenari
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-SHARED = ROOT.parent / "shared"
+LANGUAGE_DOC = ROOT / "docs" / "language.md"
 GOLDEN_FMT = HERE.parent / "golden" / "fmt"
 
 Tree = a.JourneyFile | a.ScenarioFile
@@ -88,44 +88,33 @@ def _markdown_blocks(text: str) -> list[str]:
     return re.findall(r"```\n(.*?)```", text, re.DOTALL)
 
 
-def language_md_journeys() -> list[tuple[str, str]]:
-    """The complete example of LANGUAGE.md section 1, and its simulate and scenario blocks."""
-    path = SHARED / "LANGUAGE.md"
-    if not path.is_file():
-        return []
-    blocks = _markdown_blocks(path.read_text("utf-8"))
-    found = [("section-1", b) for b in blocks if b.startswith("journey ")][:1]
+def doc_journeys() -> list[tuple[str, str]]:
+    """The journeys of docs/language.md, and its scenario and simulate blocks in a journey."""
+    blocks = _markdown_blocks(LANGUAGE_DOC.read_text("utf-8"))
+    found = [(f"journey-{i}", b) for i, b in enumerate(blocks) if b.startswith("journey ")]
     found += [(f"block-{i}", 'journey "x"\n' + b) for i, b in enumerate(blocks)
               if b.startswith(("simulate {", "scenario "))]
     return found
 
 
 def journey_files() -> list[Path]:
-    cases = sorted((SHARED / "conformance" / "cases").glob("*/journey.journey"))
+    cases = sorted((ROOT / "tests" / "cases").glob("*/journey.journey"))
     return cases + sorted((ROOT / "examples").glob("*.journey"))
 
 
-def test_language_md_has_the_example() -> None:
-    if not (SHARED / "LANGUAGE.md").is_file():
-        pytest.skip("LANGUAGE.md is not beside the project")
-    names = [name for name, _ in language_md_journeys()]
-    assert "section-1" in names
-    assert len(names) >= 3
+def test_the_reference_shows_a_journey_and_a_scenario() -> None:
+    names = [name for name, _ in doc_journeys()]
+    assert any(name.startswith("journey-") for name in names)
+    assert any(name.startswith("block-") for name in names)
 
 
-@pytest.mark.parametrize(("name", "text"), language_md_journeys(), ids=lambda x: x[:12])
-def test_language_md_round_trip(name: str, text: str) -> None:
+@pytest.mark.parametrize(("name", "text"), doc_journeys(), ids=lambda x: x[:12])
+def test_doc_round_trip(name: str, text: str) -> None:
     check_format(text)
 
 
 @pytest.mark.parametrize("path", journey_files(), ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_journey_round_trip(path: Path) -> None:
-    check_format(path.read_text("utf-8"), str(path))
-
-
-@pytest.mark.parametrize("path", sorted((ROOT / "examples").glob("*.scenario")),
-                         ids=lambda p: p.name)
-def test_scenario_file_round_trip(path: Path) -> None:
     check_format(path.read_text("utf-8"), str(path))
 
 

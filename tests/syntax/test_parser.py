@@ -1,8 +1,7 @@
-"""The parser: every construct of LANGUAGE.md, Unicode names, spans, comments."""
+"""The parser: every construct of the language, Unicode names, spans, comments."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest
@@ -11,20 +10,17 @@ from journeyflow.errors import JourneySyntaxError
 from journeyflow.syntax import ast as a
 from journeyflow.syntax.parser import parse_journey, parse_scenarios
 
-LANGUAGE = Path(__file__).resolve().parents[3] / "shared" / "LANGUAGE.md"
+EXAMPLES = sorted((Path(__file__).resolve().parents[2] / "examples").glob("*.journey"))
 
 
-def language_blocks() -> list[str]:
-    return re.findall(r"```\n(.*?)```", LANGUAGE.read_text("utf-8"), re.S)
-
-
-def test_the_full_example_with_simulate_and_scenario_parses() -> None:
-    example, simulate, scenario = language_blocks()[:3]
-    tree = parse_journey(example + simulate + scenario, "full.journey")
-    kinds = {type(d).__name__ for d in tree.decls}
-    assert {"CustomerDecl", "EventDecl", "MessageDecl", "LimitDecl", "QuietHours",
-            "SegmentDecl", "GoalDecl", "AnywhereDecl", "StageDecl", "SimulateDecl",
-            "ScenarioDecl"} <= kinds
+def test_the_examples_use_every_declaration_and_parse() -> None:
+    kinds: set[str] = set()
+    for path in EXAMPLES:
+        tree = parse_journey(path.read_text("utf-8"), path.name)
+        kinds |= {type(d).__name__ for d in tree.decls}
+    assert {"CustomerDecl", "EventDecl", "MessageDecl", "ChannelDecl", "LimitDecl",
+            "QuietHours", "SendWindow", "SegmentDecl", "GoalDecl", "ValueDecl", "ReentryDecl",
+            "AnywhereDecl", "StageDecl", "SimulateDecl", "ScenarioDecl"} <= kinds
 
 
 def test_unicode_identifiers_and_keywords_as_names() -> None:

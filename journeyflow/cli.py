@@ -145,8 +145,9 @@ def _register_commands() -> None:
     from journeyflow.render.command import render
     from journeyflow.runtime.command import run, test
     from journeyflow.simulate.command import simulate
+    from journeyflow.versions.command import diff
 
-    for command in (run, test, simulate, render):
+    for command in (run, test, simulate, render, diff):
         main.add_command(command)
 
 

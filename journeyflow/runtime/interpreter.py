@@ -80,11 +80,10 @@ class Interpreter:
             c = self.customers.get(cid)
         if self.touched is not None:
             self.touched.add(cid)
-        self.used = c.spent if c is not None and c.spent_at == t else 0
+        self.used = 0
         if self.path:
             self.path.clear()
-        if self.reentered:
-            self.reentered = False
+        self.reentered = False
         try:
             if c is None or attributes or c.status is not ACTIVE:
                 c = self._arrive(cid, c, t, attributes)
@@ -102,11 +101,18 @@ class Interpreter:
         except Parked:
             self.queue.clear()
             c = self.customers[cid]
-        c.spent = self.used
-        c.spent_at = t
+        if self.used or c.spent:
+            self._event_spent(c, t)
         if t > c.clock:
             c.clock = t
         return c
+
+    def _event_spent(self, c: Customer, t: float) -> None:
+        """An event starts the runaway count of its instant afresh: only the timers and
+        delayed statements that come due at that instant add to it."""
+        c.spent, c.spent_at = 0, t
+        if self.used:
+            self._spent_at_instant(c, t)
 
     def _inactive_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> bool:
         """The step of a parked customer, or of one whose first step ends in a final
@@ -118,7 +124,8 @@ class Interpreter:
             # the goals of this first step are still checked.
             self._remember(c, name, data, t)
             self._check_goals(c, t, name, data)
-            c.spent, c.spent_at = self.used, t
+            if self.used:
+                self._spent_at_instant(c, t)
         else:
             return False
         c.clock = max(c.clock, t)
@@ -253,6 +260,21 @@ class Interpreter:
             self._park(c, t)
         self.used += 1
 
+    def _spent_at_instant(self, c: Customer, t: float) -> None:
+        """Add this step's transitions and emits to the customer's count for instant ``t``.
+
+        An event and the timers and delayed statements that come due at its instant share
+        the runaway guard (a statement due at once can chain steps that each move only
+        once); the count is kept on the customer, and only by steps that spent any.
+        """
+        spent = self.used + (c.spent if c.spent_at == t else 0)
+        c.spent, c.spent_at = spent, t
+        if spent > MAX_TRANSITIONS and c.status is ACTIVE:
+            try:
+                self._park(c, t)
+            except Parked:
+                pass
+
     def _park(self, c: Customer, t: float) -> None:
         c.status = PARKED
         self.records.append((t, c.id, "error", {
@@ -362,7 +384,7 @@ class Interpreter:
             if due > c.clock:
                 c.clock = due
             return False
-        self.used = c.spent if c.spent_at == due else 0
+        self.used = 0
         if self.path:
             self.path.clear()
         try:
@@ -378,11 +400,14 @@ class Interpreter:
                 self._drain(c, due)
         except Parked:
             self.queue.clear()
-        c.spent = self.used
-        c.spent_at = due
+        self._timer_spent(c, due)
+        return True
+
+    def _timer_spent(self, c: Customer, due: float) -> None:
+        if self.used:
+            self._spent_at_instant(c, due)
         if due > c.clock:
             c.clock = due
-        return True
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
                        extra: tuple[Any, ...]) -> None:

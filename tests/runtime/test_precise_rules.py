@@ -338,3 +338,17 @@ stage z2 { when x > 2 -> m }
     loops = [d.message for d in journey.warnings if d.code == "JF604"]
     assert loops == ["these stages can move a customer in a loop within one step: "
                      "b -> z2 -> m -> b"]
+
+
+def test_many_events_at_one_instant_are_not_a_runaway() -> None:
+    # Each event moves once: a burst of events sharing a timestamp (a daily import) is
+    # not a loop, so the guard counts each event afresh.
+    events = [ev("01T00:00:00", "go") for _ in range(150)]
+    engine = run("""
+journey "burst"
+event go {}
+stage a start { on go -> b }
+stage b { on go -> a }
+""", events)
+    assert engine.customer("c1").status == "active"  # type: ignore[union-attr]
+    assert len(records(engine, "transition")) == 150

@@ -321,8 +321,11 @@ def _split(ctx: CompileContext, stmt: a.Split, scope: Scope) -> m.Split:
     arms = tuple(m.SplitArm(share=arm.share.value, body=_block(ctx, arm.block, scope),
                             label=arm.label.name if arm.label is not None else None)
                  for arm in stmt.arms)
-    return m.Split(position=stmt.position, arms=arms,
-                   name=stmt.name.value if stmt.name is not None else None)
+    split = m.Split(position=stmt.position, arms=arms,
+                    name=stmt.name.value if stmt.name is not None else None)
+    ctx.names.splits.setdefault(split.key, tuple(str(arm.title(i))
+                                                 for i, arm in enumerate(arms)))
+    return split
 
 
 def _split_name(ctx: CompileContext, stmt: a.Split) -> None:

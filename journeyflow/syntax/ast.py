@@ -587,12 +587,16 @@ class StepWait:
 
 @dataclass(frozen=True, slots=True)
 class Expect:
-    """``kind`` is stage, sent, tagged, goal, bonus or expr."""
+    """``kind`` is stage, sent, tagged, goal, bonus, suppressed, arm or expr."""
 
     kind: str
     negated: bool = False
-    name: str | None = None
+    name: str | None = None  # the message, stage...; for `arm`, the arm's label or number
     expr: Expr | None = None
+    times: Number | None = None  # expect sent MESSAGE N times
+    containing: StringLit | None = None  # expect sent MESSAGE containing "text"
+    reason: Ident | None = None  # expect suppressed MESSAGE because REASON
+    split: StringLit | None = None  # expect arm "SPLIT" LABEL
     span: Span = _span()
 
 

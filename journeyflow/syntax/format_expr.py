@@ -34,7 +34,7 @@ _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 _PRECEDENCE = {"or": 1, "and": 2, "+": 5, "-": 5, "*": 6, "/": 6} | dict.fromkeys(_COMPARE, 4)
 _NOT, _COMPARISON, _SUM, _NEGATION, _ATOM = 3, 4, 5, 7, 8
 # After `expect` these words are keywords, so an expression may not begin with them.
-_EXPECT_WORDS = frozenset({"stage", "sent", "tagged", "goal", "bonus"})
+_EXPECT_WORDS = frozenset({"stage", "sent", "tagged", "goal", "bonus", "suppressed", "arm"})
 _SIGNED = re.compile(r"-?\d+(\.\d+)?%?")
 
 
@@ -348,7 +348,16 @@ def step_text(step: a.StepEvent | a.StepWait | a.Expect) -> str:
             assert step.expr is not None
             return f"expect {_expect_expr_text(step.expr)}"
         name = quote(step.name or "") if step.kind == "tagged" else step.name
-        return f"expect {'not ' if step.negated else ''}{step.kind} {name}"
+        if step.kind == "arm" and step.split is not None:
+            name = f"{quote(step.split.value)} {step.name}"
+        text = f"expect {'not ' if step.negated else ''}{step.kind} {name}"
+        if step.times is not None:
+            text += f" {step.times.text} times"
+        if step.containing is not None:
+            text += f" containing {quote(step.containing.value)}"
+        if step.reason is not None:
+            text += f" because {step.reason.name}"
+        return text
     when = f"+{step.when.text}" if isinstance(step.when, a.Duration) else step.when.text
     text = f"at {when} {step.event.name}{kv_block_text(step.data)}"
     if step.customer is not None:

@@ -6,6 +6,7 @@ built: that halves the cost of parsing a large journey.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lark import Token, Transformer
@@ -476,13 +477,39 @@ class JourneyTransformer(Transformer[Token, Any]):
     def _expect(self, kind: str, c: Children) -> a.Expect:
         kw, negated, target = c
         value = decode_string(target) if target.type == "STRING" else str(target)
-        return a.Expect(kind, negated is not None, value, None, _spanning(kw, target))
+        return a.Expect(kind, negated is not None, value, None, span=_spanning(kw, target))
 
     def expect_stage(self, c: Children) -> a.Expect:
         return self._expect("stage", c)
 
     def expect_sent(self, c: Children) -> a.Expect:
-        return self._expect("sent", c)
+        kw, negated, target, detail = c
+        found = a.Expect("sent", negated is not None, str(target), None,
+                         span=_spanning(kw, detail or target))
+        if detail is not None and detail.type == "NUMBER":
+            return replace(found, times=a.Number(str(detail), token_span(detail)))
+        if detail is not None:
+            return replace(found, containing=a.StringLit(decode_string(detail),
+                                                         token_span(detail)))
+        return found
+
+    def sent_times(self, c: Children) -> Token:
+        return c[0]  # type: ignore[no-any-return]
+
+    def sent_containing(self, c: Children) -> Token:
+        return c[0]  # type: ignore[no-any-return]
+
+    def expect_suppressed(self, c: Children) -> a.Expect:
+        kw, negated, target, reason = c
+        return a.Expect("suppressed", negated is not None, str(target), None,
+                        reason=_ident(reason) if reason is not None else None,
+                        span=_spanning(kw, reason or target))
+
+    def expect_arm(self, c: Children) -> a.Expect:
+        kw, negated, split, label = c
+        return a.Expect("arm", negated is not None, str(label), None,
+                        split=a.StringLit(decode_string(split), token_span(split)),
+                        span=_spanning(kw, label))
 
     def expect_tagged(self, c: Children) -> a.Expect:
         return self._expect("tagged", c)
@@ -494,4 +521,4 @@ class JourneyTransformer(Transformer[Token, Any]):
         return self._expect("bonus", c)
 
     def expect_expr(self, c: Children) -> a.Expect:
-        return a.Expect("expr", False, None, c[1], _spanning(c[0], c[1]))
+        return a.Expect("expr", False, None, c[1], span=_spanning(c[0], c[1]))

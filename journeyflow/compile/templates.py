@@ -1,58 +1,86 @@
-"""Message templates: Jinja2 in a sandbox, checked when the journey compiles.
+"""Message templates: checked when the journey compiles.
 
-A template that does not parse, or names a variable the journey does not
-have, is a compile error rather than a broken mail at three in the morning.
+Templates are written by marketers and rendered in a sandbox, so they are treated
+as untrusted input. A template file must lie inside the journey's folder; a
+template that does not parse, that needs a loader, uses an unknown filter, binds
+a reserved name, reaches for internals or names a variable the journey does not
+have is a compile error rather than a broken mail at three in the morning.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from jinja2 import TemplateSyntaxError, nodes
-from jinja2.runtime import ChainableUndefined
-from jinja2.sandbox import ImmutableSandboxedEnvironment
-
-from journeyflow.errors import Span, did_you_mean
+from journeyflow.compile.template_checks import (
+    BONUS_FIELDS,
+    TEMPLATE_NAMES,
+    Finding,
+    template_findings,
+)
+from journeyflow.errors import Span
 from journeyflow.model import journey as m
+from journeyflow.runtime.rendering import BadTemplate, compile_template, parse_template
+from journeyflow.runtime.template_files import TemplateFileError, read_template
 from journeyflow.syntax import ast as a
 
 if TYPE_CHECKING:
     from journeyflow.compile.context import CompileContext
 
-__all__ = ["BONUS_FIELDS", "TEMPLATE_NAMES", "check_message_templates", "environment",
-           "template_path"]
+__all__ = ["BONUS_FIELDS", "TEMPLATE_NAMES", "check_message_templates"]
 
-TEMPLATE_NAMES = ("customer", "event", "bonus")
-BONUS_FIELDS = ("name", "value", "expires")
-
-
-@cache
-def environment() -> ImmutableSandboxedEnvironment:
-    """The one template environment: sandboxed, and a missing value renders empty."""
-    return ImmutableSandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
-
-
-def template_path(journey_file: str, template: str) -> Path:
-    base = Path(journey_file).parent if not journey_file.startswith("<") else Path.cwd()
-    return base / template
+_FILE_CODES = {"missing": "JF412", "outside": "JF420", "unusable": "JF421"}
 
 
 def check_message_templates(ctx: CompileContext, decl: a.MessageDecl, msg: m.Message) -> None:
+    """Report every problem of the subject, body and template file of ``msg``."""
     for part in decl.parts:
         key = part.name.name
         if key == "template":
-            path = template_path(ctx.file, part.value)
-            if not path.is_file():
-                ctx.sink.error("JF412", f"template file '{part.value}' not found",
-                               _string_span(ctx, part),
-                               "a template path is relative to the folder of the .journey file")
+            try:
+                text = read_template(ctx.file, part.value)
+            except TemplateFileError as err:
+                ctx.sink.error(_FILE_CODES[err.kind], err.detail, _string_span(ctx, part),
+                               err.hint)
                 continue
-            _check_text(ctx, path.read_text("utf-8"), part, part.value)
+            _check_text(ctx, text, part, part.value)
         elif key in ("subject", "body"):
             _check_text(ctx, part.value, part, None)
+
+
+def _check_text(ctx: CompileContext, text: str, part: a.MessagePart, file: str | None) -> None:
+    """Check one template; ``file`` names a template file (errors then say where in it)."""
+    if "{" not in text:
+        return
+    try:
+        tree = parse_template(text)
+    except BadTemplate as err:
+        _syntax_error(ctx, part, file, err)
+        return
+    known = {"customer": frozenset(ctx.names.attributes) | {"id"},
+             "event": frozenset(f for fs in ctx.names.events.values() for f in fs),
+             "bonus": frozenset(BONUS_FIELDS)}
+    findings = template_findings(tree, known)
+    for finding in findings:
+        span = _string_span(ctx, part) if file else _spot(ctx, part, finding.pattern)
+        ctx.sink.error(finding.code, finding.message + _in_file(file, finding), span,
+                       finding.hint)
+    if not findings:
+        try:  # what only the compiler sees, e.g. a block defined twice
+            compile_template(text)
+        except BadTemplate as err:
+            _syntax_error(ctx, part, file, err)
+
+
+def _syntax_error(ctx: CompileContext, part: a.MessagePart, file: str | None,
+                  err: BadTemplate) -> None:
+    where = f" ({file}, line {err.line})" if file and err.line else ""
+    ctx.sink.error("JF408", f"template error{where}: {err.message}", _string_span(ctx, part),
+                   "templates use {{ customer.first_name }} and {% if ... %}")
+
+
+def _in_file(file: str | None, finding: Finding) -> str:
+    return f" ({file}, line {finding.line})" if file else ""
 
 
 def _string_span(ctx: CompileContext, part: a.MessagePart) -> Span:
@@ -66,7 +94,8 @@ def _string_span(ctx: CompileContext, part: a.MessagePart) -> Span:
 
 
 def _spot(ctx: CompileContext, part: a.MessagePart, pattern: str) -> Span:
-    """Where ``pattern`` (a regex) occurs in the part's string, else the whole string."""
+    """Where ``pattern`` (a regex; its first group if it has one) occurs in the part's
+    string, else the whole string."""
     literal = _string_span(ctx, part)
     if literal.line != literal.end_line:
         return literal
@@ -74,63 +103,5 @@ def _spot(ctx: CompileContext, part: a.MessagePart, pattern: str) -> Span:
     found = re.compile(pattern).search(line, literal.col - 1, literal.end_col - 1)
     if found is None:
         return literal
-    return Span(literal.line, found.start() + 1, literal.line, found.end() + 1)
-
-
-def _check_text(ctx: CompileContext, text: str, part: a.MessagePart, file: str | None) -> None:
-    """Check one template; ``file`` names a template file (errors then say where in it)."""
-    if "{" not in text:
-        return
-    try:
-        tree = environment().parse(text)
-    except TemplateSyntaxError as err:
-        where = f" ({file}, line {err.lineno})" if file else ""
-        ctx.sink.error("JF408", f"template error{where}: {err.message}",
-                       _string_span(ctx, part),
-                       "templates use {{ customer.first_name }} and {% if ... %}")
-        return
-    attributes = ctx.names.attributes
-    fields = {f for fs in ctx.names.events.values() for f in fs}
-    for node in tree.find_all(nodes.Name):
-        if node.ctx == "load" and node.name not in TEMPLATE_NAMES and not _is_local(tree, node):
-            pattern = rf"\b{re.escape(node.name)}\b"
-            span = _string_span(ctx, part) if file else _spot(ctx, part, pattern)
-            ctx.sink.error("JF409", f"template variable '{node.name}' does not exist"
-                           + _in_file(file, node), span,
-                           did_you_mean(node.name, TEMPLATE_NAMES,
-                                        "templates can use customer, event and bonus"))
-    for getattr_node in tree.find_all(nodes.Getattr):
-        owner = getattr_node.node
-        if not isinstance(owner, nodes.Name):
-            continue
-        known = {"customer": attributes, "event": fields, "bonus": BONUS_FIELDS}.get(owner.name)
-        if known is not None and getattr_node.attr not in known:
-            name = f"{owner.name}.{getattr_node.attr}"
-            span = _string_span(ctx, part) if file else _spot(
-                ctx, part, rf"\b{owner.name}\s*\.\s*{re.escape(getattr_node.attr)}\b")
-            ctx.sink.error("JF409", f"template variable '{name}' does not exist"
-                           + _in_file(file, getattr_node), span,
-                           did_you_mean(getattr_node.attr, known,
-                                        _known_hint(owner.name, sorted(known))))
-
-
-def _in_file(file: str | None, node: nodes.Node) -> str:
-    return f" ({file}, line {node.lineno})" if file else ""
-
-
-def _known_hint(owner: str, known: list[str]) -> str:
-    if not known:
-        return f"no {owner} value is declared"
-    shown = ", ".join(f"{owner}.{k}" for k in known[:6])
-    return f"known: {shown}" + (", ..." if len(known) > 6 else "")
-
-
-def _is_local(tree: nodes.Template, name: nodes.Name) -> bool:
-    """Names bound inside the template itself (loops, set) are not journey variables."""
-    for binder in tree.find_all((nodes.For, nodes.Assign)):
-        assert isinstance(binder, nodes.For | nodes.Assign)
-        bound = binder.target
-        names = [bound] if isinstance(bound, nodes.Name) else list(bound.find_all(nodes.Name))
-        if any(n.name == name.name for n in names):
-            return True
-    return False
+    start, end = found.span(1 if found.re.groups else 0)
+    return Span(literal.line, start + 1, literal.line, end + 1)

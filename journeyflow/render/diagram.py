@@ -35,7 +35,7 @@ from journeyflow.render.stats import MessageStats, SimulationReport, StageStats,
 from journeyflow.render.words import action_texts, expression_words, trigger_words
 
 __all__ = ["ActionLine", "DiagramEdge", "DiagramStage", "EdgeVolume", "JourneyDiagram",
-           "LegendRule", "StageCounts", "StageKind", "build_diagram"]
+           "LegendRule", "StageCounts", "StageKind", "build_diagram", "transitions"]
 
 # What a stage shows of a simulation: the report's own per-stage figures.
 StageCounts = StageStats
@@ -69,7 +69,8 @@ class DiagramStage:
 
 @dataclass(frozen=True, slots=True)
 class EdgeVolume:
-    """Simulated customers along an edge; ``share`` is of those who reached its source."""
+    """Simulated transitions along an edge (a customer who loops counts each time);
+    ``share`` is of the entries into its source stage, so it never passes 100%."""
 
     count: int
     share: float | None
@@ -111,6 +112,7 @@ class JourneyDiagram:
     anywhere: tuple[LegendRule, ...] = ()
     customers: int | None = None
     messages: tuple[MessageStats, ...] = ()
+    report: SimulationReport | None = None  # all of it, for the HTML page
 
     @property
     def has_stats(self) -> bool:
@@ -151,6 +153,11 @@ def build_diagram(journey: Journey, report: SimulationReport | None = None,
         return diagram
     check_report(report, report_name, model.stages, model.messages)
     return _overlay(diagram, report, report_name)
+
+
+def transitions(count: int) -> str:
+    """A count of transitions as words: ``1 transition``, ``1,250 transitions``."""
+    return f"{count:,} transition{'' if count == 1 else 's'}"
 
 
 def _line(rule: str) -> int:
@@ -227,9 +234,9 @@ def _overlay(diagram: JourneyDiagram, report: SimulationReport, where: str) -> J
         else:
             raise JourneyError(f"{where}: no rule of the journey moves customers from "
                                f"'{t.source}' to '{t.target}' ({t.rule})")
-    reached = {n: s.reached for n, s in report.stages.items()}
-    edges = tuple(replace(e, volume=EdgeVolume(c, c / reached[e.source]
-                                               if reached.get(e.source) else None))
+    entries = _entries(diagram, report)
+    edges = tuple(replace(e, volume=EdgeVolume(c, c / entries[e.source]
+                                               if entries[e.source] else None))
                   for e, c in zip(diagram.edges, edge_counts, strict=True))
     stages = tuple(replace(s, counts=_counts(report, s.name),
                            actions=tuple(_sends(a, report.messages) for a in s.actions))
@@ -239,7 +246,16 @@ def _overlay(diagram: JourneyDiagram, report: SimulationReport, where: str) -> J
                      for r, c in zip(diagram.anywhere, legend_counts, strict=True))
     messages = tuple(report.messages[n] for n in sorted(report.messages))
     return replace(diagram, stages=stages, edges=edges, anywhere=anywhere,
-                   customers=report.customers, messages=messages)
+                   customers=report.customers, messages=messages, report=report)
+
+
+def _entries(diagram: JourneyDiagram, report: SimulationReport) -> dict[str, int]:
+    """How often customers entered each stage: every customer enters the start stage on
+    arrival, and every transition enters its target."""
+    entries = {s.name: report.customers if s.kind == "start" else 0 for s in diagram.stages}
+    for t in report.transitions:
+        entries[t.target] += t.count
+    return entries
 
 
 def _match_edge(edges: Iterable[DiagramEdge], source: str, target: str, rule: str,

@@ -24,7 +24,13 @@ import textwrap
 from collections.abc import Sequence
 from html import escape
 
-from journeyflow.render.diagram import ActionLine, DiagramEdge, DiagramStage, JourneyDiagram
+from journeyflow.render.diagram import (
+    ActionLine,
+    DiagramEdge,
+    DiagramStage,
+    JourneyDiagram,
+    transitions,
+)
 from journeyflow.render.layout import Phase, rows_needed, snake
 
 __all__ = ["PHASE_STYLE", "PHASE_TITLE", "START_POINT", "dot_quote", "export_dot", "html_text"]
@@ -181,7 +187,7 @@ def _edge_label(edge: DiagramEdge) -> str:
     lines = textwrap.wrap(edge.label, _EDGE_WIDTH, break_long_words=False) or [""]
     if edge.volume is not None:
         share = f" ({edge.volume.share:.0%})" if edge.volume.share is not None else ""
-        lines.append(f"{edge.volume.count:,} customers{share}")
+        lines.append(f"{transitions(edge.volume.count)}{share}")
     return "\n".join(lines)
 
 
@@ -238,7 +244,8 @@ def _legend(diagram: JourneyDiagram) -> str:
             f"<TR>{cells}</TR>"]
     if diagram.has_stats:
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="3">{diagram.customers:,} simulated '
-                    "customers; edge width shows volume</TD></TR>")
+                    "customers; on each arrow the transitions along it and their share of "
+                    "the entries into the stage it leaves; width shows volume</TD></TR>")
     if diagram.anywhere:
         rows.append('<TR><TD ALIGN="LEFT" COLSPAN="3"><B>In every stage:</B></TD></TR>')
     for rule in diagram.anywhere:
@@ -246,7 +253,7 @@ def _legend(diagram: JourneyDiagram) -> str:
         if rule.actions:
             text += ": " + ", ".join(rule.actions)
         if rule.count is not None:
-            text += f" ({rule.count:,} customers)"
+            text += f" ({transitions(rule.count)})"
         rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="3" BALIGN="LEFT">{html_text(text, 70)}'
                     "</TD></TR>")
     return f'<TABLE BORDER="0" CELLSPACING="4" CELLPADDING="3">{"".join(rows)}</TABLE>'

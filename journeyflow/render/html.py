@@ -2,8 +2,11 @@
 
 The page holds the map as inline SVG (laid out by Graphviz), a table of the
 stages and one of the rules with their ``file:line``, the ``anywhere`` rules,
-and, when a simulation report is given, a funnel chart (inline SVG) and the
-sends per message with the suppressed ones marked.
+and, when a simulation report is given, what a marketer forwards: the figures
+at a glance, a funnel chart (inline SVG), goals with the time to reach them,
+value per customer, bonuses granted, redeemed and expired, and the sends per
+message per customer per week with the suppressed ones marked
+(:mod:`~journeyflow.render.report_html`).
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from html import escape
 
 from journeyflow.render.diagram import DiagramStage, JourneyDiagram
 from journeyflow.render.dot import PHASE_STYLE, PHASE_TITLE
+from journeyflow.render.html_parts import row, table
+from journeyflow.render.report_html import message_table, report_sections, summary_table
 
 __all__ = ["export_html", "funnel_svg", "inline_svg"]
 
@@ -49,27 +54,21 @@ def export_html(diagram: JourneyDiagram, svg: str) -> str:
         "<body>", f"<h1>{title}</h1>", f'<p class="file">{escape(diagram.file)}</p>',
         f'<figure id="map" aria-label="journey map">{inline_svg(svg)}</figure>',
     ]
+    report = diagram.report
+    if report is not None:
+        parts += summary_table(report)
     if diagram.has_stats:
         parts += ["<h2>Funnel</h2>",
                   f"<p>{diagram.customers:,} simulated customers. Light bars: customers who "
                   "reached the stage; dark bars: customers still there at the end.</p>",
                   f'<figure id="funnel">{funnel_svg(diagram)}</figure>']
+    if report is not None:
+        parts += report_sections(report)
     parts += _stage_table(diagram) + _rule_table(diagram) + _anywhere_table(diagram)
     if diagram.messages:
-        parts += _message_table(diagram)
+        parts += message_table(diagram.messages, report)
     parts += ["</body>", "</html>"]
     return "\n".join(parts) + "\n"
-
-
-def _row(cells: list[str], numeric: tuple[int, ...] = ()) -> str:
-    return "<tr>" + "".join(f'<td class="num">{c}</td>' if i in numeric else f"<td>{c}</td>"
-                            for i, c in enumerate(cells)) + "</tr>"
-
-
-def _table(table_id: str, heads: list[str], rows: list[str]) -> list[str]:
-    head = "".join(f"<th>{escape(h)}</th>" for h in heads)
-    return [f'<table id="{table_id}">', f"<thead><tr>{head}</tr></thead>", "<tbody>", *rows,
-            "</tbody>", "</table>"]
 
 
 def _actions(stage: DiagramStage) -> str:
@@ -95,47 +94,41 @@ def _stage_table(diagram: JourneyDiagram) -> list[str]:
         if stage.counts is not None:
             cells[4:4] = [f"{stage.counts.reached:,} ({stage.counts.share:.0%})",
                           f"{stage.counts.at_end:,}"]
-        rows.append(_row(cells, (4, 5) if stage.counts is not None else ()))
-    return ["<h2>Stages</h2>", *_table("stages", heads, rows)]
+        rows.append(row(cells, (4, 5) if stage.counts is not None else ()))
+    return ["<h2>Stages</h2>", *table("stages", heads, rows)]
 
 
 def _rule_table(diagram: JourneyDiagram) -> list[str]:
-    heads = ["From", "When", "To", "Rule"] + (["Customers"] if diagram.has_stats else [])
+    heads = ["From", "When", "To", "Rule"]
+    if diagram.has_stats:
+        heads += ["Transitions", "Of the entries into From"]
     rows = []
     for edge in diagram.edges:
         cells = [escape(edge.source), escape(edge.label), escape(edge.target),
                  f"<code>{escape(edge.rule)}</code>"]
         if diagram.has_stats:
             volume = edge.volume
-            share = f" ({volume.share:.0%})" if volume and volume.share is not None else ""
-            cells.append(f"{volume.count:,}{share}" if volume else "")
-        rows.append(_row(cells, (4,)))
-    return ["<h2>Rules</h2>", *_table("rules", heads, rows)]
+            cells.append(f"{volume.count:,}" if volume else "")
+            cells.append(f"{volume.share:.0%}" if volume and volume.share is not None else "")
+        rows.append(row(cells, (4, 5)))
+    notes = ["<p>A customer who takes a rule again counts again, so a stage's arrows may "
+             "add up to more transitions than it has customers.</p>"] if diagram.has_stats \
+        else []
+    return ["<h2>Rules</h2>", *notes, *table("rules", heads, rows)]
 
 
 def _anywhere_table(diagram: JourneyDiagram) -> list[str]:
     if not diagram.anywhere:
         return []
-    heads = ["When", "To", "Actions", "Rule"] + (["Customers"] if diagram.has_stats else [])
+    heads = ["When", "To", "Actions", "Rule"] + (["Transitions"] if diagram.has_stats else [])
     rows = []
     for rule in diagram.anywhere:
         cells = [escape(rule.label), escape(", ".join(rule.targets)),
                  escape(", ".join(rule.actions)), f"<code>{escape(rule.rule)}</code>"]
         if diagram.has_stats:
             cells.append(f"{rule.count:,}" if rule.count is not None else "")
-        rows.append(_row(cells, (4,)))
-    return ["<h2>In every stage</h2>", *_table("anywhere", heads, rows)]
-
-
-def _message_table(diagram: JourneyDiagram) -> list[str]:
-    rows = []
-    for msg in diagram.messages:
-        suppressed = (f'<span class="suppressed">{msg.suppressed:,}</span>' if msg.suppressed
-                      else "0")
-        rows.append(_row([escape(msg.name), escape(msg.channel), f"{msg.delivered:,}",
-                          suppressed], (2, 3)))
-    return ["<h2>Messages</h2>",
-            *_table("messages", ["Message", "Channel", "Delivered", "Suppressed"], rows)]
+        rows.append(row(cells, (4,)))
+    return ["<h2>In every stage</h2>", *table("anywhere", heads, rows)]
 
 
 def funnel_svg(diagram: JourneyDiagram) -> str:

@@ -22,7 +22,7 @@ flowchart LR
 
 from __future__ import annotations
 
-from journeyflow.render.diagram import DiagramEdge, DiagramStage, JourneyDiagram
+from journeyflow.render.diagram import DiagramEdge, DiagramStage, JourneyDiagram, transitions
 from journeyflow.render.dot import PHASE_STYLE
 
 __all__ = ["export_mermaid", "mermaid_text"]
@@ -87,7 +87,7 @@ def _edge(edge: DiagramEdge, ids: dict[str, str]) -> str:
     label = mermaid_text(edge.label)
     if edge.volume is not None:
         share = f", {edge.volume.share:.0%}" if edge.volume.share is not None else ""
-        label += f"<br/>{edge.volume.count:,} customers{share}"
+        label += f"<br/>{transitions(edge.volume.count)}{share}"
     arrow = _EDGE_ARROW.get(edge.kind, "-->")
     return f'{ids[edge.source]} {arrow}|"{label}"| {ids[edge.target]}'
 
@@ -102,6 +102,6 @@ def _legend(diagram: JourneyDiagram) -> list[str]:
         if rule.actions:
             text += ": " + ", ".join(rule.actions)
         if rule.count is not None:
-            text += f" ({rule.count:,} customers)"
+            text += f" ({transitions(rule.count)})"
         lines.append(mermaid_text(text))
     return [f'anywhere_rules["{"<br/>".join(lines)}"]']

@@ -8,9 +8,14 @@ The report is JSON with at least these keys::
                       "rule": "lifecycle.journey:65", "count": 300}],
      "messages": {"welcome": {"channel": "email", "delivered": 950, "suppressed": 50}}}
 
-``share`` is a fraction of all customers (0 to 1). Extra keys are ignored; a
-missing key, a wrong type or a stage the journey does not have is a
-:class:`~journeyflow.errors.JourneyError` naming the place in the file.
+``share`` is a fraction of all customers (0 to 1). The page a marketer forwards
+also shows, when the report has them (``journeyflow simulate --out`` writes them
+all; older reports lack ``customer_weeks``): ``days``, ``goals`` (reached, rate,
+median and p90 days to reach), ``value`` (per customer), ``segments``,
+``bonuses`` (granted, reminded, redeemed, expired) and ``customer_weeks``, the
+weeks customers spent in the journey, for messages per customer per week. Other
+keys are ignored; a missing key, a wrong type or a stage the journey does not
+have is a :class:`~journeyflow.errors.JourneyError` naming the place in the file.
 
 Examples
 --------
@@ -27,6 +32,7 @@ journeyflow.errors.JourneyError: r.json: missing key 'stages' in the report
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +40,9 @@ from typing import Any
 
 from journeyflow.errors import JourneyError, did_you_mean
 
-__all__ = ["MessageStats", "SimulationReport", "StageStats", "TransitionStats", "check_report",
-           "parse_report", "read_report"]
+__all__ = ["BonusStats", "GoalStats", "MessageStats", "SegmentStats", "SimulationReport",
+           "StageStats", "TransitionStats", "ValueStats", "check_report", "parse_report",
+           "read_report"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,14 +74,71 @@ class MessageStats:
     suppressed: int
 
 
+@dataclass(frozen=True, slots=True)
+class GoalStats:
+    """Customers who reached a goal, and how long it took them (days since arrival)."""
+
+    name: str
+    reached: int
+    rate: float
+    median_days: float | None
+    p90_days: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class BonusStats:
+    """What became of one bonus: granted, reminded of, redeemed, expired."""
+
+    name: str
+    granted: int
+    reminded: int
+    redeemed: int
+    expired: int
+
+
+@dataclass(frozen=True, slots=True)
+class ValueStats:
+    """The journey's ``value`` expression at the horizon, per customer."""
+
+    expression: str
+    per_customer: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class SegmentStats:
+    """Customers in a segment at the horizon, and their value per customer."""
+
+    name: str
+    customers: int
+    share: float
+    value_per_customer: float | None
+
+
 @dataclass(frozen=True)
 class SimulationReport:
-    """The parts of a simulation report a map shows."""
+    """The parts of a simulation report a map and its page show."""
 
     customers: int
     stages: Mapping[str, StageStats]
     transitions: tuple[TransitionStats, ...]
     messages: Mapping[str, MessageStats]
+    days: int | None = None
+    goals: tuple[GoalStats, ...] = ()
+    value: ValueStats | None = None
+    segments: tuple[SegmentStats, ...] = ()
+    bonuses: tuple[BonusStats, ...] = ()
+    customer_weeks: float | None = None
+
+    @property
+    def delivered(self) -> int:
+        return sum(m.delivered for m in self.messages.values())
+
+    def per_customer_week(self, delivered: int) -> float | None:
+        """``delivered`` messages per customer per week, when the report says how long
+        customers were in the journey."""
+        if not self.customer_weeks:
+            return None
+        return delivered / self.customer_weeks
 
 
 def read_report(path: Path) -> SimulationReport:
@@ -144,7 +208,72 @@ def parse_report(data: Any, where: str) -> SimulationReport:
             name, str(channel),
             _count(_key(item, "delivered", where, what), where, f"{what}.delivered"),
             _count(_key(item, "suppressed", where, what), where, f"{what}.suppressed"))
-    return SimulationReport(customers, stages, transitions, messages)
+    return SimulationReport(customers, stages, transitions, messages, **_details(top, where))
+
+
+def _details(top: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """The optional parts: each checked when present, left at its default when absent."""
+    out: dict[str, Any] = {}
+    if top.get("days") is not None:
+        out["days"] = _count(top["days"], where, "days")
+    if top.get("customer_weeks") is not None:
+        out["customer_weeks"] = _amount(top["customer_weeks"], where, "customer_weeks")
+    if top.get("goals") is not None:
+        out["goals"] = tuple(_goal(name, raw, where) for name, raw in
+                             _mapping(top["goals"], where, "goals").items())
+    if top.get("bonuses") is not None:
+        out["bonuses"] = tuple(_bonus(name, raw, where) for name, raw in
+                               _mapping(top["bonuses"], where, "bonuses").items())
+    if top.get("value") is not None:
+        item = _mapping(top["value"], where, "value")
+        out["value"] = ValueStats(
+            str(_key(item, "expression", where, "value")),
+            _optional(_key(item, "per_customer", where, "value"), where, "value.per_customer",
+                      signed=True))
+    if top.get("segments") is not None:
+        out["segments"] = tuple(_segment(name, raw, where) for name, raw in
+                                _mapping(top["segments"], where, "segments").items())
+    return out
+
+
+def _goal(name: str, raw: Any, where: str) -> GoalStats:
+    what = f"goals.{name}"
+    item = _mapping(raw, where, what)
+    return GoalStats(
+        name, _count(_key(item, "reached", where, what), where, f"{what}.reached"),
+        _share(_key(item, "rate", where, what), where, f"{what}.rate"),
+        _optional(_key(item, "median_days", where, what), where, f"{what}.median_days"),
+        _optional(_key(item, "p90_days", where, what), where, f"{what}.p90_days"))
+
+
+def _bonus(name: str, raw: Any, where: str) -> BonusStats:
+    what = f"bonuses.{name}"
+    item = _mapping(raw, where, what)
+    counts = [_count(_key(item, key, where, what), where, f"{what}.{key}")
+              for key in ("granted", "reminded", "redeemed", "expired")]
+    return BonusStats(name, *counts)
+
+
+def _segment(name: str, raw: Any, where: str) -> SegmentStats:
+    what = f"segments.{name}"
+    item = _mapping(raw, where, what)
+    return SegmentStats(
+        name, _count(_key(item, "customers", where, what), where, f"{what}.customers"),
+        _share(_key(item, "share", where, what), where, f"{what}.share"),
+        _optional(_key(item, "value_per_customer", where, what), where,
+                  f"{what}.value_per_customer", signed=True))
+
+
+def _amount(value: Any, where: str, what: str, *, signed: bool = False) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) \
+            or not math.isfinite(value) or (value < 0 and not signed):
+        need = "a number" if signed else "a number >= 0"
+        raise JourneyError(f"{where}: {what} must be {need}, got {value!r}")
+    return float(value)
+
+
+def _optional(value: Any, where: str, what: str, *, signed: bool = False) -> float | None:
+    return None if value is None else _amount(value, where, what, signed=signed)
 
 
 def _transition(raw: Any, where: str, what: str) -> TransitionStats:

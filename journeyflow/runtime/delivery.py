@@ -54,7 +54,7 @@ class DeliveryRules:
         # bucket -> None when open as a whole, else the instant it opens
         self.openings: dict[int, float | None] = home.openings
         # The bucket length ``openings`` is keyed by: ``int(at // bucket)``.
-        self.bucket: int | None = home.bucket
+        self.bucket: int = home.bucket
 
     def schedule(self, zone: str) -> SendSchedule:
         """The schedule of sends on the clock of ``zone`` (an IANA name), made once."""

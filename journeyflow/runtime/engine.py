@@ -107,9 +107,10 @@ class Engine:
         self.journey = journey
         self.program = Program(journey.model, journey.scenarios)
         self.clock = clock or SystemClock()
+        log = Trace(trace)
         if executor is None and channels:
-            executor = ChannelExecutor(channels)
-        self.interpreter = Interpreter(self.program, Trace(trace), executor)
+            executor = ChannelExecutor(channels, log.records)  # render failures go in the trace
+        self.interpreter = Interpreter(self.program, log, executor)
         self.validator = EventValidator(journey.model)
         self.store = open_store(store)
         if not isinstance(self.store, MemoryStore):

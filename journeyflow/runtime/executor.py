@@ -11,19 +11,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from journeyflow.compile.templates import environment, template_path
+from journeyflow.runtime.message_texts import MessageTexts, RenderFailure
 from journeyflow.runtime.timeutil import to_datetime
+from journeyflow.runtime.trace import TraceRecord
 
 if TYPE_CHECKING:
     from journeyflow.runtime.program import Program
     from journeyflow.runtime.state import Customer
 
-__all__ = ["ActionExecutor", "ChannelExecutor", "Delivery", "Notification"]
+__all__ = ["ActionExecutor", "ChannelExecutor", "Delivery", "Notification", "template_context"]
 
 
 @dataclass(frozen=True)
 class Delivery:
-    """One message delivered to one customer, with its texts rendered on demand."""
+    """One message delivered to one customer, its subject and body already rendered."""
 
     customer: str
     message: str
@@ -32,23 +33,9 @@ class Delivery:
     action: str  # send or offer
     offer: str | None
     item: str | None
+    subject: str
+    body: str
     context: Mapping[str, Any] = field(repr=False)
-    templates: Mapping[str, str] = field(repr=False)
-
-    def render(self, part: str) -> str:
-        """Render ``subject``, ``body`` or ``template`` in the sandbox ('' if absent)."""
-        text = self.templates.get(part)
-        if text is None:
-            return ""
-        return environment().from_string(text).render(self.context)
-
-    @property
-    def subject(self) -> str:
-        return self.render("subject")
-
-    @property
-    def body(self) -> str:
-        return self.render("template") or self.render("body")
 
 
 @dataclass(frozen=True)
@@ -86,34 +73,43 @@ class ChannelExecutor:
     """Calls the handler registered for a delivery's channel (or ``notify`` handler).
 
     Handlers take a :class:`Delivery` (or :class:`Notification`). Channels without a
-    handler are recorded in the trace only.
+    handler are recorded in the trace only, and their messages are not rendered.
+    A message that fails to render is not handed over: an ``error`` record in
+    ``records`` (the engine's trace) says which message, where it is declared and
+    why, and the customer goes on.
     """
 
-    def __init__(self, channels: Mapping[str, Callable[[Any], object]]) -> None:
+    def __init__(self, channels: Mapping[str, Callable[[Any], object]],
+                 records: list[TraceRecord] | None = None) -> None:
         self.channels = dict(channels)
-        self._templates: dict[str, dict[str, str]] = {}
+        self.records: list[TraceRecord] = [] if records is None else records
+        self._texts: dict[str, MessageTexts] = {}
 
-    def _message_templates(self, program: Program, message: str) -> dict[str, str]:
-        cached = self._templates.get(message)
-        if cached is None:
-            msg = program.model.messages[message]
-            cached = {k: v for k, v in (("subject", msg.subject), ("body", msg.body)) if v}
-            if msg.template:
-                cached["template"] = template_path(program.model.file, msg.template).read_text(
-                    "utf-8")
-            self._templates[message] = cached
-        return cached
+    def texts(self, program: Program, message: str) -> MessageTexts:
+        """The compiled subject and body of ``message`` (read and compiled once)."""
+        texts = self._texts.get(message)
+        if texts is None:
+            texts = self._texts[message] = MessageTexts(program.model,
+                                                        program.model.messages[message])
+        return texts
 
     def deliver(self, program: Program, c: Customer, t: float, fields: Mapping[str, Any],
                 event: Mapping[str, Any]) -> None:
         handler = self.channels.get(fields["channel"])
         if handler is None:
             return
+        context = template_context(program, c, event)
+        try:
+            subject, body = self.texts(program, fields["message"]).render(context)
+        except RenderFailure as failure:
+            self.records.append((t, c.id, "error", {
+                "reason": failure.reason, "message": fields["message"],
+                "source": failure.source, "stage": program.stage_names[c.stage]}))
+            return
         handler(Delivery(
             customer=c.id, message=fields["message"], channel=fields["channel"],
             at=to_datetime(t), action=fields["action"], offer=fields.get("offer"),
-            item=fields.get("item"), context=template_context(program, c, event),
-            templates=self._message_templates(program, fields["message"])))
+            item=fields.get("item"), subject=subject, body=body, context=context))
 
     def notify(self, program: Program, c: Customer, t: float, handler: str,
                data: Mapping[str, Any]) -> None:

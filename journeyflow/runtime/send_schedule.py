@@ -22,6 +22,7 @@ __all__ = ["SendSchedule"]
 
 _MONDAY = 3 * DAY  # the epoch fell on a Thursday: wall seconds + this count from a Monday
 _FILL = 2 * WEEK  # how far ahead one look-up may fill the bucket cache
+_KEEP = 200_000  # buckets cached at most (a long-running engine would otherwise grow)
 
 
 def _bucket_size(week: SendWeek, zone: ZoneInfo) -> int:
@@ -90,6 +91,9 @@ class SendSchedule:
         """Cache ``bucket``, and the whole buckets after it in the same state; False when
         an edge lies inside it."""
         size = self.bucket
+        if len(self.openings) + len(self._mixed) > _KEEP:
+            self.openings.clear()  # cleared in place: generated code holds its .get
+            self._mixed.clear()
         start = bucket * size
         is_open, change = self.scan(start)
         if change < start + size:

@@ -3,23 +3,26 @@
 Inside one stretch the wall clock runs at the pace of UTC, so the wall time of
 an instant is the instant plus the offset, and "the next 09:00" is arithmetic.
 zoneinfo does not list a zone's transitions, so they are found once per year on
-demand: the offset is sampled every six hours and each change pinned to its
-second by bisection. A year is also a stretch boundary, so a zone without
-transitions (UTC, Asia/Kolkata) costs one sample run per year it is asked about.
+demand: the offset is sampled once a day and each change pinned to its second
+by bisection (no zone has changed its offset and back within one day). A year
+is also a stretch boundary, so a zone without transitions (UTC, Asia/Kolkata)
+costs one sample run per year it is asked about.
 """
 
 from __future__ import annotations
 
 from bisect import bisect_right
 from datetime import UTC, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 __all__ = ["ZoneOffsets"]
 
-_STEP = 6 * 3600  # no zone changes its offset twice within six hours
+_STEP = 86_400
 _FIRST_YEAR, _LAST_YEAR = 2, 9998  # the years datetime can hold, with a margin
 
 
+@cache
 def _year_start(year: int) -> int:
     return int(datetime(year, 1, 1, tzinfo=UTC).timestamp())
 

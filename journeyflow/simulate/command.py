@@ -29,7 +29,7 @@ from journeyflow.simulate.behaviour import (
 )
 from journeyflow.simulate.compare import differences
 from journeyflow.simulate.plan import Plan, make_plan
-from journeyflow.simulate.report import dumps, write_timeseries
+from journeyflow.simulate.report import dumps, is_page, report_page, write_timeseries
 from journeyflow.simulate.runner import Progress as ProgressFn
 from journeyflow.simulate.summary import print_comparison, print_report
 
@@ -125,7 +125,8 @@ def _stdout() -> Console:
 @click.option("--by", metavar="ATTRIBUTE",
               help="Split the funnel by a customer attribute or an event field (first touch).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the report as JSON (journeyflow/schemas/report.schema.json).")
+              help="Write the report as JSON (journeyflow/schemas/report.schema.json), or "
+                   "as an HTML page with the journey map when FILE ends in .html.")
 @click.option("--timeseries", type=click.Path(dir_okay=False, path_type=Path),
               help="Write customers per stage at the end of each day as CSV.")
 @click.option("--plot", type=click.Path(dir_okay=False, path_type=Path),
@@ -138,9 +139,10 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
              by: str | None, out: Path | None, timeseries: Path | None, plot: Path | None,
              compare_file: Path | None) -> None:
     """Simulate customers going through a journey and report funnel, goals and value."""
-    if compare_file is not None and (timeseries is not None or plot is not None):
-        raise click.UsageError("--timeseries and --plot describe one run; leave them out "
-                               "with --compare")
+    if compare_file is not None and (timeseries is not None or plot is not None
+                                     or (out is not None and is_page(out))):
+        raise click.UsageError("--timeseries, --plot and an HTML --out describe one run; "
+                               "leave them out with --compare")
     journey = _load(journey_file)
     try:
         source = behaviour_source(journey, behaviour_file)
@@ -158,12 +160,17 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
     began = time.perf_counter()
     result = _run(journey, plan, workers, dask)
     print_report(result.report, _stdout(), time.perf_counter() - began)
-    _outputs(result.report, out, timeseries, plot)
+    _outputs(journey, result.report, out, timeseries, plot)
 
 
-def _outputs(report: dict[str, Any], out: Path | None, timeseries: Path | None,
-             plot: Path | None) -> None:
-    if out is not None:
+def _outputs(journey: Journey, report: dict[str, Any], out: Path | None,
+             timeseries: Path | None, plot: Path | None) -> None:
+    if out is not None and is_page(out):
+        try:
+            _write(out, report_page(journey, report))
+        except JourneyError as err:  # no Graphviz: the install advice, not a traceback
+            _fail(err, None)
+    elif out is not None:
         _write(out, dumps(report))
     if timeseries is not None:
         try:

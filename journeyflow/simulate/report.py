@@ -18,15 +18,18 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
+from journeyflow.journey import Journey
 from journeyflow.model import journey as m
 from journeyflow.simulate.plan import Plan
 from journeyflow.simulate.tally import HOUR, Tally
 
-__all__ = ["SCHEMA_PATH", "build_report", "dumps", "quantile_days", "write_timeseries"]
+__all__ = ["SCHEMA_PATH", "build_report", "customer_weeks", "dumps", "is_page",
+           "quantile_days", "report_page", "write_timeseries"]
 
 SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schemas" / "report.schema.json"
 FORMAT = "journeyflow-simulation/1"
 BONUS_COUNTS = ("granted", "reminded", "redeemed", "expired")
+WEEK = 7 * 86400.0
 
 
 def quantile_days(hours: Counter[int] | None, q: float) -> float | None:
@@ -78,16 +81,29 @@ def _transitions(tally: Tally, order: dict[str, int]) -> list[dict[str, Any]]:
             for (s, t, r), n in sorted(tally.transitions.items(), key=key)]
 
 
+def customer_weeks(tally: Tally) -> float:
+    """Weeks customers spent in the journey, from arrival to a final stage or the horizon."""
+    return round(tally.active_seconds / WEEK, 4)
+
+
+def _per_week(delivered: int, weeks: float) -> float | None:
+    return round(delivered / weeks, 4) if weeks else None
+
+
 def _messages(tally: Tally, model: m.JourneyModel) -> tuple[dict[str, Any], dict[str, Any]]:
     messages: dict[str, Any] = {}
-    channels: dict[str, dict[str, int]] = {}
+    channels: dict[str, dict[str, Any]] = {}
+    weeks = customer_weeks(tally)
     for name, message in model.messages.items():
         delivered, suppressed = tally.delivered[name], tally.suppressed[name]
         messages[name] = {"channel": message.channel, "delivered": delivered,
-                          "suppressed": suppressed}
+                          "suppressed": suppressed,
+                          "per_customer_week": _per_week(delivered, weeks)}
         total = channels.setdefault(message.channel, {"delivered": 0, "suppressed": 0})
         total["delivered"] += delivered
         total["suppressed"] += suppressed
+    for total in channels.values():
+        total["per_customer_week"] = _per_week(total["delivered"], weeks)
     return messages, channels
 
 
@@ -183,6 +199,7 @@ def build_report(tally: Tally, plan: Plan, model: m.JourneyModel) -> dict[str, A
         "format": FORMAT, "journey": model.name,
         "file": model.file.replace("\\", "/").rsplit("/", 1)[-1],
         "seed": plan.seed, "start": plan.start_date, "days": plan.days, "customers": n,
+        "customer_weeks": customer_weeks(tally),
         "partitions": plan.partitions, "partition_size": plan.partition_size,
         "stages": _stages(tally, model),
         "transitions": _transitions(tally, {s: i for i, s in enumerate(stages)}),
@@ -206,6 +223,19 @@ def build_report(tally: Tally, plan: Plan, model: m.JourneyModel) -> dict[str, A
 def dumps(report: dict[str, Any]) -> str:
     """The report as JSON text, the same bytes for the same report."""
     return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+
+
+def is_page(path: Path) -> bool:
+    """Whether ``--out`` asks for the HTML page rather than JSON."""
+    return path.suffix.lower() in (".html", ".htm")
+
+
+def report_page(journey: Journey, report: dict[str, Any]) -> str:
+    """The report as one self-contained HTML page around the journey map (needs Graphviz)."""
+    from journeyflow.render.output import render  # Graphviz and the map only when asked
+    from journeyflow.render.stats import parse_report
+
+    return render(journey, "html", parse_report(report, "the simulation report")).decode()
 
 
 def write_timeseries(report: dict[str, Any], stream: TextIO) -> None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from journeyflow.runtime.state import PARKED, Customer
+from journeyflow.runtime.state import FINAL, PARKED, Customer
 from journeyflow.runtime.trace import TraceRecord
 from journeyflow.simulate.plan import DAY
 
@@ -63,6 +63,9 @@ class Tally:
     errors: Counter[str] = field(default_factory=Counter)
     rejected: int = 0
     value: float = 0.0
+    # Seconds customers spent in the journey, from arrival to a final stage or the
+    # horizon: the exposure that messages per customer per week divide by.
+    active_seconds: float = 0.0
     segments: Counter[str] = field(default_factory=Counter)
     segment_value: dict[str, float] = field(default_factory=dict)
     arms: Counter[tuple[str, int]] = field(default_factory=Counter)
@@ -94,7 +97,10 @@ class Tally:
         """Fold one finished customer's trace and final state into the counts."""
         self.customers += 1
         arrival = out.arrival
-        first = self._walk(records, arrival)
+        first, entered = self._walk(records, arrival)
+        horizon = self.start + self.days * DAY
+        until = entered if c.status is FINAL and entered is not None else horizon
+        self.active_seconds += max(0.0, min(until, horizon) - arrival)
         reached, reach_hours = self._reached, self._reach_hours
         for stage, at in first.items():
             reached[stage] = reached.get(stage, 0) + 1
@@ -125,9 +131,9 @@ class Tally:
                 group[stage] += 1
 
     def _walk(self, records: list[TraceRecord],  # noqa: C901 - one branch per record kind
-              arrival: float) -> dict[str, float]:
+              arrival: float) -> tuple[dict[str, float], float | None]:
         """One pass over a customer's trace: the counters, the day-end occupancy of each
-        stay, and when each stage was first reached (returned).
+        stay; returns when each stage was first reached and when the last stay began.
 
         Kinds are tested most frequent first, and counters are bound to locals:
         this loop runs for every trace record of every simulated customer.
@@ -139,6 +145,7 @@ class Tally:
         # [t0, t1) covers the day ends b with t0 <= b < t1 (day k ends at start+(k+1)*DAY).
         stay: str | None = None
         low = 0
+        entered: float | None = None
         for at, _, kind, f in records:
             if kind == "action":
                 action = f["action"]
@@ -149,6 +156,7 @@ class Tally:
             elif kind == "enter":
                 assert at is not None  # the interpreter stamps every record it writes
                 stage = f["stage"]
+                entered = at
                 if stage not in first:
                     first[stage] = at
                 end = ceil((at - start) / DAY) - 1
@@ -183,7 +191,7 @@ class Tally:
             row = occupancy[index[stay]]
             row[low] += 1
             row[self.days] -= 1
-        return first
+        return first, entered
 
     def count_bonus(self, what: str, bonus: str, n: int = 1) -> None:
         counts = self.bonuses.get(what)
@@ -231,6 +239,7 @@ class Tally:
         self.timer_steps += other.timer_steps
         self.steps += other.steps
         self.value += other.value
+        self.active_seconds += other.active_seconds
         for seg, v in other.segment_value.items():
             self.segment_value[seg] = self.segment_value.get(seg, 0.0) + v
         for arm, v in other.arm_value.items():

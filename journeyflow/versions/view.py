@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
-from journeyflow.compile.templates import template_path
 from journeyflow.journey import Journey
 from journeyflow.model import journey as m
+from journeyflow.runtime.template_files import TemplateFileError, read_template
 from journeyflow.syntax import ast as a
 from journeyflow.syntax.format_expr import rule_head_text
 from journeyflow.syntax.parser import parse_journey
@@ -102,8 +102,8 @@ class Version:
         if message.template is None:
             return None
         try:
-            return template_path(self.journey.file, message.template).read_text("utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
+            return read_template(self.journey.file, message.template)
+        except TemplateFileError as exc:
             return f"(cannot read {message.template}: {exc})"
 
 

@@ -114,7 +114,7 @@ def test_stats_overlay_in_svg() -> None:
     texts = _svg_text(render_diagram(diagram, "svg"))
     assert "960 reached (96%)" in texts
     assert "50 at end" in texts
-    assert "960 customers (96%)" in texts
+    assert "960 transitions (96%)" in texts
     assert "45 suppressed" in texts
 
 

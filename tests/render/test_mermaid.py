@@ -58,7 +58,7 @@ def test_structure_with_stats() -> None:
     text = export_mermaid(diagram)
     _check_structure(text, [s.name for s in diagram.stages])
     assert "940 sent, <b>20 suppressed</b>" in text
-    assert "960 customers, 96%" in text
+    assert "960 transitions, 96%" in text
 
 
 def test_labels_are_escaped() -> None:

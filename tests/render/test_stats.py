@@ -52,10 +52,10 @@ def test_sample_overlay(language_example: Journey) -> None:
 def test_overlay_in_dot(language_example: Journey) -> None:
     text = export_dot(build_diagram(language_example, read_report(LANGUAGE_REPORT)))
     assert "960 reached (96%)</B> · 50 at end" in text
-    assert 'label="signed_up\\n960 customers (96%)"' in text
+    assert 'label="signed_up\\n960 transitions (96%)"' in text
     assert "penwidth=6.00" in text  # the busiest edge is the widest
     assert "<U>20 suppressed</U>" in text
-    assert "unsubscribed → churned (50 customers)" in text
+    assert "unsubscribed → churned (50 transitions)" in text
     assert "1,000 simulated customers" in text
 
 

@@ -134,3 +134,19 @@ def test_a_week_with_no_open_time_is_refused() -> None:
     with pytest.raises(ValueError, match="never opens"):
         schedule("UTC", QuietHours(start=time(20), end=time(10)),
                  SendWindow(days=frozenset({FRI}), start=time(21), end=time(9)))
+
+
+def test_the_bucket_cache_is_bounded_and_cleared_in_place(monkeypatch: pytest.MonkeyPatch) -> None:
+    import journeyflow.runtime.send_schedule as module
+
+    monkeypatch.setattr(module, "_KEEP", 100)
+    rules = schedule("UTC", None, SendWindow(days=frozenset({0}), start=time(9, 7),
+                                             end=time(9, 8)))
+    cache, lookup = rules.openings, rules.openings.get
+    start = utc("2026-01-01T00:00:00")
+    for day in range(120):
+        at = start + day * 86_400
+        assert rules.next_allowed(at) == rules.first_open(at)
+    assert rules.openings is cache
+    assert len(cache) + len(rules._mixed) <= 100 + 2 * 7 * 24 * 60
+    assert lookup.__self__ is rules.openings

@@ -144,10 +144,11 @@ def _register_commands() -> None:
     """
     from journeyflow.render.command import render
     from journeyflow.runtime.command import run, test
+    from journeyflow.runtime.preview import preview
     from journeyflow.simulate.command import simulate
     from journeyflow.versions.command import diff
 
-    for command in (run, test, simulate, render, diff):
+    for command in (run, test, simulate, render, diff, preview):
         main.add_command(command)
 
 

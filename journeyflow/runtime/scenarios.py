@@ -6,8 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from jinja2 import TemplateError
-
 from journeyflow.journey import Journey
 from journeyflow.model import journey as m
 from journeyflow.model.scenario import Expectation, FeedEvent, Scenario, Wait
@@ -137,17 +135,10 @@ def _evaluate_v2(engine: Engine, step: Expectation, c: Customer, mine: list[dict
     texts = []
     for delivery in deliveries:
         if delivery.message == name:
-            texts += [_rendered(delivery, "subject"), delivery.body]
+            texts += [delivery.subject, delivery.body]
     said = " | ".join(repr(t) for t in texts if t)
     return (any(step.containing in t for t in texts),
             f"'{name}' read: {said}" if texts else f"'{name}' was not sent")
-
-
-def _rendered(delivery: Delivery, part: str) -> str:
-    try:
-        return delivery.render(part)
-    except TemplateError as exc:
-        return f"(the template does not render: {exc})"
 
 
 def _arm(engine: Engine, step: Expectation, c: Customer) -> tuple[bool, str]:

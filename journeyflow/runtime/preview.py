@@ -16,10 +16,10 @@ import click
 
 from journeyflow.cliutil import load_or_exit
 from journeyflow.errors import did_you_mean
-from journeyflow.runtime.timeutil import parse_date_value
 from journeyflow.runtime.executor import template_context
 from journeyflow.runtime.message_texts import MessageTexts, RenderFailure
 from journeyflow.runtime.program import Program
+from journeyflow.runtime.timeutil import parse_date_value
 
 __all__ = ["preview", "preview_texts"]
 

@@ -2,51 +2,66 @@
 
 from __future__ import annotations
 
-import json
+import io
+import os
+import stat
 import sys
+from collections.abc import Callable, Mapping
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any, TextIO
+from typing import IO, Any, TextIO, cast
 
 import click
 
 from journeyflow.errors import JourneyError
+from journeyflow.journey import Journey
+from journeyflow.runtime.batch import run_batch, run_in_order
 from journeyflow.runtime.channels import SmtpChannel
 from journeyflow.runtime.engine import Engine
-from journeyflow.runtime.events import Rejection, ValidEvent
+from journeyflow.runtime.fieldvalues import Rejection, timestamp
 from journeyflow.runtime.io import read_events
+from journeyflow.runtime.jsonio import dump_document
 from journeyflow.runtime.scenarios import ScenarioResult, run_scenarios
-from journeyflow.runtime.timeutil import format_instant, parse_instant
+from journeyflow.runtime.timeutil import format_instant
+from journeyflow.runtime.trace import TraceWriter
 from journeyflow.runtime.tuning import batch_gc
 
 __all__ = ["run", "test"]
 
 
-def _open_out(stack: ExitStack, target: str) -> TextIO:
+def _open_out(stack: ExitStack, target: str) -> IO[bytes]:
+    """A binary stream for an output file, or standard output for ``-``."""
     if target == "-":
-        return sys.stdout
+        sys.stdout.flush()
+        buffer: IO[bytes] | None = getattr(sys.stdout, "buffer", None)
+        return buffer if buffer is not None else cast(IO[bytes], _TextSink(sys.stdout))
     try:
-        return stack.enter_context(open(target, "w", encoding="utf-8"))  # noqa: SIM115
+        return stack.enter_context(open(target, "wb"))  # noqa: SIM115
     except OSError as exc:
         raise click.UsageError(f"cannot write {target}: {exc.strerror}") from exc
 
 
-def _read_valid(engine: Engine, stream: TextIO, fmt: str) -> list[tuple[float, int, ValidEvent,
-                                                                        Any]]:
-    """Validate every line; reject the bad ones (with their line) and keep the rest."""
-    valid = []
-    for number, raw, error in read_events(stream, fmt):
-        if error is not None:
-            engine.reject(error, raw, number)
-            continue
-        try:
-            event = engine.validator.validate(raw)
-        except Rejection as rej:
-            engine.reject(rej.reason, raw, number)
-            continue
-        valid.append((event[3], number, event, raw))
-    valid.sort(key=lambda item: (item[0], item[1]))  # by time, stable in file order
-    return valid
+class _TextSink(io.RawIOBase):
+    """Bytes written to a text stream that has no binary buffer (an embedder's stdout)."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        self.stream.write(bytes(data).decode("utf-8"))
+        return len(data)
+
+
+def _open_events(stack: ExitStack, events_file: str) -> IO[bytes]:
+    if events_file == "-":
+        return sys.stdin.buffer
+    try:
+        return stack.enter_context(open(events_file, "rb"))  # noqa: SIM115
+    except OSError as exc:
+        raise click.UsageError(f"cannot read {events_file}: {exc.strerror}") from exc
 
 
 @click.command()
@@ -54,7 +69,8 @@ def _read_valid(engine: Engine, stream: TextIO, fmt: str) -> list[tuple[float, i
                 type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--events", "events_file", required=True,
               help="JSON Lines or CSV file of events, or - for standard input.")
-@click.option("--until", help="Fire timers due up to this time (default: the last event's).")
+@click.option("--until", help="Fire timers due up to this time (default: the last event's); "
+                              "without an offset it is in the journey's time zone.")
 @click.option("--trace", "trace_file", help="Write the trace (JSON Lines) here; - for stdout.")
 @click.option("--state", "state_file", default="-", show_default=True,
               help="Write the final state (JSON) here; - for stdout.")
@@ -72,45 +88,65 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
     from journeyflow.cliutil import load_or_exit
 
     journey = load_or_exit(journey_file)
-    until_at = _parse_until(until)
+    until_at = _parse_until(until, journey.model.timezone)
     if fmt == "auto":
         fmt = "csv" if events_file.lower().endswith(".csv") else "jsonl"
     mailer = _mailer(smtp, mail_from)
-    try:
-        engine = Engine(journey, store=store, channels={"email": mailer} if mailer else None)
-    except JourneyError as err:
-        click.echo(f"error: {err}", err=True)
-        sys.exit(1)
-    start = len(engine.interpreter.records)
+    channels: Mapping[str, Callable[[Any], object]] | None = (
+        {"email": mailer} if mailer else None)
+    engine = _engine(journey, store, channels)
     with ExitStack() as stack:
-        if events_file == "-":
-            stream: TextIO = sys.stdin
-        else:
-            try:
-                stream = stack.enter_context(  # noqa: SIM115
-                    open(events_file, encoding="utf-8-sig", newline=""))
-            except OSError as exc:
-                raise click.UsageError(f"cannot read {events_file}: {exc.strerror}") from exc
-        valid = _read_valid(engine, stream, fmt)
-    horizon = until_at if until_at is not None else (valid[-1][0] if valid else None)
-    pending = 0
-    with batch_gc():
-        for at, number, event, raw in valid:
-            if horizon is not None and at > horizon:
-                pending += 1
-                continue
-            engine.handle_valid(event, raw, number)
-        if horizon is not None:
-            engine.advance(horizon)
-    _write_outputs(engine, trace_file, state_file, pending, start)
+        stream = _open_events(stack, events_file)
+        trace_out = _open_out(stack, trace_file) if trace_file is not None else None
+        writer = TraceWriter(trace_out) if trace_out is not None else None
+        with batch_gc():
+            result = None
+            # In file order as it is read, when the file turns out to be in time order;
+            # otherwise sorted, which needs the file read again and the trace rewritten.
+            if mailer is None and _rewindable(stream) and (
+                    trace_out is None or _rewindable(trace_out)):
+                result = run_in_order(engine, read_events(stream, fmt), until_at, writer)
+                if result is None:
+                    engine.store.close()  # nothing of the abandoned pass is saved
+                    engine = _engine(journey, store, channels)
+                    stream.seek(0)
+                    if trace_out is not None:
+                        trace_out.seek(0)
+                        trace_out.truncate()
+                        writer = TraceWriter(trace_out)
+            if result is None:
+                result = run_batch(engine, read_events(stream, fmt), until_at, writer)
+        out = _open_out(stack, state_file)
+        out.write(dump_document(engine.state(result.pending)))
+        out.flush()
     engine.close()
     if mailer is not None:
         mailer.close()
-    click.echo(f"{engine.processed} processed, {len(engine.rejected)} rejected, {pending} "
-               f"pending, {len(engine.interpreter.customers)} customers"
+    horizon = result.horizon
+    click.echo(f"{engine.processed} processed, {len(engine.rejected)} rejected, "
+               f"{result.pending} pending, {len(engine.interpreter.customers)} customers"
                + (f", until {format_instant(horizon)}" if horizon is not None else "")
                + (f", {mailer.sent} mails sent" if mailer is not None else ""),
                err=True)
+
+
+def _engine(journey: Journey, store: str,
+            channels: Mapping[str, Callable[[Any], object]] | None) -> Engine:
+    try:
+        engine = Engine(journey, store=store, channels=channels)
+    except JourneyError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(1)
+    engine.interpreter.records.clear()  # what a resumed run's store left is not this run's
+    return engine
+
+
+def _rewindable(stream: IO[bytes]) -> bool:
+    """A regular file, which can be read or written again from its start."""
+    try:
+        return stream.seekable() and stat.S_ISREG(os.fstat(stream.fileno()).st_mode)
+    except (OSError, ValueError, AttributeError):
+        return False
 
 
 def _mailer(smtp: str | None, sender: str) -> SmtpChannel | None:
@@ -122,24 +158,14 @@ def _mailer(smtp: str | None, sender: str) -> SmtpChannel | None:
     return SmtpChannel(host=host, port=int(port), sender=sender)
 
 
-def _parse_until(until: str | None) -> float | None:
+def _parse_until(until: str | None, zone: str) -> float | None:
     if until is None:
         return None
     try:
-        return parse_instant(until)
-    except ValueError:
-        raise click.BadParameter(f"'{until}' is not an ISO 8601 time",
+        return timestamp(until, zone, None)
+    except Rejection as rej:
+        raise click.BadParameter(rej.reason.replace("timestamp", "time", 1),
                                  param_hint="--until") from None
-
-
-def _write_outputs(engine: Engine, trace_file: str | None, state_file: str, pending: int,
-                   start: int) -> None:
-    with ExitStack() as stack:
-        if trace_file is not None:
-            engine.interpreter.trace.write_jsonl(_open_out(stack, trace_file), start)
-        out = _open_out(stack, state_file)
-        json.dump(engine.state(pending), out, indent=2, ensure_ascii=False, default=str)
-        out.write("\n")
 
 
 @click.command()

@@ -29,11 +29,13 @@ from journeyflow.journey import Journey
 from journeyflow.runtime.clock import Clock, SystemClock
 from journeyflow.runtime.events import Event, EventValidator, Rejection, ValidEvent
 from journeyflow.runtime.executor import ActionExecutor, ChannelExecutor
+from journeyflow.runtime.fieldvalues import customer_id
 from journeyflow.runtime.interpreter import Interpreter
+from journeyflow.runtime.jsonio import decode_line, json_safe, line_text
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import Customer
 from journeyflow.runtime.store import MemoryStore, Store, open_store
-from journeyflow.runtime.timeutil import format_instant, parse_instant
+from journeyflow.runtime.timeutil import format_instant, instant_of, parse_instant
 from journeyflow.runtime.trace import Trace
 
 __all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
@@ -71,17 +73,35 @@ ACCEPTED = HandleResult(True)
 
 
 def _event_id(raw: Any) -> str | None:
-    if raw is None:
-        return None
-    value = raw.get("id") if type(raw) is dict else getattr(raw, "id", None)
+    """The ``id`` of an event as it came (validated: text or a whole number)."""
+    if type(raw) is dict or isinstance(raw, Mapping):
+        value = raw.get("id")
+    else:
+        value = getattr(raw, "id", None)
     return None if value is None else str(value)
 
 
-def _instant(when: datetime | float | str) -> float:
+def _as_recorded(event: Any) -> Any:
+    """A rejected event as the trace and the store keep it: JSON, whatever it was."""
+    if isinstance(event, BaseModel):
+        try:
+            event = event.model_dump(mode="json")
+        except Exception:  # a model holding what JSON cannot: keep what can be kept
+            event = event.model_dump()
+    elif isinstance(event, bytes):  # a line of a batch file, refused after it was read
+        try:
+            event = decode_line(event)
+        except Rejection:
+            event = line_text(event)
+    return json_safe(event)
+
+
+def _instant(when: datetime | float | str, zone: str) -> float:
+    """A time given to :meth:`Engine.advance`; without offset, in the journey's zone."""
     if isinstance(when, datetime):
-        return when.timestamp() if when.tzinfo else parse_instant(when.isoformat())
+        return instant_of(when, zone)
     if isinstance(when, str):
-        return parse_instant(when)
+        return parse_instant(when, zone)
     return float(when)
 
 
@@ -127,14 +147,14 @@ class Engine:
     def handle(self, event: Event | Mapping[str, Any], line: int | None = None) -> HandleResult:
         """Process one event (timers due before it fire first); bad events are rejected.
 
-        A rejected event is kept in :attr:`rejected` and recorded in the trace with
-        its reason: nothing is silently lost.
+        Anything may be passed: what is not a valid event is rejected with the reason,
+        kept in :attr:`rejected` and recorded in the trace. Nothing is silently lost.
         """
         try:
-            valid = self.validator.validate(event, default_at=self.clock.now())
+            valid, event_id = self.validator.check(event, self.clock.now())
         except Rejection as rej:
-            return self.reject(rej.reason, event, line)
-        return self.handle_valid(valid, event, line)
+            return self.reject(rej.reason, rej.event, line, rej.at, rej.customer)
+        return self.process(valid, event_id, event, line)
 
     def handle_valid(self, valid: ValidEvent, raw: Any = None,
                      line: int | None = None) -> HandleResult:
@@ -143,13 +163,16 @@ class Engine:
         ``raw`` is the event as it came (its ``id`` detects redeliveries) and ``line``
         its line in a batch file, for the rejection record.
         """
+        return self.process(valid, None if raw is None else _event_id(raw), raw, line)
+
+    def process(self, valid: ValidEvent, event_id: str | None, raw: Any = None,
+                line: int | None = None) -> HandleResult:
+        """:meth:`handle_valid` with the event's ``id`` (None: it has none) already read."""
         cid, name, data, at, attributes = valid
         ip = self.interpreter
         customer = ip.customers.get(cid)
-        event_id = None
         # Only an event that may be late or carry an id seen before needs the checks.
-        if raw is not None or (customer is not None and at < customer.clock):
-            event_id = _event_id(raw)
+        if customer is not None and (event_id is not None or at < customer.clock):
             refusal = self._refusal(at, customer, event_id)
             if refusal is not None:
                 return self.reject(refusal, raw, line, at, cid)
@@ -178,11 +201,15 @@ class Engine:
 
     def reject(self, reason: str, event: Any, line: int | None = None, at: float | None = None,
                customer: str | None = None) -> HandleResult:
-        raw = event.model_dump(mode="json") if isinstance(event, BaseModel) else event
+        """Keep a bad event, as it came, with the reason (and its time and customer when
+        they were valid), in :attr:`rejected` and the trace."""
+        raw = _as_recorded(event)
         self.rejected.append(Rejected(reason, raw, line))
-        if customer is None and isinstance(raw, Mapping):
-            value = raw.get("customer")
-            customer = str(value) if value not in (None, "") else None
+        if customer is None and isinstance(raw, dict):
+            try:
+                customer = customer_id(raw.get("customer"))
+            except Rejection:
+                customer = None
         fields: dict[str, Any] = {"reason": reason, "event": raw}
         if line is not None:
             fields["line"] = line
@@ -191,7 +218,8 @@ class Engine:
 
     def advance(self, until: datetime | float | str | None = None) -> None:
         """Fire every timer due at or before ``until`` (default: the clock's now)."""
-        self.interpreter.advance(self.clock.now() if until is None else _instant(until))
+        self.interpreter.advance(self.clock.now() if until is None
+                                 else _instant(until, self.journey.model.timezone))
 
     # ---- reading state ---------------------------------------------------------------
 

@@ -1,7 +1,11 @@
 """Incoming events: the pydantic ``Event`` of the embedding API, and validation.
 
-A bad event is never dropped: validation returns the reason, and the caller
-keeps it among the rejected (step 8, precise rule 11).
+One path serves every source: ``journeyflow run`` hands each line of a file to
+:meth:`EventValidator.validate_line`, an embedding hands event dicts (or
+:class:`Event` objects, or anything else) to :meth:`EventValidator.validate`. Each
+returns a :data:`ValidEvent` or raises :class:`Rejection` with the reason and the
+event as it came. A bad event is never dropped: the caller keeps it among the
+rejected, and no input, however malformed, raises anything else.
 """
 
 from __future__ import annotations
@@ -10,11 +14,20 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from orjson import JSONDecodeError, loads
 from pydantic import BaseModel, ConfigDict, Field
 
 from journeyflow.errors import did_you_mean
-from journeyflow.model.journey import Attribute, JourneyModel
-from journeyflow.runtime.timeutil import parse_date_value, parse_instant
+from journeyflow.model.journey import JourneyModel
+from journeyflow.runtime import fieldvalues as fv
+from journeyflow.runtime.eventcode import (
+    EventCheck,
+    ValueCheck,
+    build_event_check,
+    build_value_check,
+)
+from journeyflow.runtime.fieldvalues import Rejection
+from journeyflow.runtime.jsonio import decode_line
 
 __all__ = ["Event", "EventValidator", "Rejection", "ValidEvent"]
 
@@ -37,112 +50,130 @@ class Event(BaseModel):
     attributes: dict[str, Any] = Field(default_factory=dict)
 
 
-class Rejection(Exception):
-    """Why an event cannot be processed."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
-
-
 ValidEvent = tuple[str, str, dict[str, Any], float, dict[str, Any]]
 
-_TYPE_WORDS = {"number": "a number", "text": "text", "bool": "true or false",
-               "date": "a date", "datetime": "a date-time", "list": "a list"}
+_HINT_LENGTH = 100  # longer unknown event names get no "did you mean" (it is quadratic)
 
 
 class EventValidator:
-    """Checks raw events against the journey's declarations, field by field."""
+    """Checks raw events against the journey's declarations.
+
+    Each event type is checked by a function generated for it
+    (:mod:`journeyflow.runtime.eventcode`), envelope and fields; this class picks it
+    by the event's type and keeps the count of ignored fields (:attr:`warnings`).
+    """
 
     def __init__(self, model: JourneyModel) -> None:
         self.zone = model.timezone
-        self.events = {name: dict(event.fields) for name, event in model.events.items()}
-        self.attributes = dict(model.attributes)
+        self.attribute_checks: dict[str, ValueCheck] = {
+            name: build_value_check(spec, f"attribute '{name}'", model.timezone)
+            for name, spec in model.attributes.items()}
+        self.checks: dict[str, EventCheck] = {
+            name: build_event_check(name, event.fields, model.timezone, index,
+                                    self._attributes)
+            for index, (name, event) in enumerate(model.events.items())}
         self.warnings = 0
 
     def validate(self, raw: Any, default_at: float | None = None) -> ValidEvent:
-        """``(customer, event, data, at, attributes)`` or :class:`Rejection`."""
-        if isinstance(raw, Event):
-            raw = raw.model_dump()
-        if not isinstance(raw, Mapping):
-            raise Rejection("an event must be a JSON object")
-        customer = raw.get("customer")
-        if customer is None or customer == "":
-            raise Rejection("no customer id")
-        if not isinstance(customer, str | int) or isinstance(customer, bool):
-            raise Rejection(f"customer id must be text, got {customer!r}")
-        name = raw.get("event")
-        if not isinstance(name, str) or not name:
-            raise Rejection("no event type")
-        fields = self.events.get(name)
-        if fields is None:
-            hint = did_you_mean(name, self.events)
-            raise Rejection(f"unknown event '{name}'" + (f"; {hint}" if hint else ""))
-        at = self._timestamp(raw.get("at"), default_at)
-        data = self._fields(raw.get("data"), fields, "field", require=True)
-        attributes = self._fields(raw.get("attributes"), self.attributes, "attribute",
-                                  require=False)
-        return str(customer), name, data, at, attributes
+        """``(customer, event, data, at, attributes)`` or :class:`Rejection`.
 
-    def _timestamp(self, value: Any, default_at: float | None) -> float:
-        if value is None:
-            if default_at is None:
-                raise Rejection("no timestamp ('at')")
-            return default_at
-        if isinstance(value, datetime):
-            return value.timestamp() if value.tzinfo else parse_instant(value.isoformat())
-        if isinstance(value, int | float) and not isinstance(value, bool):
-            return float(value)  # seconds since the epoch, as embeddings often have them
-        if not isinstance(value, str):
-            raise Rejection(f"unparsable timestamp {value!r}")
+        ``default_at`` is the time of an event without ``at`` (the engine's clock);
+        without it such an event is rejected.
+        """
+        return self.check(raw, default_at)[0]
+
+    def validate_line(self, line: bytes) -> tuple[ValidEvent, str | None]:
+        """One line of an event file: the valid event and its ``id``.
+
+        :meth:`check` on the line's JSON, written out: a batch runs it for every line.
+        """
         try:
-            return parse_instant(value)
-        except ValueError:
-            raise Rejection(f"unparsable timestamp '{value}'") from None
+            raw = loads(line)
+        except JSONDecodeError:
+            decode_line(line)  # raises the Rejection that says why
+            raise
+        try:
+            check = self.checks.get(raw["event"]) if type(raw) is dict else None
+        except (KeyError, TypeError):  # no event type, or one that is not text
+            check = None
+        if check is None:
+            return self.check(raw, None)  # the reason, from the general path
+        try:
+            valid, ident, extra = check(raw, None)
+        except Rejection as rejection:
+            self._describe(rejection, raw, None)
+            raise
+        if extra:
+            self.warnings += extra
+        return valid, ident
 
-    def _fields(self, given: Any, declared: Mapping[str, Attribute], what: str,
-                require: bool) -> dict[str, Any]:
-        if given is None:
-            given = {}
-        if not isinstance(given, Mapping):
-            raise Rejection(f"'{'data' if require else 'attributes'}' must be an object")
+    def check(self, raw: Any, default_at: float | None) -> tuple[ValidEvent, str | None]:
+        """The valid event and its ``id`` (text, or None), or :class:`Rejection`."""
+        try:
+            if type(raw) is not dict:
+                raw = _as_event(raw)
+            name = raw.get("event")
+            check = self.checks.get(name) if type(name) is str else None
+            if check is None:
+                fv.customer_id(raw.get("customer"))  # a missing customer is said first
+                raise self._unknown_event(name)
+            valid, ident, extra = check(raw, default_at)
+        except Rejection as rejection:
+            self._describe(rejection, raw, default_at)
+            raise
+        if extra:
+            self.warnings += extra
+        return valid, ident
+
+    def _attributes(self, given: Any) -> tuple[dict[str, Any], int]:
+        if type(given) is not dict:
+            given = fv.as_object(given, "attributes")
         out: dict[str, Any] = {}
+        unknown = 0
+        checks = self.attribute_checks
         for key, value in given.items():
-            spec = declared.get(key)
-            if spec is None:
-                self.warnings += 1  # extra fields are ignored, and counted (11.11)
+            check = checks.get(key)
+            if check is None:
+                unknown += 1  # unknown attributes are ignored, and counted
                 continue
-            out[key] = self._value(key, value, spec, what, require)
-        if require:
-            for key, spec in declared.items():
-                if key not in out:
-                    if spec.default is not None:
-                        out[key] = self._value(key, spec.default, spec, what, True)
-                    elif spec.optional:
-                        out[key] = None
-                    else:
-                        raise Rejection(f"missing {what} '{key}'")
-        return out
+            out[key] = check(value)
+        return out, unknown
 
-    def _value(self, key: str, value: Any, spec: Attribute, what: str, require: bool) -> Any:
-        if value is None:
-            if require and not spec.optional and spec.default is None:
-                raise Rejection(f"{what} '{key}' is null")
-            return None
-        kind = spec.type
-        ok = (
-            (kind == "number" and isinstance(value, int | float) and not isinstance(value, bool))
-            or (kind == "text" and isinstance(value, str))
-            or (kind == "bool" and isinstance(value, bool))
-            or (kind == "list" and isinstance(value, list))
-        )
-        if kind in ("date", "datetime"):
+    def _unknown_event(self, name: Any) -> Rejection:
+        if not isinstance(name, str) or not name:
+            return Rejection("no event type")
+        if len(name) > _HINT_LENGTH:
+            return Rejection(f"unknown event {fv.show(name)}")
+        hint = did_you_mean(name, self.checks)
+        shown = name if fv.valid_unicode(name) else fv.show(name)
+        return Rejection(f"unknown event '{shown}'" + (f"; {hint}" if hint else ""))
+
+    def _describe(self, rejection: Rejection, raw: Any, default_at: float | None) -> None:
+        """Add the event, and its time and customer where they were valid, to a rejection."""
+        if rejection.event is None:
+            rejection.event = raw
+        if not isinstance(raw, dict):
+            return
+        if rejection.at is None:
             try:
-                return parse_date_value(value, self.zone)
-            except (ValueError, TypeError):
-                raise Rejection(f"{what} '{key}' must be {_TYPE_WORDS[kind]}, "
-                                f"got {value!r}") from None
-        if not ok:
-            raise Rejection(f"{what} '{key}' must be {_TYPE_WORDS.get(kind, kind)}, "
-                            f"got {value!r}")
-        return value
+                rejection.at = fv.timestamp(raw.get("at"), self.zone, default_at)
+            except Rejection:
+                pass
+        if rejection.customer is None:
+            try:
+                rejection.customer = fv.customer_id(raw.get("customer"))
+            except Rejection:
+                pass
+
+
+def _as_event(raw: Any) -> dict[str, Any]:
+    """An :class:`Event`, or any mapping an embedder passes, as a plain dict."""
+    if isinstance(raw, BaseModel):
+        return raw.model_dump()
+    if isinstance(raw, Mapping):
+        try:
+            return dict(raw.items())
+        except Exception as exc:  # a mapping of the embedder's that fails to iterate
+            raise Rejection(f"the event could not be read: {type(exc).__name__}") from None
+    raise Rejection("an event must be a JSON object")
+

@@ -7,7 +7,23 @@ from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-__all__ = ["format_instant", "parse_instant", "to_datetime"]
+__all__ = ["EARLIEST", "LATEST", "format_instant", "in_range", "instant_of", "parse_instant",
+           "to_datetime", "zone_info"]
+
+# Instants an event may carry: 1000-01-01 to 9000-01-01 UTC. Far wider than any real
+# event, yet far enough from datetime's limits (years 1 and 9999) that a time zone
+# or a timer added to it can always be formatted.
+EARLIEST = -30_610_224_000.0
+LATEST = 221_845_392_000.0
+
+
+def in_range(instant: float) -> bool:
+    """Whether ``instant`` is a finite time between :data:`EARLIEST` and :data:`LATEST`.
+
+    >>> in_range(1767607200.0), in_range(1e20), in_range(float("nan"))
+    (True, False, False)
+    """
+    return EARLIEST <= instant < LATEST
 
 
 def parse_instant(text: str, zone: str = "UTC") -> float:
@@ -25,9 +41,14 @@ def parse_instant(text: str, zone: str = "UTC") -> float:
     return value.timestamp()
 
 
+def instant_of(value: datetime, zone: str = "UTC") -> float:
+    """A ``datetime`` as epoch seconds; without offset it is local time in ``zone``."""
+    return (value if value.tzinfo else value.replace(tzinfo=_zone(zone))).timestamp()
+
+
 def parse_date_value(value: object, zone: str) -> float:
     if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=_zone(zone))).timestamp()
+        return instant_of(value, zone)
     if isinstance(value, date):
         return datetime.combine(value, time(), _zone(zone)).timestamp()
     if isinstance(value, str):
@@ -38,6 +59,11 @@ def parse_date_value(value: object, zone: str) -> float:
 @lru_cache(maxsize=64)
 def _zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
+
+
+def zone_info(name: str) -> ZoneInfo:
+    """The time zone of a journey (cached: each look-up reads the zone database)."""
+    return _zone(name)
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

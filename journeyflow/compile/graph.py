@@ -73,7 +73,10 @@ def action_summary(action: m.Action) -> str:  # noqa: C901 - one line per action
         then = "; ".join(action_summary(x) for x in action.then)
         return f"if {action.condition.source}: {then}"
     if isinstance(action, m.Split):
-        return "split " + " / ".join(f"{arm.share:g}%" for arm in action.arms)
+        name = f'"{action.name}" ' if action.name is not None else ""
+        return f"split {name}" + " / ".join(
+            (f"{arm.label} " if arm.label is not None else "") + f"{arm.share:g}%"
+            for arm in action.arms)
     return f"-> {action.stage}"
 
 

@@ -145,10 +145,11 @@ def _register_commands() -> None:
     from journeyflow.live.serve import serve
     from journeyflow.render.command import render
     from journeyflow.runtime.command import run, test
+    from journeyflow.runtime.preview import preview
     from journeyflow.simulate.command import simulate
     from journeyflow.versions.command import diff
 
-    for command in (run, test, simulate, render, diff, serve):
+    for command in (run, test, simulate, render, diff, preview, serve):
         main.add_command(command)
 
 

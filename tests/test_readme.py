@@ -108,7 +108,7 @@ def test_embedding_example_runs_as_printed() -> None:
         os.chdir(cwd)
     lines = out.getvalue().splitlines()
     assert lines[0] == "service"
-    assert lines[1].startswith("['Welcome, Ana!', 'Thank you for your order, Ana'")
+    assert lines[1].startswith("['Welcome, Ana!', 'Your order: 80 €'")
     assert lines[2].startswith("{'at': ")
 
 

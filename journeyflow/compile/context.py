@@ -26,6 +26,8 @@ class Names:
     stages: dict[str, a.StageDecl] = field(default_factory=dict)
     bonuses: set[str] = field(default_factory=set)
     goals: set[str] = field(default_factory=set)
+    # split key (name, or "LINE:COL" when unnamed) -> each arm's label or 1-based position
+    splits: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 class CompileContext:
@@ -37,6 +39,7 @@ class CompileContext:
         self.timezone = "UTC"
         self.sink = DiagnosticSink(file)
         self.names = Names()
+        self.split_names: dict[str, a.StringLit] = {}  # split name -> where it was first used
         self.types = TypeChecker(self.sink)
         self._line_starts = [0]
         for i, ch in enumerate(source):

@@ -13,7 +13,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.templates import check_message_templates
-from journeyflow.compile.typecheck import ATTRIBUTE_TYPES, Scope, duration_value, number_value
+from journeyflow.compile.typecheck import (
+    ATTRIBUTE_TYPES,
+    Scope,
+    clock_value,
+    duration_value,
+    number_value,
+)
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
@@ -21,10 +27,11 @@ from journeyflow.syntax import ast as a
 __all__ = ["collect_names", "lower_declarations", "Declarations"]
 
 BUILTIN_EVENT_FIELDS = {name: {"bonus": "text"} for name in m.BUILTIN_EVENTS}
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+WEEKDAYS = m.WEEKDAYS
 MESSAGE_PARTS = ("subject", "body", "template")
-SINGLETONS = (a.CustomerDecl, a.QuietHours, a.SendWindow, a.ValueDecl, a.ReentryDecl)
+SINGLETONS = (a.CustomerDecl, a.QuietHours, a.SendWindow, a.ValueDecl, a.ReentryDecl,
+              a.HoldoutDecl)
+MAX_HOLDOUT = 50.0  # percent: beyond it the journey itself becomes the experiment's minority
 
 
 def collect_names(ctx: CompileContext, file: a.JourneyFile) -> None:
@@ -86,7 +93,7 @@ def _segments_named_like_attributes(ctx: CompileContext, file: a.JourneyFile) ->
 
 def _keyword(decl: a.Decl) -> str:
     return {a.CustomerDecl: "customer", a.QuietHours: "quiet hours", a.SendWindow: "send window",
-            a.ValueDecl: "value", a.ReentryDecl: "reentry"}[type(decl)]
+            a.ValueDecl: "value", a.ReentryDecl: "reentry", a.HoldoutDecl: "holdout"}[type(decl)]
 
 
 def _keyword_span(ctx: CompileContext, decl: a.Decl) -> Span:
@@ -185,6 +192,7 @@ class Declarations:
 
     def __init__(self) -> None:
         self.timezone = "UTC"
+        self.timezone_attribute: str | None = None
         self.version: int | None = None
         self.attributes: dict[str, m.Attribute] = {}
         self.events: dict[str, m.EventType] = {}
@@ -193,6 +201,8 @@ class Declarations:
         self.quiet_hours: m.QuietHours | None = None
         self.send_window: m.SendWindow | None = None
         self.segments: dict[str, m.Segment] = {}
+        self.consents: list[m.Consent] = []
+        self.holdout: float | None = None
         self.goals: dict[str, m.Goal] = {}
         self.value: m.SourceExpr | None = None
         self.reentry = m.Reentry()
@@ -201,6 +211,7 @@ class Declarations:
 def lower_declarations(ctx: CompileContext, file: a.JourneyFile) -> Declarations:
     out = Declarations()
     out.timezone = _timezone(ctx, file.header)
+    out.timezone_attribute = _timezone_attribute(ctx, file.header)
     out.version = _version(ctx, file.header)
     for name, fields in ctx.names.events.items():
         out.events[name] = m.EventType(name=name, fields={
@@ -212,7 +223,8 @@ def lower_declarations(ctx: CompileContext, file: a.JourneyFile) -> Declarations
     return out
 
 
-def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations, scope: Scope) -> None:
+def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations,  # noqa: C901
+               scope: Scope) -> None:  # one case per declaration
     if isinstance(decl, a.CustomerDecl):
         for fld in decl.fields:
             out.attributes.setdefault(fld.name.name, _attribute(ctx, fld, scope))
@@ -233,6 +245,10 @@ def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations, scope: Scop
         out.segments[decl.name.name] = m.Segment(
             name=decl.name.name, condition=ctx.source_expr(decl.expr, scope, condition=True,
                                                            what="a segment"))
+    elif isinstance(decl, a.ConsentDecl):
+        out.consents.append(_consent(ctx, decl, scope))
+    elif isinstance(decl, a.HoldoutDecl):
+        out.holdout = _holdout(ctx, decl)
     elif isinstance(decl, a.GoalDecl):
         _goal(ctx, decl, out)
     elif isinstance(decl, a.ValueDecl):
@@ -265,6 +281,25 @@ def _timezone(ctx: CompileContext, header: a.Header) -> str:
                        or 'use an IANA name such as "Europe/Berlin"')
         return "UTC"
     return zone
+
+
+def _timezone_attribute(ctx: CompileContext, header: a.Header) -> str | None:
+    """``timezone customer.ATTR or "Zone"``: ATTR must be a text attribute."""
+    ident = header.timezone_attribute
+    if ident is None:
+        return None
+    kind = ctx.names.attributes.get(ident.name)
+    if kind is None:
+        ctx.sink.error("JF204", f"unknown customer attribute '{ident.name}'", ident.span,
+                       did_you_mean(ident.name, ctx.names.attributes)
+                       or f"declare it: customer {{ {ident.name}: text? }}")
+        return None
+    if kind != "text":
+        ctx.sink.error("JF401", f"a time zone is text such as \"America/Los_Angeles\", but "
+                       f"'{ident.name}' is {kind}", ident.span,
+                       f"declare it as text: {ident.name}: text?")
+        return None
+    return ident.name
 
 
 def constant_value(expr: a.Expr | None) -> tuple[bool, Any]:
@@ -321,9 +356,32 @@ def _message(ctx: CompileContext, decl: a.MessageDecl) -> m.Message:
             parts[key] = part.value
     msg = m.Message(name=decl.name.name, channel=channel, subject=parts.get("subject"),
                     body=parts.get("body"), template=parts.get("template"),
+                    transactional=decl.transactional,
                     location=ctx.location(decl.name.span))
     check_message_templates(ctx, decl, msg)
     return msg
+
+
+def _consent(ctx: CompileContext, decl: a.ConsentDecl, scope: Scope) -> m.Consent:
+    channel = decl.channel.name
+    if channel != "any" and channel not in ctx.names.channels:
+        ctx.sink.error("JF207", f"unknown channel '{channel}'", decl.channel.span,
+                       did_you_mean(channel, [*ctx.names.channels, "any"])
+                       or f"declare it first: channel {channel}, or write 'any'")
+    why = "no event is in scope: consent is checked when a send is delivered"
+    condition = ctx.source_expr(decl.expr, scope.with_event(None, why), condition=True,
+                                what="a consent rule")
+    return m.Consent(channel=channel, condition=condition)
+
+
+def _holdout(ctx: CompileContext, decl: a.HoldoutDecl) -> float | None:
+    share = number_value(ctx.sink, decl.share)
+    if not 0 < share <= MAX_HOLDOUT:
+        ctx.sink.error("JF415", f"a holdout of {decl.share.text} is out of range",
+                       decl.share.span, "hold out more than 0% and at most 50% of customers, "
+                       "e.g. holdout 10%")
+        return None
+    return share
 
 
 def _limit(ctx: CompileContext, decl: a.LimitDecl) -> m.Limit:
@@ -345,12 +403,7 @@ def _timedelta(ctx: CompileContext, duration: a.Duration) -> timedelta:
 
 
 def _clock(ctx: CompileContext, clock: a.Clock) -> time:
-    hours, minutes = (int(p) for p in clock.text.split(":"))
-    if hours > 23 or minutes > 59:
-        ctx.sink.error("JF407", f"'{clock.text}' is not a time of day", clock.span,
-                       "use 00:00 to 23:59")
-        return time(0, 0)
-    return time(hours, minutes)
+    return clock_value(ctx.sink, clock)
 
 
 def _days(ctx: CompileContext, spans: tuple[a.DaySpan, ...]) -> frozenset[int]:
@@ -359,17 +412,15 @@ def _days(ctx: CompileContext, spans: tuple[a.DaySpan, ...]) -> frozenset[int]:
         idents = [span.first] + ([span.last] if span.last else [])
         index = []
         for ident in idents:
-            key = ident.name.lower()
-            key = key[:3] if key in FULL_WEEKDAYS else key
-            if key not in WEEKDAYS:
+            day = m.day_index(ident.name)
+            if day is None:
                 ctx.sink.error("JF211", f"unknown day '{ident.name}'", ident.span,
                                did_you_mean(ident.name.lower(), WEEKDAYS)
                                or "days: mon tue wed thu fri sat sun")
                 continue
-            index.append(WEEKDAYS.index(key))
+            index.append(day)
         if len(index) == 2:
-            first, last = index
-            days.update((first + i) % 7 for i in range((last - first) % 7 + 1))
+            days.update(m.day_range(*index))
         elif len(index) == 1 and span.last is None:
             days.add(index[0])
     return frozenset(days)

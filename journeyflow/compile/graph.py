@@ -66,13 +66,17 @@ def action_summary(action: m.Action) -> str:  # noqa: C901 - one line per action
         return f"notify {action.handler}"
     if isinstance(action, m.Delayed):
         inner = "; ".join(action_summary(x) for x in action.body)
-        return f"after {format_timedelta(action.after)}" + (
-            f" unless {action.unless}" if action.unless else "") + f": {inner}"
+        when = (f"at {action.at.source}" if action.at is not None
+                else f"after {format_timedelta(action.after)}")
+        return f"{when}{action.unless_text}: {inner}"
     if isinstance(action, m.IfAction):
         then = "; ".join(action_summary(x) for x in action.then)
         return f"if {action.condition.source}: {then}"
     if isinstance(action, m.Split):
-        return "split " + " / ".join(f"{arm.share:g}%" for arm in action.arms)
+        name = f'"{action.name}" ' if action.name is not None else ""
+        return f"split {name}" + " / ".join(
+            (f"{arm.label} " if arm.label is not None else "") + f"{arm.share:g}%"
+            for arm in action.arms)
     return f"-> {action.stage}"
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import networkx as nx
 
 from journeyflow.compile.behaviour import lower_behaviour
+from journeyflow.compile.campaign import run_campaign_checks
 from journeyflow.compile.checks import run_graph_checks
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import collect_names, lower_declarations
@@ -54,13 +55,16 @@ def compile_tree(tree: a.JourneyFile, source: str, file: str) -> CompileResult:
     if not ctx.sink.has_errors:
         model = JourneyModel(
             name=tree.header.name, version=decls.version,
-            timezone=decls.timezone, file=file, attributes=decls.attributes,
+            timezone=decls.timezone, timezone_attribute=decls.timezone_attribute, file=file,
+            attributes=decls.attributes,
             events=decls.events, messages=decls.messages, channels=frozenset(ctx.names.channels),
             limits=tuple(decls.limits), quiet_hours=decls.quiet_hours,
-            send_window=decls.send_window, segments=decls.segments, goals=decls.goals,
+            send_window=decls.send_window, segments=decls.segments,
+            consents=tuple(decls.consents), holdout=decls.holdout, goals=decls.goals,
             value=decls.value, reentry=decls.reentry, anywhere=anywhere, stages=stages)
         graph = build_graph(model)
         run_graph_checks(ctx, tree, model, graph)
+        run_campaign_checks(ctx, tree, model)
     return CompileResult(model, graph, scenarios, behaviour, tuple(ctx.sink.sorted()), ctx)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from journeyflow.compile.context import CompileContext
-from journeyflow.compile.typecheck import Scope, duration_value, number_value
+from journeyflow.compile.typecheck import Scope, article, duration_value, number_value
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
@@ -96,7 +96,7 @@ def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
         event=trig.event.name if trig.event else None,
         duration=_duration(ctx, trig.duration) if trig.duration else None,
         without=_event(ctx, trig.without) if trig.without else None,
-        expr=_trigger_expr(ctx, trig, scope))
+        expr=_trigger_expr(ctx, trig, scope), yearly=trig.every_year)
     guard = ctx.source_expr(rule.guard, scope, condition=True) if rule.guard else None
     target = _stage(ctx, rule.target) if rule.target else None
     if trig.kind == "exit" and rule.target is not None:
@@ -122,6 +122,14 @@ def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
 def _trigger_expr(ctx: CompileContext, trig: a.Trigger, scope: Scope) -> m.SourceExpr | None:
     if trig.expr is None:
         return None
+    if trig.kind == "at" and trig.yearly is not None:
+        found = ctx.source_expr(trig.expr, scope)
+        if found.type not in ("datetime", "any"):
+            ctx.sink.error("JF418", "'every year' repeats a date, but this is "
+                           f"{article(found.type)}",
+                           trig.expr.span.to(trig.yearly),
+                           "give a date, e.g. at birthday + 9h every year")
+        return found
     if trig.kind == "at":
         return ctx.source_expr(trig.expr, scope, wanted="datetime", what="an 'at' time")
     return ctx.source_expr(trig.expr, scope, condition=True)
@@ -202,14 +210,27 @@ def _statement(ctx: CompileContext, stmt: a.Stmt, scope: Scope) -> m.Action | No
         fields = {kv.key.name: ctx.source_expr(kv.expr, scope) for kv in stmt.fields}
         return m.Notify(handler=stmt.handler.name, fields=fields)
     if isinstance(stmt, a.Delayed):
-        unless = _event(ctx, stmt.unless) if stmt.unless else None
-        return m.Delayed(after=_duration(ctx, stmt.after), unless=unless,
-                         body=_block(ctx, stmt.block, scope), location=ctx.location(stmt.span))
+        return _delayed(ctx, stmt, scope)
     if isinstance(stmt, a.If):
         return _if(ctx, stmt, scope)
     if isinstance(stmt, a.Split):
         return _split(ctx, stmt, scope)
     return m.Goto(stage=_stage(ctx, stmt.stage), location=ctx.location(stmt.span))
+
+
+def _delayed(ctx: CompileContext, stmt: a.Delayed, scope: Scope) -> m.Delayed:
+    unless = _event(ctx, stmt.unless) if stmt.unless else None
+    where = None
+    if stmt.where is not None and stmt.unless is not None:
+        # An unknown event is reported once: its fields are then not checked either.
+        where = ctx.source_expr(stmt.where, scope.for_unless(unless or stmt.unless.name),
+                                condition=True, what="an 'unless' guard")
+    at = None
+    if stmt.at is not None:
+        at = ctx.source_expr(stmt.at, scope, wanted="datetime", what="an 'at' time")
+    return m.Delayed(after=_duration(ctx, stmt.after) if stmt.after is not None else None,
+                     at=at, unless=unless, unless_where=where,
+                     body=_block(ctx, stmt.block, scope), location=ctx.location(stmt.span))
 
 
 def _message(ctx: CompileContext, ident: a.Ident) -> str:
@@ -287,6 +308,41 @@ def _split(ctx: CompileContext, stmt: a.Split, scope: Scope) -> m.Split:
         if arm.share.value <= 0:
             ctx.sink.error("JF414", "a split arm needs a share above 0%", arm.share.span,
                            "remove the arm, or give it a share")
-    arms = tuple(m.SplitArm(share=arm.share.value, body=_block(ctx, arm.block, scope))
+    _split_name(ctx, stmt)
+    labels: dict[str, a.Ident] = {}
+    for arm in stmt.arms:
+        if arm.label is None:
+            continue
+        first = labels.setdefault(arm.label.name, arm.label)
+        if first is not arm.label:
+            ctx.sink.error("JF227", f"two arms of this split are labelled '{arm.label.name}'",
+                           arm.label.span, f"give each arm its own label (the first is on line "
+                           f"{first.span.line})")
+    arms = tuple(m.SplitArm(share=arm.share.value, body=_block(ctx, arm.block, scope),
+                            label=arm.label.name if arm.label is not None else None)
                  for arm in stmt.arms)
-    return m.Split(position=stmt.position, arms=arms)
+    split = m.Split(position=stmt.position, arms=arms,
+                    name=stmt.name.value if stmt.name is not None else None)
+    ctx.names.splits.setdefault(split.key, tuple(str(arm.title(i))
+                                                 for i, arm in enumerate(arms)))
+    return split
+
+
+def _split_name(ctx: CompileContext, stmt: a.Split) -> None:
+    """A split's name keys its customers' arms: two splits may not share one."""
+    if stmt.name is None:
+        return
+    if not stmt.name.value.strip():
+        ctx.sink.error("JF415", "a split's name cannot be empty", stmt.name.span,
+                       'name the experiment, e.g. split "subject_line" { ... }')
+        return
+    if stmt.name.value == "holdout":
+        ctx.sink.error("JF226", "the name 'holdout' keys the journey's holdout", stmt.name.span,
+                       "give the split another name; customers would take arms by whether "
+                       "they are held out")
+        return
+    first = ctx.split_names.setdefault(stmt.name.value, stmt.name)
+    if first is not stmt.name:
+        ctx.sink.error("JF226", f"split '{stmt.name.value}' is named twice", stmt.name.span,
+                       f"each split needs its own name (the first is on line {first.span.line}); "
+                       "customers would take the same arm in both")

@@ -9,10 +9,14 @@ from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import constant_value
 from journeyflow.compile.typecheck import BAD_DATE_HINT, duration_value
 from journeyflow.errors import Span, did_you_mean
+from journeyflow.model.journey import Location
 from journeyflow.model.scenario import Expectation, FeedEvent, Scenario, ScenarioStep, Wait
 from journeyflow.syntax import ast as a
 
-__all__ = ["lower_scenarios"]
+__all__ = ["SUPPRESSION_REASONS", "lower_scenarios"]
+
+# Why a send can be suppressed (the `reason` of a `suppressed` trace record).
+SUPPRESSION_REASONS = ("frequency_cap", "no_consent", "holdout")
 
 
 def lower_scenarios(ctx: CompileContext,
@@ -100,6 +104,8 @@ def _values(ctx: CompileContext, kvs: tuple[a.KV, ...], known: dict[str, str],
 _UNKNOWN = {  # expectation kind -> code, message, hint when no name is close
     "stage": ("JF201", "unknown stage '{}'", "declare it: stage {} {{ ... }}"),
     "sent": ("JF203", "unknown message '{}'", "declare it: message {} via email {{ ... }}"),
+    "suppressed": ("JF203", "unknown message '{}'",
+                   "declare it: message {} via email {{ ... }}"),
     "goal": ("JF213", "unknown goal '{}'", "declare it: goal {} on EVENT"),
     "bonus": ("JF209", "no rule grants a bonus '{}'",
               "grant it in a rule: grant bonus {} 10% expires 30d"),
@@ -114,15 +120,58 @@ def _expect(ctx: CompileContext, step: a.Expect, messages: set[str],
         scope = ctx.scope(None, "an expectation has no event")
         condition = ctx.source_expr(step.expr, scope, condition=True, what="an expectation")
         return Expectation(kind="expr", condition=condition, location=location)
+    if step.kind == "arm":
+        return _expect_arm(ctx, step, location)
     known: dict[str, set[str] | dict[str, Any]] = {
         "stage": ctx.names.stages, "sent": messages, "goal": goals,
-        "bonus": ctx.names.bonuses}
+        "bonus": ctx.names.bonuses, "suppressed": messages}
     names = known.get(step.kind)
     if names is not None and step.name is not None and step.name not in names:
         code, message, otherwise = _UNKNOWN[step.kind]
-        end = step.span
-        ctx.sink.error(code, message.format(step.name),
-                       Span(end.end_line, end.end_col - len(step.name), end.end_line, end.end_col),
+        ctx.sink.error(code, message.format(step.name), _name_span(step),
                        did_you_mean(step.name, names, otherwise.format(step.name)))
+    times = None
+    if step.times is not None:
+        value = step.times.value
+        if not value.is_integer():
+            ctx.sink.error("JF414", f"a message is sent a whole number of times, not "
+                           f"{step.times.text}", step.times.span, "e.g. expect sent welcome 1 "
+                           "times")
+        times = int(value) if value.is_integer() and value < 2**31 else 0
+    reason = step.reason.name if step.reason is not None else None
+    if step.reason is not None and reason not in SUPPRESSION_REASONS:
+        ctx.sink.error("JF214", f"a send is never suppressed because of '{reason}'",
+                       step.reason.span, did_you_mean(step.reason.name, SUPPRESSION_REASONS,
+                                                      "reasons: "
+                                                      + ", ".join(SUPPRESSION_REASONS)))
     return Expectation(kind=step.kind, negated=step.negated, name=step.name,
+                       times=times, reason=reason,
+                       containing=step.containing.value if step.containing else None,
                        location=location)
+
+
+def _name_span(step: a.Expect) -> Span:
+    """Where the expectation names its message, stage... (after `expect [not] KIND`)."""
+    assert step.name is not None
+    line, col = step.span.line, step.span.col
+    words = ["expect", *(["not"] if step.negated else []), step.kind]
+    return Span.point(line, col + len(" ".join(words)) + 1, len(step.name))
+
+
+def _expect_arm(ctx: CompileContext, step: a.Expect, location: Location) -> Expectation:
+    """``expect arm "SPLIT" LABEL``: the split by name (or "LINE:COL"), one of its arms."""
+    assert step.split is not None
+    assert step.name is not None
+    splits = ctx.names.splits
+    arms = splits.get(step.split.value)
+    if arms is None:
+        ctx.sink.error("JF215", f"no split is named '{step.split.value}'", step.split.span,
+                       did_you_mean(step.split.value, splits,
+                                    'name the split: split "NAME" { ... }'))
+    elif step.name not in arms:
+        ctx.sink.error("JF216", f"split '{step.split.value}' has no arm '{step.name}'",
+                       Span(step.span.end_line, step.span.end_col - len(step.name),
+                            step.span.end_line, step.span.end_col),
+                       did_you_mean(step.name, arms, "its arms: " + ", ".join(arms)))
+    return Expectation(kind="arm", negated=step.negated, name=step.name,
+                       split=step.split.value, location=location)

@@ -9,13 +9,15 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 
 from journeyflow.errors import DiagnosticSink, Span, did_you_mean
+from journeyflow.model import journey as m
 from journeyflow.syntax import ast as a
 
 __all__ = ["BAD_DATE_HINT", "BUILTIN_NAMES", "FUNCTIONS", "MAX_DURATION", "ZERO_DURATION_HINT",
-           "Scope", "TypeChecker", "duration_value", "number_value", "parse_datetime_text"]
+           "Scope", "TypeChecker", "article", "clock_value", "day_names", "duration_value",
+           "number_value", "parse_datetime_text"]
 
 # The value types. `date` values are midnights, so they share `datetime`.
 NUMBER, TEXT, BOOL, DATETIME, LIST, DURATION, NULL, ANY = (
@@ -24,7 +26,8 @@ NUMBER, TEXT, BOOL, DATETIME, LIST, DURATION, NULL, ANY = (
 ATTRIBUTE_TYPES = {"text": TEXT, "number": NUMBER, "bool": BOOL, "date": DATETIME,
                    "datetime": DATETIME, "list": LIST}
 BUILTIN_NAMES = {"now": DATETIME, "stage_time": DURATION}
-FUNCTIONS = ("count", "sum", "last", "since", "has_tag", "has_bonus")
+ORIGIN = "origin"  # `origin.FIELD`: the event that scheduled a wait, in its `unless` guard
+FUNCTIONS = ("count", "sum", "last", "since", "has_tag", "has_bonus", "next")
 _ORDERED = {NUMBER, TEXT, DATETIME, DURATION}
 ZERO_DURATION_HINT = "the shortest duration is 1m; to act at once, leave the timer out"
 # Far beyond any customer's lifetime, and far inside what dates can hold.
@@ -43,10 +46,17 @@ class Scope:
     event: str | None = None  # the event in scope, if any
     why_no_event: str = "no event is in scope here"
     extra_names: Mapping[str, str] = field(default_factory=dict)
+    in_unless: bool = False  # in the guard of `unless EVENT where ...`, where `origin` is known
+    origin: str | None = None  # there, the event that scheduled the delayed statements
 
     def with_event(self, event: str | None, why: str = "no event is in scope here") -> Scope:
         return Scope(self.attributes, self.segments, self.events, self.bonuses, event, why,
                      self.extra_names)
+
+    def for_unless(self, event: str) -> Scope:
+        """The scope of an ``unless`` guard: ``event`` arrives, ``origin`` scheduled the wait."""
+        return Scope(self.attributes, self.segments, self.events, self.bonuses, event,
+                     self.why_no_event, self.extra_names, True, self.event)
 
 
 def duration_value(sink: DiagnosticSink, duration: a.Duration, *,
@@ -135,8 +145,17 @@ class TypeChecker:
             return DATETIME
         if isinstance(expr, a.Name):
             return self._name(expr, scope)
+        if isinstance(expr, a.Clock):
+            self.sink.error("JF417", f"a time of day ('{expr.text}') is only meaningful in "
+                            "next(...)", expr.span,
+                            f"for the next {expr.text}, write next({expr.text}); for a date at "
+                            "that time, add hours to it: birthday + 9h")
+            return ANY
         if isinstance(expr, a.EventField):
             return self._event_field(expr, scope)
+        if isinstance(expr, a.Path) and expr.owner == ORIGIN and (
+                scope.in_unless or ORIGIN not in scope.events):
+            return self._origin_field(expr, scope)
         if isinstance(expr, a.Path):
             self.sink.error("JF403", f"'{expr.owner}.{expr.field}' names an event's field: use it "
                             f"inside sum(...) or last(...)", expr.span,
@@ -159,6 +178,30 @@ class TypeChecker:
                                     f"{kind} values", item.span)
             return BOOL
         return self._binary(expr, scope)
+
+    def _origin_field(self, expr: a.Path, scope: Scope) -> str:
+        """``origin.FIELD``: the event that scheduled the statements an ``unless`` guards."""
+        if not scope.in_unless:
+            self.sink.error("JF416", f"'origin.{expr.field}' is only known in the guard of "
+                            "'unless EVENT where ...'", expr.span,
+                            "it reads the event that scheduled delayed statements, e.g. after 4h "
+                            "unless purchased where event.cart_id == origin.cart_id { ... }")
+            return ANY
+        if scope.origin is None:
+            self.sink.error("JF402", f"'origin.{expr.field}' is used where no event scheduled "
+                            "the delayed statements", expr.span,
+                            "delayed statements inside 'on EVENT' know the event that "
+                            "scheduled them")
+            return ANY
+        fields = scope.events.get(scope.origin)
+        if fields is None:
+            return ANY
+        if expr.field not in fields:
+            self.sink.error("JF205", f"event '{scope.origin}' has no field '{expr.field}'",
+                            expr.span, did_you_mean(expr.field, fields,
+                                                    _fields_hint(scope.origin, fields)))
+            return ANY
+        return fields[expr.field]
 
     def _duration(self, expr: a.Duration) -> str:
         duration_value(self.sink, expr)
@@ -211,6 +254,8 @@ class TypeChecker:
                 if not isinstance(arg.expr, a.Name | a.Path):
                     self.infer(arg.expr, scope)
             return ANY
+        if func == "next":
+            return self._next(expr)
         if len(expr.args) != 1:
             names = [arg.expr.name for arg in expr.args if isinstance(arg.expr, a.Name)]
             hint = (" + ".join(f"{func}({n})" for n in names)
@@ -225,6 +270,28 @@ class TypeChecker:
                 self.sink.error("JF403", "'within' only applies to count(...) and sum(...)",
                                 arg.within.span)
         return self._call_arg(func, arg, scope)
+
+    def _next(self, expr: a.Call) -> str:
+        """``next(HH:MM [, DAYS])``: a time of day, then days and day ranges (mon-fri)."""
+        example = "e.g. next(09:00) or next(09:00, mon-fri)"
+        if not expr.args or not isinstance(expr.args[0].expr, a.Clock):
+            self.sink.error("JF403", "next(...) takes a time of day first", expr.span, example)
+            return DATETIME
+        clock_value(self.sink, expr.args[0].expr)
+        for arg in expr.args:
+            if arg.within is not None:
+                self.sink.error("JF403", "'within' only applies to count(...) and sum(...)",
+                                arg.within.span)
+        for arg in expr.args[1:]:
+            for ident in day_names(arg.expr):
+                if ident is None:
+                    self.sink.error("JF403", "next(...) takes days after the time of day",
+                                    arg.expr.span, example)
+                elif m.day_index(ident.name) is None:
+                    self.sink.error("JF211", f"unknown day '{ident.name}'", ident.span,
+                                    did_you_mean(ident.name.lower(), m.WEEKDAYS)
+                                    or "days: mon tue wed thu fri sat sun")
+        return DATETIME
 
     def _call_arg(self, func: str, arg: a.Arg, scope: Scope) -> str:
         """Check the one argument of a known function; the call's type."""
@@ -333,6 +400,27 @@ class TypeChecker:
                         expr.right.span, hint)
 
 
+def clock_value(sink: DiagnosticSink, clock: a.Clock) -> time:
+    """The time of day of ``HH:MM``; one that does not exist is JF407 (and midnight)."""
+    hours, minutes = (int(p) for p in clock.text.split(":"))
+    if hours > 23 or minutes > 59:
+        sink.error("JF407", f"'{clock.text}' is not a time of day", clock.span,
+                   "use 00:00 to 23:59")
+        return time(0, 0)
+    return time(hours, minutes)
+
+
+def day_names(expr: a.Expr) -> list[a.Ident | None]:
+    """The day names of one ``next`` argument, ``mon`` or ``mon-fri`` (None: not a day)."""
+    if isinstance(expr, a.Name):
+        return [a.Ident(expr.name, expr.span)]
+    if isinstance(expr, a.Binary) and expr.op == "-" and isinstance(
+            expr.left, a.Name) and isinstance(expr.right, a.Name):
+        return [a.Ident(expr.left.name, expr.left.span),
+                a.Ident(expr.right.name, expr.right.span)]
+    return [None]
+
+
 def _fields_hint(event: str, fields: Mapping[str, str]) -> str:
     return (f"'{event}' has the fields: {', '.join(fields)}" if fields
             else f"'{event}' has no fields; declare them: event {event} {{ name: type }}")
@@ -409,6 +497,11 @@ def arithmetic(op: str, left: str, right: str) -> str | None:
               (DURATION, DURATION): NUMBER},
     }
     return table[op].get(pair)
+
+
+def article(kind: str) -> str:
+    """``a number``, ``text``: a type as a sentence names it."""
+    return _article(kind)
 
 
 def _article(kind: str) -> str:

@@ -14,14 +14,28 @@ from pydantic import BaseModel, ConfigDict, Field
 from journeyflow.syntax.ast import Expr
 
 __all__ = [
-    "Action", "Attribute", "Delayed", "Emit", "EventType", "Goal", "Goto", "GrantBonus",
+    "Action", "Attribute", "Consent", "Delayed", "Emit", "EventType", "Goal", "Goto", "GrantBonus",
     "IfAction", "JourneyModel", "Limit", "Location", "Message", "Notify", "Offer", "QuietHours",
     "RedeemBonus", "Reentry", "Rule", "Segment", "Send", "SendWindow", "SetAttribute",
     "SourceExpr", "Split", "SplitArm", "Stage", "TagAction", "Trigger", "BUILTIN_EVENTS",
-    "BUILTIN_CHANNELS",
+    "BUILTIN_CHANNELS", "WEEKDAYS", "day_index", "day_range",
 ]
 
 BUILTIN_CHANNELS = ("email", "sms", "push", "webhook")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def day_index(name: str) -> int | None:
+    """0 for ``mon`` (or ``Monday``) to 6 for ``sun``; None for anything else."""
+    key = name.lower()
+    key = key[:3] if key in FULL_WEEKDAYS else key
+    return WEEKDAYS.index(key) if key in WEEKDAYS else None
+
+
+def day_range(first: int, last: int) -> frozenset[int]:
+    """The days from ``first`` to ``last``, wrapping the week (``fri-mon``)."""
+    return frozenset((first + i) % 7 for i in range((last - first) % 7 + 1))
 BUILTIN_EVENTS = ("bonus_expired", "bonus_expiring", "bonus_redeemed")
 
 
@@ -69,6 +83,7 @@ class Message(Frozen):
     subject: str | None = None
     body: str | None = None
     template: str | None = None
+    transactional: bool = False  # ignores consent, holdout, caps, quiet hours, send windows
     location: Location
 
 
@@ -87,6 +102,13 @@ class SendWindow(Frozen):
     days: frozenset[int]  # 0 is Monday
     start: time
     end: time
+
+
+class Consent(Frozen):
+    """Marketing on ``channel`` (or on every channel, "any") needs ``condition`` at delivery."""
+
+    channel: str
+    condition: SourceExpr
 
 
 class Segment(Frozen):
@@ -179,11 +201,24 @@ class Goto(Frozen):
 
 
 class Delayed(Frozen):
+    """Statements due ``after`` a while or ``at`` an instant (one of the two), cancelled by
+    leaving the stage or by an ``unless`` event (that ``unless_where`` accepts, if given)."""
+
     kind: Literal["delayed"] = "delayed"
-    after: timedelta
+    after: timedelta | None = None
+    at: SourceExpr | None = None
     unless: str | None = None
+    unless_where: SourceExpr | None = None
     body: tuple[Action, ...]
     location: Location
+
+    @property
+    def unless_text(self) -> str:
+        """`` unless EVENT [where ...]``, or nothing."""
+        if self.unless is None:
+            return ""
+        where = f" where {self.unless_where.source}" if self.unless_where is not None else ""
+        return f" unless {self.unless}{where}"
 
 
 class IfAction(Frozen):
@@ -196,12 +231,24 @@ class IfAction(Frozen):
 class SplitArm(Frozen):
     share: float  # percent
     body: tuple[Action, ...]
+    label: str | None = None
+
+    def title(self, index: int) -> str | int:
+        """How traces and reports name the arm: its label, else its 1-based position."""
+        return self.label if self.label is not None else index + 1
 
 
 class Split(Frozen):
     kind: Literal["split"] = "split"
     position: str  # "LINE:COL" of the split keyword (precise rule 12)
     arms: tuple[SplitArm, ...]
+    name: str | None = None
+
+    @property
+    def key(self) -> str:
+        """What the arm assignment is keyed by: the name, else the position (moves with
+        every edit above the split)."""
+        return self.name if self.name is not None else self.position
 
 
 Action = (Send | Offer | GrantBonus | RedeemBonus | SetAttribute | TagAction | Emit | Notify
@@ -217,6 +264,7 @@ class Trigger(Frozen):
     duration: timedelta | None = None
     without: str | None = None
     expr: SourceExpr | None = None
+    yearly: bool = False  # `at EXPR every year`
 
 
 class Rule(Frozen):
@@ -241,7 +289,8 @@ class JourneyModel(Frozen):
 
     name: str
     version: int | None = None
-    timezone: str = "UTC"
+    timezone: str = "UTC"  # the journey's zone; the fallback with `timezone_attribute`
+    timezone_attribute: str | None = None  # the customer attribute naming their own zone
     file: str
     attributes: dict[str, Attribute]
     events: dict[str, EventType]
@@ -251,6 +300,8 @@ class JourneyModel(Frozen):
     quiet_hours: QuietHours | None = None
     send_window: SendWindow | None = None
     segments: dict[str, Segment]
+    consents: tuple[Consent, ...] = ()
+    holdout: float | None = None  # percent of customers who get no marketing
     goals: dict[str, Goal]
     value: SourceExpr | None = None
     reentry: Reentry = Reentry()
@@ -260,6 +311,10 @@ class JourneyModel(Frozen):
     @property
     def start_stage(self) -> str:
         return next(name for name, stage in self.stages.items() if stage.start)
+
+    def consent_rules(self, channel: str) -> tuple[Consent, ...]:
+        """The consent rules a marketing send on ``channel`` must all pass."""
+        return tuple(c for c in self.consents if c.channel in (channel, "any"))
 
 
 for _model in (Delayed, IfAction, SplitArm, Rule, Stage, JourneyModel):

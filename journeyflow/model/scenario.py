@@ -30,12 +30,18 @@ class Wait(Frozen):
 
 
 class Expectation(Frozen):
-    """``expect [not] stage|sent|tagged|goal|bonus NAME`` or ``expect EXPR``."""
+    """``expect [not] stage|sent|tagged|goal|bonus|suppressed NAME``, ``expect sent NAME
+    N times``, ``expect sent NAME containing "text"``, ``expect suppressed NAME because
+    REASON``, ``expect arm "SPLIT" LABEL`` or ``expect EXPR``."""
 
-    kind: Literal["stage", "sent", "tagged", "goal", "bonus", "expr"]
+    kind: Literal["stage", "sent", "tagged", "goal", "bonus", "suppressed", "arm", "expr"]
     negated: bool = False
     name: str | None = None
     condition: SourceExpr | None = None
+    times: int | None = None
+    containing: str | None = None
+    reason: str | None = None
+    split: str | None = None
     location: Location
 
     @property
@@ -44,7 +50,16 @@ class Expectation(Frozen):
             return f"expect {self.condition.source}"
         neg = "not " if self.negated else ""
         value = f'"{self.name}"' if self.kind == "tagged" else self.name
-        return f"expect {neg}{self.kind} {value}"
+        if self.split is not None:
+            value = f'"{self.split}" {self.name}'
+        text = f"expect {neg}{self.kind} {value}"
+        if self.times is not None:
+            text += f" {self.times} times"
+        if self.containing is not None:
+            text += f' containing "{self.containing}"'
+        if self.reason is not None:
+            text += f" because {self.reason}"
+        return text
 
 
 ScenarioStep = FeedEvent | Wait | Expectation

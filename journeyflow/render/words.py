@@ -100,6 +100,15 @@ def _send_words(message: str, messages: Mapping[str, m.Message]) -> str:
     return channel_word(message, known.channel if known else "email")
 
 
+def _arm_words(split: m.Split, arm: m.SplitArm) -> str:
+    """``50% split``, or with names ``split "winback_offer", coupon 50%``."""
+    if split.name is None and arm.label is None:
+        return f"{arm.share:g}% split"
+    title = f'split "{split.name}"' if split.name is not None else "split"
+    label = f", {arm.label}" if arm.label is not None else ","
+    return f"{title}{label} {arm.share:g}%"
+
+
 def action_texts(actions: tuple[m.Action, ...],
                  messages: Mapping[str, m.Message]) -> Iterator[ActionText]:
     """One line per action of a block; a ``split`` gives one line per arm, an ``if``
@@ -111,7 +120,7 @@ def action_texts(actions: tuple[m.Action, ...],
         if isinstance(action, m.Split):
             for arm in action.arms:
                 inner = _joined(arm.body, messages)
-                yield ActionText(f"{arm.share:g}% split: {inner.text or 'no action'}",
+                yield ActionText(f"{_arm_words(action, arm)}: {inner.text or 'no action'}",
                                  inner.messages)
         elif isinstance(action, m.IfAction) and action.orelse:
             then, orelse = _joined(action.then, messages), _joined(action.orelse, messages)
@@ -138,9 +147,9 @@ def _one(action: m.Action, messages: Mapping[str, m.Message]) -> ActionText:
                           (action.message,))
     if isinstance(action, m.Delayed):
         inner = _joined(action.body, messages)
-        unless = f" unless {action.unless}" if action.unless else ""
-        return ActionText(f"after {duration_words(action.after)}{unless}: {inner.text}",
-                          inner.messages)
+        when = (f"at {action.at.source}" if action.at is not None
+                else f"after {duration_words(action.after)}")
+        return ActionText(f"{when}{action.unless_text}: {inner.text}", inner.messages)
     if isinstance(action, m.IfAction):
         return _if_words(action, messages)
     if isinstance(action, m.Split):

@@ -42,7 +42,7 @@ class BodyCompiler:
         self.namespace: dict[str, Any] = {
             **program.exprs.namespace(), "tuple": tuple, "len": len,
             "_bisect": bisect_right, "_next_allowed": program.delivery.next_allowed,
-            "_open_get": program.delivery.openings.get}
+            "_open_get": program.delivery.openings.get, "_zones": program.zones}
         self.sources: dict[str, str] = {}
         self._count = 0
 
@@ -110,10 +110,7 @@ class BodyCompiler:
                 return [f"{pad}ip.emit(c, t, {action.event!r}, {{{values}}})"]
             return [f"{pad}ip.notify(c, t, {action.handler!r}, {{{values}}})"]
         if isinstance(action, m.Delayed):
-            delayed = p.register_delayed(self.compile(action.body, f"delayed {action.location}"),
-                                         action.unless)
-            return [f"{pad}ip.schedule_delayed(c, t + {action.after.total_seconds()!r}, "
-                    f"{delayed}, e)"]
+            return self._delayed(action, pad)
         if isinstance(action, m.IfAction):
             out = [f"{pad}if {self.exprs.truth(action.condition.node)}:"]
             out += self._block(action.then, depth + 1)
@@ -126,33 +123,86 @@ class BodyCompiler:
         return [f"{pad}ip.move(c, t, e, {target}, {str(action.location)!r})",
                 f"{pad}return True"]
 
-    def _send(self, fields: dict[str, Any], pad: str) -> list[str]:
-        """A send, inlined: quiet hours and send window, frequency caps, then delivery.
+    def _delayed(self, action: m.Delayed, pad: str) -> list[str]:
+        """Schedule delayed statements: ``after`` a while, or ``at`` an instant computed now
+        (one not after now is due at once, after this step; a null one never)."""
+        p = self.program
+        delayed = p.register_delayed(self.compile(action.body, f"delayed {action.location}"),
+                                     action.unless, action.unless_where)
+        waits = p.delayed[delayed][2]
 
-        A send deferred by quiet hours or the send window is delivered when due by a
-        function of its own, ``Program.deliverers[i]``; the pending send keeps ``i``,
-        which a store can save.
+        def schedule(due: str) -> str:
+            if waits is not None:
+                return f"ip.schedule_wait(c, {due}, {delayed}, e, {waits!r})"
+            return f"ip.schedule_delayed(c, {due}, {delayed}, e)"
+
+        if action.at is None:
+            assert action.after is not None
+            return [f"{pad}{schedule(f't + {action.after.total_seconds()!r}')}"]
+        return [f"{pad}_due = {self.exprs.source(action.at.node)}",
+                f"{pad}if _due is not None: {schedule('(_due if _due > t else t)')}"]
+
+    def _send(self, fields: dict[str, Any], pad: str) -> list[str]:
+        """A send, inlined, in the order of delivery: consent, then quiet hours and send
+        window (defer), then at the delivery time consent again and the frequency caps.
+
+        A transactional message skips all of it. A send deferred by quiet hours or the
+        send window is delivered when due by a function of its own,
+        ``Program.deliverers[i]``; the pending send keeps ``i``, which a store can save.
+        Checks a journey does not declare generate no code.
         """
         delivery = self.program.delivery
         k = self._const(fields)
+        if self.program.model.messages[fields["message"]].transactional:
+            return self._deliver(fields, k, pad, capped=False)
+        consent = self._consent(fields["channel"])
+        out: list[str] = []
+        holdout = self.program.layout.holdout
+        if holdout is not None:
+            out, pad = self._unless(f"c.{holdout}", fields, "holdout", pad)
+        if consent is not None:
+            more, pad = self._unless(f"not ({consent})", fields, "no_consent", pad)
+            out += more
         if not delivery.timed:
-            return self._deliver(fields, k, pad)
+            return out + self._deliver(fields, k, pad)
         later = "(at := _next_allowed(t)) != t"
-        if delivery.bucket is not None:
+        if self.program.model.timezone_attribute is not None:
+            later = "(at := _zones.next_allowed(c, t)) != t"  # in the customer's zone
+        elif delivery.bucket is not None:
             # Most sends fall in an hour already known to be open: one dict look-up.
             later = f"_open_get(t // {float(delivery.bucket)!r}, 1) is not None and {later}"
         deliverers = self.program.deliverers
-        deliverers.append(self._function([*self._deliver(fields, k, "    "), "    return False"],
-                                         f"deliver {fields['message']} {k}"))
-        return [f"{pad}if {later}: ip.defer(c, at, e, {k}, {len(deliverers) - 1})", f"{pad}else:",
-                *self._deliver(fields, k, pad + "    ")]
+        deliverers.append(self._function(
+            [*self._deliver(fields, k, "    ", consent=consent), "    return False"],
+            f"deliver {fields['message']} {k}"))
+        return [*out, f"{pad}if {later}: ip.defer(c, at, e, {k}, {len(deliverers) - 1})",
+                f"{pad}else:", *self._deliver(fields, k, pad + "    ")]
 
-    def _deliver(self, fields: dict[str, Any], k: str, pad: str) -> list[str]:
-        """Delivery now: the frequency caps, then the action record and the channel."""
+    def _consent(self, channel: str) -> str | None:
+        """The test every consent rule of ``channel`` (or ``any``) makes, or None."""
+        rules = self.program.model.consent_rules(channel)
+        if not rules:
+            return None
+        return " and ".join(f"({self.exprs.truth(rule.condition.node)})" for rule in rules)
+
+    def _unless(self, test: str, fields: dict[str, Any], reason: str,
+                pad: str) -> tuple[list[str], str]:
+        """Suppress the send with ``reason`` if ``test``; the rest goes at the new pad."""
+        suppressed = self._const({"message": fields["message"], "channel": fields["channel"],
+                                  "reason": reason})
+        return [f"{pad}if {test}: rec((t, c.id, 'suppressed', {suppressed}))",
+                f"{pad}else:"], pad + "    "
+
+    def _deliver(self, fields: dict[str, Any], k: str, pad: str, *, capped: bool = True,
+                 consent: str | None = None) -> list[str]:
+        """Delivery now: consent (when it is checked again), the frequency caps (which a
+        transactional message neither meets nor fills), the action record, the channel."""
         delivery = self.program.delivery
         channel = fields["channel"]
         out: list[str] = []
-        keys = [key for key in (channel, "any") if key in delivery.limits]
+        if consent is not None:
+            out, pad = self._unless(f"not ({consent})", fields, "no_consent", pad)
+        keys = [key for key in (channel, "any") if key in delivery.limits] if capped else []
         if keys:
             # Over a cap when `count` deliveries already fall in (t - per, t].
             tests = [f"len(c.{delivery.slots[key]}) - _bisect(c.{delivery.slots[key]}, "
@@ -194,10 +244,12 @@ class BodyCompiler:
 
         pad = "    " * depth
         shares = tuple(arm.share for arm in action.arms)
-        choose = self._const(split_chooser(self.program.name, action.position, shares))
+        choose = self._const(split_chooser(self.program.name, action.key, shares))
         out = [f"{pad}arm = {choose}(c.id)",
-               f"{pad}c.{self.program.layout.arm_slot(action.position)} = arm"]
+               f"{pad}c.{self.program.layout.arm_slot(action.key)} = arm"]
         for i, arm in enumerate(action.arms):
-            out.append(f"{pad}{'if' if i == 0 else 'elif'} arm == {i}:")
+            record = self._const({"action": "split", "split": action.key, "arm": arm.title(i)})
+            out += [f"{pad}{'if' if i == 0 else 'elif'} arm == {i}:",
+                    f"{pad}    rec((t, c.id, 'action', {record}))"]
             out += self._block(arm.body, depth + 1)
         return out

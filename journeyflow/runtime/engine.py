@@ -275,8 +275,9 @@ class Engine:
 
     @property
     def warnings(self) -> int:
-        """Extra data fields and unknown attributes ignored so far."""
-        return self.validator.warnings
+        """Extra data fields and unknown attributes ignored so far, and customers whose
+        time zone attribute is not a zone (they get the journey's fallback zone)."""
+        return self.validator.warnings + self.program.zones.warnings
 
     def customer(self, cid: str) -> CustomerState | None:
         c = self.interpreter.customers.get(cid)

@@ -344,11 +344,23 @@ class Interpreter:
         if rule.kind == "at":
             assert rule.expr is not None
             due = rule.expr(c, e, t)
-            if due is None or due <= t:
+            if due is None:
+                return
+            if rule.yearly:
+                due = self.p.zones.anniversary(c, due, t)  # the first at or after entry
+            elif due <= t:
                 return  # a time already reached does not fire, on entry nor on re-entry
         else:
             due = t + rule.duration
         self._push(due, c.id, kind, life, rule.id)
+
+    def rearm_yearly(self, c: Customer, t: float, kind: int, life: int,
+                     rule: CompiledRule) -> None:
+        """`at EXPR every year` fired at ``t``: set the next anniversary (EXPR read anew)."""
+        assert rule.expr is not None
+        value = rule.expr(c, EMPTY, t)
+        if value is not None:
+            self._push(self.p.zones.anniversary(c, value, t + 1), c.id, kind, life, rule.id)
 
     def _schedule_anywhere(self, c: Customer, t: float) -> None:
         for rule in self.p.anywhere_timers:
@@ -398,11 +410,13 @@ class Interpreter:
             c.clock = due
 
     def _delayed_timer(self, c: Customer, t: float, epoch: int, delayed_id: int,
-                       extra: tuple[dict[str, Any], int]) -> None:
-        body, unless = self.p.delayed[delayed_id]
-        event, scheduled_at = extra
+                       extra: tuple[Any, ...]) -> None:
+        body, unless, waits = self.p.delayed[delayed_id]
+        event, scheduled_at = extra[0], extra[1]
         if unless is not None and getattr(c, unless) > scheduled_at:
             return
+        if waits is not None and not self._end_wait(c, waits, extra[2]):
+            return  # a matching `unless` event cancelled it
         body(self, c, t, event)
         self._settle(c, t)
         self._when_goals_after_timer(c, t)
@@ -421,6 +435,33 @@ class Interpreter:
     def schedule_delayed(self, c: Customer, due: float, delayed_id: int,
                          e: dict[str, Any]) -> None:
         self._push(due, c.id, DELAYED, c.epoch, delayed_id, (e, self.steps))
+
+    def schedule_wait(self, c: Customer, due: float, delayed_id: int, e: dict[str, Any],
+                      slot: str) -> None:
+        """Delayed statements with ``unless EVENT where ...``: the customer keeps the wait
+        (with the event that scheduled it) until it fires or a matching EVENT cancels it."""
+        wait = self.seq + 1  # the timer's own sequence number: unique, and saved with it
+        epoch = c.epoch  # waits of stays already left are dropped on the way
+        setattr(c, slot, (*[w for w in getattr(c, slot) if w[3] == epoch],
+                          (wait, delayed_id, e, epoch)))
+        self._push(due, c.id, DELAYED, c.epoch, delayed_id, (e, self.steps, wait))
+
+    def cancel_waits(self, c: Customer, waits: Any, e: dict[str, Any],
+                     t: float) -> tuple[Any, ...]:
+        """The waits still live after event ``e`` arrives: those of the current stay whose
+        guard does not match it (``origin`` is the event that scheduled each)."""
+        guards, epoch = self.p.wait_guards, c.epoch
+        return tuple(w for w in waits if w[3] == epoch and not guards[w[1]](c, e, w[2], t))
+
+    @staticmethod
+    def _end_wait(c: Customer, slot: str, wait: int) -> bool:
+        """Remove wait ``wait`` from the customer; False when it was cancelled already."""
+        waits = getattr(c, slot)
+        kept = tuple(w for w in waits if w[0] != wait)
+        if len(kept) == len(waits):
+            return False
+        setattr(c, slot, kept)
+        return True
 
     # ---- actions ------------------------------------------------------------------------
 

@@ -14,7 +14,7 @@ first customer exists.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
@@ -24,7 +24,10 @@ __all__ = ["CustomerLayout", "history_key"]
 
 # Kinds of history aggregate and the value a new customer starts with.
 HISTORY_START: dict[str, Any] = {"count": 0, "last_at": None, "order": -1, "sum": 0,
-                                 "last": None, "window": (), "payloads": ()}
+                                 "last": None, "window": (), "payloads": (),
+                                 # live `unless EVENT where ...` waits on the event:
+                                 # (wait id, delayed id, scheduling event, stage epoch)
+                                 "waits": ()}
 
 
 def history_key(kind: str, event: str, field: str | None = None) -> str:
@@ -47,7 +50,11 @@ class CustomerLayout:
         self.history_parts: dict[str, tuple[str, str, str | None]] = {}  # (kind, event, field)
         self.history_start: dict[str, Any] = {}  # history key -> starting value
         self.caps: dict[str, str] = {}  # channel (or "any") -> slot of its delivery times
-        self.arms: dict[str, str] = {}  # split position -> slot of the arm taken
+        self.arms: dict[str, str] = {}  # split name (or position) -> slot of the arm taken
+        # The slot saying whether the customer is in the journey's holdout, and the test
+        # that decides it from the customer id (None: the journey has no holdout).
+        self.holdout: str | None = None
+        self._held: Callable[[str], bool] | None = None
         # Goals and tags are bits of one int each: small ints cost nothing to keep.
         self.goals: dict[str, int] = {}
         self.tags: dict[str, int] = {}
@@ -81,11 +88,22 @@ class CustomerLayout:
             slot = self.caps[channel] = self._slot()
         return slot
 
-    def arm_slot(self, position: str) -> str:
-        slot = self.arms.get(position)
+    def arm_slot(self, key: str) -> str:
+        slot = self.arms.get(key)
         if slot is None:
-            slot = self.arms[position] = self._slot()
+            slot = self.arms[key] = self._slot()
         return slot
+
+    def hold_out(self, held: Callable[[str], bool]) -> str:
+        """The holdout slot, set when a customer is made from ``held(customer id)``: the
+        id alone decides it, so a customer restored from a store gets the same answer."""
+        if self.holdout is None:
+            self.holdout = self._slot()
+        self._held = held
+        return self.holdout
+
+    def held_out(self, c: Customer) -> bool:
+        return self.holdout is not None and bool(getattr(c, self.holdout))
 
     def goal_bit(self, name: str) -> int:
         bit = self.goals.get(name)
@@ -125,6 +143,9 @@ class CustomerLayout:
             lines.append(f"    c.{slot} = K_{slot}")
         lines += [f"    c.{slot} = ()" for slot in self.caps.values()]  # no delivery yet
         lines += [f"    c.{slot} = None" for slot in self.arms.values()]  # no arm taken yet
+        if self.holdout is not None:
+            namespace["_held"] = self._held
+            lines.append(f"    c.{self.holdout} = _held(c.id)")
         lines.append("    return c")
         exec(compile("\n".join(lines), f"<customer layout {journey}>", "exec"),  # noqa: S102
              namespace)  # generated from slot names and constants only
@@ -162,12 +183,13 @@ class CustomerLayout:
         return {channel: getattr(c, slot) for channel, slot in self.caps.items()}
 
     def get_arms(self, c: Customer) -> dict[str, int]:
-        """Split position -> arm taken, for the splits this customer has been through."""
+        """Split name (position when unnamed) -> arm taken (0-based), for the splits this
+        customer has been through."""
         out = {}
-        for position, slot in self.arms.items():
+        for key, slot in self.arms.items():
             arm = getattr(c, slot)
             if arm is not None:
-                out[position] = arm
+                out[key] = arm
         return out
 
     def attribute_view(self, c: Customer) -> Mapping[str, Any]:

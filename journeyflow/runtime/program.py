@@ -18,18 +18,21 @@ from journeyflow.model import journey as m
 from journeyflow.model.scenario import Expectation, Scenario
 from journeyflow.runtime.codegen import NO_BODY, Body, BodyCompiler
 from journeyflow.runtime.delivery import DeliveryRules
-from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler
+from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler, WaitGuard
 from journeyflow.runtime.layout import CustomerLayout
 from journeyflow.runtime.steps import StepCompiler
 from journeyflow.runtime.timeutil import format_instant, parse_instant
+from journeyflow.runtime.zones import CustomerZones
 
-__all__ = ["CompiledRule", "CompiledStage", "Program", "split_arm", "split_chooser"]
+__all__ = ["CompiledRule", "CompiledStage", "Program", "holdout_test", "split_arm",
+           "split_chooser"]
 
 
 
 class CompiledRule:
     __slots__ = ("body", "duration", "event", "expr", "expr_source", "fields", "guard_source",
-                 "id", "kind", "location", "stage", "target", "without", "without_slot")
+                 "id", "kind", "location", "stage", "target", "without", "without_slot",
+                 "yearly")
 
     def __init__(self, rid: int, rule: m.Rule) -> None:
         self.id = rid
@@ -38,6 +41,7 @@ class CompiledRule:
         self.location = str(rule.location)
         self.duration = rule.trigger.duration.total_seconds() if rule.trigger.duration else 0.0
         self.without = rule.trigger.without
+        self.yearly = rule.trigger.yearly
         self.stage = rule.stage
         self.guard_source: str | None = None  # the guard's generated Python, for inlining
         self.expr: CompiledExpr | None = None  # an `at` rule's time
@@ -133,6 +137,18 @@ def split_chooser(journey: str, position: str,
     return arm
 
 
+def holdout_test(journey: str, share: float) -> Callable[[str], bool]:
+    """Customer id -> whether ``share`` percent of customers hold them out: the split
+    number of the key "holdout" below ``share``.
+
+    >>> held = holdout_test("Newsletter-Test", 50.0)
+    >>> [held(f"kunde-{i}") for i in range(4)]
+    [False, True, False, False]
+    """
+    choose = split_chooser(journey, "holdout", (share, 100.0 - share))
+    return lambda customer: choose(customer) == 0
+
+
 class Program:
     """Everything the interpreter needs, resolved to integers and closures."""
 
@@ -151,6 +167,8 @@ class Program:
         self.start = self.stage_index[model.start_stage]
         self.defaults = {name: self._default(attr) for name, attr in model.attributes.items()}
         self.layout = CustomerLayout(self.defaults)
+        if model.holdout is not None:
+            self.layout.hold_out(holdout_test(model.name, model.holdout))
         for goal in model.goals:
             self.layout.goal_bit(goal)
         segments = {name: seg.condition.node for name, seg in model.segments.items()}
@@ -161,11 +179,19 @@ class Program:
                                       model.limits)
         self.delivery.slots = {channel: self.layout.cap_slot(channel)
                                for channel in self.delivery.limits}
+        # Each customer's zone; with no `timezone customer.ATTR`, everyone has the journey's.
+        attribute = model.timezone_attribute
+        self.zones = CustomerZones(
+            model.timezone, self.layout.attribute(attribute) if attribute else None,
+            self.delivery.schedule)
+        self.exprs.zones = self.zones
         self.channels = {name: msg.channel for name, msg in model.messages.items()}
         self.date_attributes = {k for k, v in model.attributes.items()
                                 if v.type in ("date", "datetime")}
         self.rules: list[CompiledRule] = []
-        self.delayed: list[tuple[Body, str | None]] = []  # (block, slot of `unless` order)
+        # (block, slot of the `unless` event's order, slot of its live `unless ... where` waits)
+        self.delayed: list[tuple[Body, str | None, str | None]] = []
+        self.wait_guards: dict[int, WaitGuard] = {}  # delayed id -> its `unless ... where`
         # The delivery of each send that quiet hours or the send window can defer.
         self.deliverers: list[Body] = []
         self.bodies = BodyCompiler(self)
@@ -267,10 +293,19 @@ class Program:
         compiled.body = self.bodies.compile(rule.body, str(rule.location))
         return compiled
 
-    def register_delayed(self, body: Body, unless: str | None) -> int:
-        slot = self.layout.history_slot("order", unless) if unless is not None else None
-        self.delayed.append((body, slot))
-        return len(self.delayed) - 1
+    def register_delayed(self, body: Body, unless: str | None,
+                         where: m.SourceExpr | None = None) -> int:
+        """A delayed block's id. A plain ``unless`` compares the event's order with the
+        wait's; one ``where`` its guard is checked as each such event arrives."""
+        index = len(self.delayed)
+        if unless is None:
+            self.delayed.append((body, None, None))
+        elif where is None:
+            self.delayed.append((body, self.layout.history_slot("order", unless), None))
+        else:
+            self.wait_guards[index] = self.exprs.compile_wait_guard(where.node)
+            self.delayed.append((body, None, self.layout.history_slot("waits", unless)))
+        return index
 
     def describe_bonus(self, value: float | str, expires: float) -> dict[str, Any]:
         return {"value": value, "expires": format_instant(expires)}

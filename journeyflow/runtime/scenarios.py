@@ -7,12 +7,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from journeyflow.journey import Journey
+from journeyflow.model import journey as m
 from journeyflow.model.scenario import Expectation, FeedEvent, Scenario, Wait
 from journeyflow.runtime.clock import SimulatedClock
 from journeyflow.runtime.engine import Engine
+from journeyflow.runtime.executor import Delivery
 from journeyflow.runtime.state import Customer
 
-__all__ = ["Failure", "ScenarioResult", "run_scenario", "run_scenarios"]
+__all__ = ["Failure", "ScenarioResult", "run_scenario", "run_scenarios", "split_titles"]
 
 DEFAULT_CUSTOMER = "customer"
 DEFAULT_START = datetime(2026, 1, 1, 9, 0, tzinfo=UTC)
@@ -44,7 +46,10 @@ def run_scenarios(journey: Journey) -> list[ScenarioResult]:
 def run_scenario(journey: Journey, scenario: Scenario) -> ScenarioResult:
     """Feed the scenario's events to fresh customers and check each expectation."""
     clock = SimulatedClock(DEFAULT_START)
-    engine = Engine(journey, clock=clock)
+    # Every delivery is kept, so `expect sent ... containing` reads what the customer got.
+    deliveries: list[Delivery] = []
+    engine = Engine(journey, clock=clock,
+                    channels=dict.fromkeys(journey.model.channels, deliveries.append))
     result = ScenarioResult(scenario)
     current = DEFAULT_CUSTOMER
     for step in scenario.steps:
@@ -65,18 +70,23 @@ def run_scenario(journey: Journey, scenario: Scenario) -> ScenarioResult:
             engine.advance(clock.now())
         else:
             engine.advance(clock.now())
-            failure = _check(engine, step, current, clock.now())
+            failure = _check(engine, step, current, clock.now(), deliveries)
             if failure is not None:
                 result.failures.append(failure)
     return result
 
 
-def _check(engine: Engine, step: Expectation, cid: str, now: float) -> Failure | None:
+def _check(engine: Engine, step: Expectation, cid: str, now: float,
+           deliveries: list[Delivery]) -> Failure | None:
     c = engine.interpreter.customers.get(cid)
     mine = [r for r in engine.trace if r["customer"] == cid]
     if c is None:
         return Failure(str(step.location), step.text, f"there is no customer '{cid}' yet", mine)
-    holds, actual = _evaluate(engine, step, c, mine, now)
+    if step.kind in ("suppressed", "arm") or step.times is not None or step.containing:
+        holds, actual = _evaluate_v2(engine, step, c, mine,
+                                     [d for d in deliveries if d.customer == cid])
+    else:
+        holds, actual = _evaluate(engine, step, c, mine, now)
     if holds != step.negated:
         return None
     return Failure(str(step.location), step.text, actual, mine)
@@ -103,3 +113,60 @@ def _evaluate(engine: Engine, step: Expectation, c: Customer, mine: list[dict[st
     names = sorted({n for n in c.attrs if n in step.condition.source})
     shown = ", ".join(f"{n} = {c.attrs[n]!r}" for n in names)
     return bool(test(c, {}, now)), shown or "the condition is false"
+
+
+def _evaluate_v2(engine: Engine, step: Expectation, c: Customer, mine: list[dict[str, Any]],
+                 deliveries: list[Delivery]) -> tuple[bool, str]:
+    """How often a message went out, what it said, why it was held back, which arm."""
+    name = step.name
+    if step.kind == "arm":
+        return _arm(engine, step, c)
+    if step.kind == "suppressed":
+        held = [r for r in mine if r["kind"] == "suppressed"]
+        shown = ", ".join(f"{r['message']} ({r['reason']})" for r in held)
+        found = [r for r in held if r["message"] == name
+                 and (step.reason is None or r["reason"] == step.reason)]
+        return bool(found), f"suppressed: {shown or 'nothing'}"
+    if step.times is not None:
+        count = sum(1 for r in mine if r["kind"] == "action" and r.get("message") == name
+                    and r.get("action") in ("send", "offer"))
+        return count == step.times, f"'{name}' was sent {count} time{'s' * (count != 1)}"
+    assert step.containing is not None
+    texts = []
+    for delivery in deliveries:
+        if delivery.message == name:
+            texts += [delivery.subject, delivery.body]
+    said = " | ".join(repr(t) for t in texts if t)
+    return (any(step.containing in t for t in texts),
+            f"'{name}' read: {said}" if texts else f"'{name}' was not sent")
+
+
+def _arm(engine: Engine, step: Expectation, c: Customer) -> tuple[bool, str]:
+    assert step.split is not None
+    titles = split_titles(engine.program.model).get(step.split, ())
+    arm = c.arms.get(step.split)
+    if arm is None:
+        return False, f"the customer has not been through split '{step.split}'"
+    taken = titles[arm] if arm < len(titles) else str(arm + 1)
+    return taken == step.name, f"the customer took arm '{taken}'"
+
+
+def split_titles(model: m.JourneyModel) -> dict[str, tuple[str, ...]]:
+    """Split key -> its arms' labels (or 1-based positions, as text)."""
+    out: dict[str, tuple[str, ...]] = {}
+
+    def walk(body: tuple[m.Action, ...]) -> None:
+        for action in body:
+            if isinstance(action, m.Split):
+                out[action.key] = tuple(str(arm.title(i)) for i, arm in enumerate(action.arms))
+                for arm in action.arms:
+                    walk(arm.body)
+            elif isinstance(action, m.IfAction):
+                walk(action.then)
+                walk(action.orelse)
+            elif isinstance(action, m.Delayed):
+                walk(action.body)
+
+    for rule in (*model.anywhere, *(r for st in model.stages.values() for r in st.rules)):
+        walk(rule.body)
+    return out

@@ -152,6 +152,8 @@ class StepCompiler:
                 out.append(f"    c.{slot} = t")
             elif kind == "order":
                 out.append(f"    c.{slot} = ip.steps")
+            elif kind == "waits":  # `unless EVENT where ...`: which waits it cancels
+                out.append(f"    if c.{slot}: c.{slot} = ip.cancel_waits(c, c.{slot}, e, t)")
             elif kind == "sum":
                 out += [f"    v = e.get({field!r})",
                         f"    if v is not None: c.{slot} += v"]
@@ -358,6 +360,8 @@ class StepCompiler:
                       f"    c.fired = (*c.fired, {self._without_key(rule)})"]
         if rule.kind == "every":
             lines.append(f"    ip._push(t + {rule.duration!r}, c.id, kind, life, {rule.id})")
+        elif rule.yearly:
+            lines.append(f"    ip.rearm_yearly(c, t, kind, life, {self._const(rule)})")
         lines.append(f"    if {rule.guard_source or 'True'}:")
         lines += self._fire(rule, "        ")
         # A timer whose guard is false is still a step: settle and check goals either way.

@@ -22,6 +22,7 @@ from journeyflow.journey import Journey
 from journeyflow.model import journey as m
 from journeyflow.simulate.plan import Plan
 from journeyflow.simulate.tally import HOUR, Tally
+from journeyflow.simulate.uplift import uplift
 
 __all__ = ["SCHEMA_PATH", "build_report", "customer_weeks", "dumps", "is_page",
            "quantile_days", "report_page", "write_timeseries"]
@@ -154,12 +155,14 @@ def _splits(tally: Tally, model: m.JourneyModel, has_value: bool) -> list[dict[s
         for split in _walk_splits(rule.body):
             arms = []
             for i, arm in enumerate(split.arms):
-                n = tally.arms[split.position, i]
-                value = tally.arm_value.get((split.position, i), 0.0)
+                n = tally.arms[split.key, i]
+                value = tally.arm_value.get((split.key, i), 0.0)
                 arms.append({"arm": i + 1, "share": arm.share, "label": _arm_label(arm, i + 1),
-                             "customers": n,
-                             "value_per_customer": _per(value, n) if has_value else None})
-            out.append({"position": f"{base}:{split.position}", "stage": where, "arms": arms})
+                             "name": str(arm.title(i)), "customers": n,
+                             "value_per_customer": _per(value, n) if has_value else None,
+                             "goals": {g: tally.arm_goals[split.key, i, g] for g in model.goals}})
+            out.append({"position": f"{base}:{split.position}", "name": split.name,
+                         "stage": where, "arms": arms})
     return out
 
 
@@ -209,6 +212,9 @@ def build_report(tally: Tally, plan: Plan, model: m.JourneyModel) -> dict[str, A
                    "per_customer": _per(tally.value, n)} if model.value is not None else None),
         "segments": _segments(tally, model, has_value),
         "splits": _splits(tally, model, has_value),
+        "suppressed": dict(sorted(tally.suppressed_reasons.items())),
+        "holdout": (uplift(tally.cohorts, list(model.goals), model.holdout, plan.seed)
+                    if model.holdout is not None else None),
         "parked": tally.parked,
         "errors": {"count": sum(tally.errors.values()),
                    "reasons": dict(sorted(tally.errors.items()))},

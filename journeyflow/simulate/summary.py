@@ -84,9 +84,49 @@ def _value(report: dict[str, Any]) -> Table:
                       _num(seg["value_per_customer"]))
     for split in report["splits"]:
         for arm in split["arms"]:
-            table.add_row(f"{split['position']} arm {arm['arm']} ({arm['share']:g}%: "
+            where = f'split "{split["name"]}"' if split["name"] else split["position"]
+            table.add_row(f"{where} arm {arm['name']} ({arm['share']:g}%: "
                           f"{arm['label']})", f"{arm['customers']:,}", "",
                           _num(arm["value_per_customer"]))
+    return table
+
+
+def _arm_goals(report: dict[str, Any]) -> Table:
+    """Goal rates per arm of each split: which arm converts."""
+    goals = list(report["goals"])
+    table = _table("Goals per split arm", "arm", "customers", *goals)
+    for split in report["splits"]:
+        where = f'"{split["name"]}"' if split["name"] else split["position"]
+        for arm in split["arms"]:
+            n = arm["customers"]
+            table.add_row(f"{where} {arm['name']}", f"{n:,}",
+                          *(_pct(arm["goals"][g] / n if n else None) for g in goals))
+    return table
+
+
+def _uplift(report: dict[str, Any]) -> Table:
+    """The journey against its holdout: goal rates, value, and the difference."""
+    held = report["holdout"]
+    table = _table(f"Uplift over the {held['share']:g}% holdout", "", "journey", "holdout",
+                   "uplift (95% interval)")
+    sizes = held["customers"]
+    table.add_row("customers", f"{sizes['journey']:,}", f"{sizes['holdout']:,}", "")
+    uplift = held["uplift"]
+    for goal, rate in held["journey"]["goal_rates"].items():
+        cell = ""
+        if uplift is not None:
+            d = uplift["goal_rates"][goal]
+            cell = (f"{d['difference'] * 100:+.1f} pts ({d['low'] * 100:+.1f} to "
+                    f"{d['high'] * 100:+.1f})")
+        table.add_row(f"goal {goal}", _pct(rate), _pct(held["holdout"]["goal_rates"][goal]),
+                      cell)
+    if report["value"] is not None:
+        cell = ""
+        if uplift is not None:
+            d = uplift["value_per_customer"]
+            cell = f"{d['difference']:+.2f} ({d['low']:+.2f} to {d['high']:+.2f})"
+        table.add_row("value per customer", _num(held["journey"]["value_per_customer"]),
+                      _num(held["holdout"]["value_per_customer"]), cell)
     return table
 
 
@@ -112,10 +152,17 @@ def print_report(report: dict[str, Any], console: Console, elapsed: float | None
         console.print(_goals(report))
     if report["messages"]:
         console.print(_messages(report))
+    if report["suppressed"]:
+        console.print("sends suppressed: " + ", ".join(
+            f"{n:,} {reason}" for reason, n in report["suppressed"].items()))
     if report["bonuses"]:
         console.print(_bonuses(report))
     if report["value"] or report["segments"] or report["splits"]:
         console.print(_value(report))
+    if report["splits"] and report["goals"]:
+        console.print(_arm_goals(report))
+    if report["holdout"] is not None:
+        console.print(_uplift(report))
     errors = report["errors"]
     style = "bold red" if report["parked"] or errors["count"] else "green"
     console.print(f"[{style}]parked customers: {report['parked']:,}, journey errors: "

@@ -70,6 +70,10 @@ class Tally:
     segment_value: dict[str, float] = field(default_factory=dict)
     arms: Counter[tuple[str, int]] = field(default_factory=Counter)
     arm_value: dict[tuple[str, int], float] = field(default_factory=dict)
+    arm_goals: Counter[tuple[str, int, str]] = field(default_factory=Counter)
+    suppressed_reasons: Counter[str] = field(default_factory=Counter)
+    # With a holdout: per cohort ("journey", "holdout"), each customer's (value, goals).
+    cohorts: dict[str, list[tuple[float, tuple[str, ...]]]] = field(default_factory=dict)
     groups: Counter[str] = field(default_factory=Counter)
     group_reached: dict[str, Counter[str]] = field(default_factory=dict)
     events: Counter[str] = field(default_factory=Counter)  # behaviour events by type
@@ -118,10 +122,19 @@ class Tally:
         for name in out.segments:
             self.segments[name] += 1
             self.segment_value[name] = self.segment_value.get(name, 0.0) + out.value
-        for position, arm in c.arms.items():
-            key = (position, arm)
-            self.arms[key] += 1
-            self.arm_value[key] = self.arm_value.get(key, 0.0) + out.value
+        arms = c.arms
+        if arms:
+            goals = c.goals
+            for split, arm in arms.items():
+                key = (split, arm)
+                self.arms[key] += 1
+                self.arm_value[key] = self.arm_value.get(key, 0.0) + out.value
+                for goal in goals:
+                    self.arm_goals[split, arm, goal] += 1
+        layout = c._layout
+        if layout.holdout is not None:
+            cohort = "holdout" if layout.held_out(c) else "journey"
+            self.cohorts.setdefault(cohort, []).append((out.value, c.goals))
         if out.group is not None:
             self.groups[out.group] += 1
             group = self.group_reached.get(out.group)
@@ -183,6 +196,7 @@ class Tally:
                 hours[hour] = hours.get(hour, 0) + 1
             elif kind == "suppressed":
                 self.suppressed[f["message"]] += 1
+                self.suppressed_reasons[f["reason"]] += 1
             elif kind == "error":
                 self.errors[f["reason"]] += 1
             elif kind == "rejected":
@@ -224,7 +238,8 @@ class Tally:
         """Add ``other`` (the next partition) to this tally."""
         self.customers += other.customers
         for name in ("reached", "at_end", "transitions", "delivered", "suppressed", "goals",
-                     "errors", "segments", "arms", "groups", "events", "reactions"):
+                     "errors", "segments", "arms", "groups", "events", "reactions",
+                     "arm_goals", "suppressed_reasons"):
             getattr(self, name).update(getattr(other, name))
         _merge_nested(self.reach_hours, other.reach_hours)
         _merge_nested(self.goal_hours, other.goal_hours)
@@ -244,6 +259,8 @@ class Tally:
             self.segment_value[seg] = self.segment_value.get(seg, 0.0) + v
         for arm, v in other.arm_value.items():
             self.arm_value[arm] = self.arm_value.get(arm, 0.0) + v
+        for cohort, rows in other.cohorts.items():
+            self.cohorts.setdefault(cohort, []).extend(rows)
         self.partitions.extend(other.partitions)
 
     def occupancy_series(self) -> dict[str, list[int]]:

@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from journeyflow.errors import NOWHERE, Span
 
 __all__ = [
-    "Arg", "Arm", "Binary", "Block", "BoolLit", "Call", "ChannelDecl", "Clock", "CustomerDecl",
+    "Arg", "Arm", "Binary", "Block", "BoolLit", "Call", "ChannelDecl", "Clock", "ConsentDecl",
+    "CustomerDecl",
     "DateTimeLit", "Decl", "Delayed", "Dist", "DistArg", "DistField", "Duration", "Emit",
     "EventDecl", "EventField", "Expect", "Expr", "Field", "GoalDecl", "Goto", "Grant", "Header",
+    "HoldoutDecl",
     "Ident", "If", "InList", "JourneyFile", "KV", "LimitDecl", "ListLit", "MessageDecl",
     "MessagePart", "Name", "Notify", "NullLit", "Number", "Offer", "Path", "Percent",
     "QuietHours", "Redeem", "ReentryDecl", "Rule", "ScenarioDecl", "ScenarioFile",
@@ -177,7 +179,7 @@ class InList:
 
 
 Expr = (Number | Percent | Duration | StringLit | DateTimeLit | BoolLit | NullLit | Name |
-    Path | EventField | Call | ListLit | Unary | Binary | InList)
+    Path | EventField | Call | ListLit | Unary | Binary | InList | Clock)
 
 # ---- statements ----------------------------------------------------------------
 
@@ -255,9 +257,13 @@ class Block:
 
 @dataclass(frozen=True, slots=True)
 class Delayed:
-    after: Duration
+    """``after D`` or ``at EXPR`` (exactly one is set), optionally ``unless EVENT [where G]``."""
+
+    after: Duration | None
     unless: Ident | None
     block: Block
+    where: Expr | None = None  # sees `event` (the arriving one) and `origin` (the scheduling)
+    at: Expr | None = None
     span: Span = _span()
 
 
@@ -273,13 +279,15 @@ class If:
 class Arm:
     share: Percent
     block: Block
+    label: Ident | None = None  # names the arm in traces and reports
     span: Span = _span()
 
 
 @dataclass(frozen=True, slots=True)
 class Split:
     arms: tuple[Arm, ...]
-    span: Span = _span()  # the `split` keyword: section 11.12 hashes its position
+    name: StringLit | None = None  # keys the arm a customer takes, wherever the split moves
+    span: Span = _span()  # the `split` keyword: an unnamed split hashes its position
 
     @property
     def position(self) -> str:
@@ -307,7 +315,12 @@ class Trigger:
     duration: Duration | None = None
     without: Ident | None = None
     expr: Expr | None = None
+    yearly: Span | None = field(default=None, compare=False)  # `every year`, where written
     span: Span = _span()  # the trigger keyword
+
+    @property
+    def every_year(self) -> bool:
+        return self.yearly is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +336,8 @@ class Rule:
 class Header:
     name: str
     version: Number | None = None
-    timezone: StringLit | None = None
+    timezone: StringLit | None = None  # the zone, or the fallback of `timezone_attribute`
+    timezone_attribute: Ident | None = None  # `timezone customer.ATTR or "Zone"`
     span: Span = _span()
 
 
@@ -361,6 +375,7 @@ class MessageDecl:
     name: Ident
     channel: Ident
     parts: tuple[MessagePart, ...] = ()
+    transactional: bool = False  # a receipt: no consent, holdout, caps or quiet hours
     span: Span = _span()
 
 
@@ -404,6 +419,23 @@ class SendWindow:
 class SegmentDecl:
     name: Ident
     expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentDecl:
+    """``consent CHANNEL|any where EXPR``: marketing on CHANNEL needs EXPR at delivery."""
+
+    channel: Ident
+    expr: Expr
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class HoldoutDecl:
+    """``holdout N%``: a stable share of customers gets no marketing, to measure uplift."""
+
+    share: Percent
     span: Span = _span()
 
 
@@ -555,12 +587,16 @@ class StepWait:
 
 @dataclass(frozen=True, slots=True)
 class Expect:
-    """``kind`` is stage, sent, tagged, goal, bonus or expr."""
+    """``kind`` is stage, sent, tagged, goal, bonus, suppressed, arm or expr."""
 
     kind: str
     negated: bool = False
-    name: str | None = None
+    name: str | None = None  # the message, stage...; for `arm`, the arm's label or number
     expr: Expr | None = None
+    times: Number | None = None  # expect sent MESSAGE N times
+    containing: StringLit | None = None  # expect sent MESSAGE containing "text"
+    reason: Ident | None = None  # expect suppressed MESSAGE because REASON
+    split: StringLit | None = None  # expect arm "SPLIT" LABEL
     span: Span = _span()
 
 
@@ -575,8 +611,8 @@ class ScenarioDecl:
 
 
 Decl = (CustomerDecl | EventDecl | MessageDecl | ChannelDecl | LimitDecl | QuietHours |
-    SendWindow | SegmentDecl | GoalDecl | ValueDecl | ReentryDecl | AnywhereDecl | StageDecl |
-    SimulateDecl | ScenarioDecl)
+    SendWindow | SegmentDecl | ConsentDecl | HoldoutDecl | GoalDecl | ValueDecl | ReentryDecl |
+    AnywhereDecl | StageDecl | SimulateDecl | ScenarioDecl)
 
 
 @dataclass(frozen=True, slots=True)

@@ -214,7 +214,11 @@ class _Formatter(_Writer):
         self.line(f"journey {quote(h.name)}", _start(h), end_of(h.span))
         if h.version is not None:
             self.line(f"version {h.version.text}", _start(h.version), end_of(h.version))
-        if h.timezone is not None:
+        if h.timezone is not None and h.timezone_attribute is not None:
+            self.line(f"timezone customer.{h.timezone_attribute.name} or "
+                      f"{quote(h.timezone.value)}", _start(h.timezone_attribute),
+                      end_of(h.timezone))
+        elif h.timezone is not None:
             self.line(f"timezone {quote(h.timezone.value)}", _start(h.timezone),
                       end_of(h.timezone))
 
@@ -277,11 +281,14 @@ class _Formatter(_Writer):
 
     def message(self, d: a.MessageDecl) -> None:
         head = f"message {d.name.name} via {d.channel.name}"
-        if not d.parts and not self.has_comment(end_of(d.channel), end_of(d)):
+        head_end = end_of(d.channel)
+        if d.transactional:
+            head += " transactional"
+        if not d.parts and not self.has_comment(head_end, end_of(d)):
             self.line(head, _start(d), end_of(d))
             return
         texts = [f"{p.name.name} {quote(p.value)}" for p in d.parts]
-        self.braced(head, d, end_of(d.channel), list(zip(d.parts, texts, strict=True)),
+        self.braced(head, d, head_end, list(zip(d.parts, texts, strict=True)),
                     lambda pt: self.line(pt[1], _start(pt[0]), end_of(pt[0])),
                     texts[0] if len(texts) == 1 else None)
 
@@ -321,8 +328,8 @@ class _Formatter(_Writer):
 
     def stmt(self, s: a.Stmt, limit: Pos) -> None:
         if isinstance(s, a.Delayed):
-            unless = f" unless {s.unless.name}" if s.unless else ""
-            self.block(f"after {s.after.text}{unless}", s, end_of((s.after, s.unless)), s.block)
+            self.block(fx.delayed_head_text(s), s, end_of((s.after, s.at, s.unless, s.where)),
+                       s.block)
         elif isinstance(s, a.If):
             self.if_stmt(s)
         elif isinstance(s, a.Split):
@@ -357,9 +364,13 @@ class _Formatter(_Writer):
         # The tree does not know where `}` is. The source does; else comments indented
         # past `split` stay inside.
         brace = self.src.brace_after(*end_of(s)) if self.src else None
-        self.line("split {", _start(s), brace or end_of(s), head_end=end_of(s.span))
+        head, head_end = "split", end_of(s.span)
+        if s.name is not None:
+            head, head_end = f"split {quote(s.name.value)}", end_of(s.name)
+        self.line(head + " {", _start(s), brace or end_of(s), head_end=head_end)
         for arm in s.arms:
-            self.block(arm.share.text, arm, end_of(arm.share), arm.block)
+            label = f" {arm.label.name}" if arm.label is not None else ""
+            self.block(arm.share.text + label, arm, end_of((arm.share, arm.label)), arm.block)
         if brace is None:
             self.flush(limit, min_col=s.span.col)
         self.close(brace)

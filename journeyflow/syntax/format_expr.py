@@ -34,7 +34,7 @@ _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 _PRECEDENCE = {"or": 1, "and": 2, "+": 5, "-": 5, "*": 6, "/": 6} | dict.fromkeys(_COMPARE, 4)
 _NOT, _COMPARISON, _SUM, _NEGATION, _ATOM = 3, 4, 5, 7, 8
 # After `expect` these words are keywords, so an expression may not begin with them.
-_EXPECT_WORDS = frozenset({"stage", "sent", "tagged", "goal", "bonus"})
+_EXPECT_WORDS = frozenset({"stage", "sent", "tagged", "goal", "bonus", "suppressed", "arm"})
 _SIGNED = re.compile(r"-?\d+(\.\d+)?%?")
 
 
@@ -80,9 +80,18 @@ def _in_list(e: a.InList) -> str:
 
 
 def _call(e: a.Call) -> str:
-    args = ", ".join(expr_text(arg.expr) + (f" within {arg.within.text}" if arg.within else "")
+    args = ", ".join(_arg_text(e.func, arg) + (f" within {arg.within.text}" if arg.within else "")
                      for arg in e.args)
     return f"{e.func}({args})"
+
+
+def _arg_text(func: str, arg: a.Arg) -> str:
+    """A day range in ``next(09:00, mon-fri)`` is written as in a send window."""
+    x = arg.expr
+    if func == "next" and isinstance(x, a.Binary) and x.op == "-" and isinstance(
+            x.left, a.Name) and isinstance(x.right, a.Name):
+        return f"{x.left.name}-{x.right.name}"
+    return expr_text(x)
 
 
 _TEXT: dict[type, Callable[[Any], str]] = {
@@ -90,6 +99,7 @@ _TEXT: dict[type, Callable[[Any], str]] = {
     a.Percent: lambda e: e.text,
     a.Duration: lambda e: e.text,
     a.DateTimeLit: lambda e: e.text,
+    a.Clock: lambda e: e.text,
     a.StringLit: lambda e: quote(e.value),
     a.BoolLit: lambda e: "true" if e.value else "false",
     a.NullLit: lambda e: "null",
@@ -146,6 +156,20 @@ _STMT_TEXT: dict[type, Callable[[Any], str]] = {
 }
 
 
+def delayed_head_text(s: a.Delayed) -> str:
+    """``after 4h unless purchased where ...`` or ``at EXPR ...``, without the block."""
+    if s.at is not None:
+        head = f"at {expr_text(s.at)}"
+    else:
+        assert s.after is not None
+        head = f"after {s.after.text}"
+    if s.unless is not None:
+        head += f" unless {s.unless.name}"
+        if s.where is not None:
+            head += f" where {expr_text(s.where)}"
+    return head
+
+
 def is_simple(stmt: a.Stmt) -> bool:
     """True for a statement without a block of its own."""
     return type(stmt) in _STMT_TEXT
@@ -166,7 +190,7 @@ def _trigger_text(t: a.Trigger) -> str:
         without = f" without {t.without.name}" if t.without else ""
         return f"{t.kind} {t.duration.text}{without}"
     assert t.expr is not None
-    return f"{t.kind} {expr_text(t.expr)}"
+    return f"{t.kind} {expr_text(t.expr)}" + (" every year" if t.every_year else "")
 
 
 def rule_head_text(rule: a.Rule) -> str:
@@ -207,6 +231,8 @@ _DECL_TEXT: dict[type, Callable[[Any], str]] = {
     a.SendWindow: lambda d: "send window " + ", ".join(_day_span(s) for s in d.days)
     + f" {d.start.text} to {d.end.text}",
     a.SegmentDecl: lambda d: f"segment {d.name.name} where {expr_text(d.expr)}",
+    a.ConsentDecl: lambda d: f"consent {d.channel.name} where {expr_text(d.expr)}",
+    a.HoldoutDecl: lambda d: f"holdout {d.share.text}",
     a.GoalDecl: _goal,
     a.ValueDecl: lambda d: f"value {expr_text(d.expr)}",
     a.ReentryDecl: lambda d: f"reentry after {d.after.text}" if d.after else f"reentry {d.mode}",
@@ -322,7 +348,16 @@ def step_text(step: a.StepEvent | a.StepWait | a.Expect) -> str:
             assert step.expr is not None
             return f"expect {_expect_expr_text(step.expr)}"
         name = quote(step.name or "") if step.kind == "tagged" else step.name
-        return f"expect {'not ' if step.negated else ''}{step.kind} {name}"
+        if step.kind == "arm" and step.split is not None:
+            name = f"{quote(step.split.value)} {step.name}"
+        text = f"expect {'not ' if step.negated else ''}{step.kind} {name}"
+        if step.times is not None:
+            text += f" {step.times.text} times"
+        if step.containing is not None:
+            text += f" containing {quote(step.containing.value)}"
+        if step.reason is not None:
+            text += f" because {step.reason.name}"
+        return text
     when = f"+{step.when.text}" if isinstance(step.when, a.Duration) else step.when.text
     text = f"at {when} {step.event.name}{kv_block_text(step.data)}"
     if step.customer is not None:

@@ -6,6 +6,7 @@ built: that halves the cost of parsing a large journey.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from lark import Token, Transformer
@@ -72,8 +73,16 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def header(self, c: Children) -> a.Header:
         opts = dict(c[1:])
-        return a.Header(decode_string(c[0]), opts.get("version"), opts.get("timezone"),
+        zone, attribute = opts.get("timezone"), None
+        if "timezone_customer" in opts:
+            attribute, zone = opts["timezone_customer"]
+        return a.Header(decode_string(c[0]), opts.get("version"), zone, attribute,
                         token_span(c[0]))
+
+    def timezone_customer(self, c: Children) -> tuple[str, tuple[a.Ident, a.StringLit]]:
+        _customer, attribute, fallback = c
+        return "timezone_customer", (_ident(attribute), a.StringLit(decode_string(fallback),
+                                                                    token_span(fallback)))
 
     def version(self, c: Children) -> tuple[str, a.Number]:
         return "version", a.Number(str(c[0]), token_span(c[0]))
@@ -93,9 +102,10 @@ class JourneyTransformer(Transformer[Token, Any]):
                        _spanning(name, default if default is not None else (qmark or typ)))
 
     def message(self, c: Children) -> a.MessageDecl:
-        kw, name, channel, body = c
-        parts, end = body if body is not None else ((), channel)
-        return a.MessageDecl(_ident(name), _ident(channel), parts, _spanning(kw, end))
+        kw, name, channel, transactional, body = c
+        parts, end = body if body is not None else ((), transactional or channel)
+        return a.MessageDecl(_ident(name), _ident(channel), parts, transactional is not None,
+                             _spanning(kw, end))
 
     def message_body(self, c: Children) -> tuple[tuple[a.MessagePart, ...], Token]:
         return tuple(c[:-1]), c[-1]
@@ -125,6 +135,12 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def segment(self, c: Children) -> a.SegmentDecl:
         return a.SegmentDecl(_ident(c[1]), c[2], _spanning(c[0], c[2]))
+
+    def consent(self, c: Children) -> a.ConsentDecl:
+        return a.ConsentDecl(_ident(c[1]), c[2], _spanning(c[0], c[2]))
+
+    def holdout(self, c: Children) -> a.HoldoutDecl:
+        return a.HoldoutDecl(a.Percent(str(c[1]), token_span(c[1])), _spanning(c[0], c[1]))
 
     def goal_on(self, c: Children) -> a.GoalDecl:
         kw, name, _on, event, where = c
@@ -196,7 +212,9 @@ class JourneyTransformer(Transformer[Token, Any]):
         return a.Trigger("every", duration=_duration(c[1]), span=token_span(c[0]))
 
     def at(self, c: Children) -> a.Trigger:
-        return a.Trigger("at", expr=c[1], span=token_span(c[0]))
+        kw, expr, every = c
+        return a.Trigger("at", expr=expr, yearly=token_span(every) if every is not None else None,
+                         span=token_span(kw))
 
     def when(self, c: Children) -> a.Trigger:
         return a.Trigger("when", expr=c[1], span=token_span(c[0]))
@@ -261,8 +279,16 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def delayed(self, c: Children) -> a.Delayed:
         kw, dur, unless, block = c
-        return a.Delayed(_duration(dur), _ident(unless) if unless is not None else None, block,
-                         _spanning(kw, block))
+        event, where = unless if unless is not None else (None, None)
+        return a.Delayed(_duration(dur), event, block, where, None, _spanning(kw, block))
+
+    def delayed_at(self, c: Children) -> a.Delayed:
+        kw, when, unless, block = c
+        event, where = unless if unless is not None else (None, None)
+        return a.Delayed(None, event, block, where, when, _spanning(kw, block))
+
+    def unless(self, c: Children) -> tuple[a.Ident, Any]:
+        return _ident(c[0]), c[1]
 
     def if_stmt(self, c: Children) -> a.If:
         kw, cond, then, orelse = c
@@ -272,10 +298,14 @@ class JourneyTransformer(Transformer[Token, Any]):
         return c[0]  # type: ignore[no-any-return]
 
     def split(self, c: Children) -> a.Split:
-        return a.Split(tuple(c[1:-1]), token_span(c[0]))
+        kw, name, *arms, _end = c
+        label = a.StringLit(decode_string(name), token_span(name)) if name is not None else None
+        return a.Split(tuple(arms), label, token_span(kw))
 
     def arm(self, c: Children) -> a.Arm:
-        return a.Arm(a.Percent(str(c[0]), token_span(c[0])), c[1], _spanning(c[0], c[1]))
+        share, label, block = c
+        return a.Arm(a.Percent(str(share), token_span(share)), block,
+                     _ident(label) if label is not None else None, _spanning(share, block))
 
     def goto(self, c: Children) -> a.Goto:
         return a.Goto(_ident(c[1]), token_span(c[0]))
@@ -317,6 +347,9 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     def string(self, c: Children) -> a.StringLit:
         return a.StringLit(decode_string(c[0]), token_span(c[0]))
+
+    def clock(self, c: Children) -> a.Clock:
+        return a.Clock(str(c[0]), token_span(c[0]))
 
     def datetime(self, c: Children) -> a.DateTimeLit:
         return a.DateTimeLit(str(c[0]), token_span(c[0]))
@@ -444,13 +477,39 @@ class JourneyTransformer(Transformer[Token, Any]):
     def _expect(self, kind: str, c: Children) -> a.Expect:
         kw, negated, target = c
         value = decode_string(target) if target.type == "STRING" else str(target)
-        return a.Expect(kind, negated is not None, value, None, _spanning(kw, target))
+        return a.Expect(kind, negated is not None, value, None, span=_spanning(kw, target))
 
     def expect_stage(self, c: Children) -> a.Expect:
         return self._expect("stage", c)
 
     def expect_sent(self, c: Children) -> a.Expect:
-        return self._expect("sent", c)
+        kw, negated, target, detail = c
+        found = a.Expect("sent", negated is not None, str(target), None,
+                         span=_spanning(kw, detail or target))
+        if detail is not None and detail.type == "NUMBER":
+            return replace(found, times=a.Number(str(detail), token_span(detail)))
+        if detail is not None:
+            return replace(found, containing=a.StringLit(decode_string(detail),
+                                                         token_span(detail)))
+        return found
+
+    def sent_times(self, c: Children) -> Token:
+        return c[0]  # type: ignore[no-any-return]
+
+    def sent_containing(self, c: Children) -> Token:
+        return c[0]  # type: ignore[no-any-return]
+
+    def expect_suppressed(self, c: Children) -> a.Expect:
+        kw, negated, target, reason = c
+        return a.Expect("suppressed", negated is not None, str(target), None,
+                        reason=_ident(reason) if reason is not None else None,
+                        span=_spanning(kw, reason or target))
+
+    def expect_arm(self, c: Children) -> a.Expect:
+        kw, negated, split, label = c
+        return a.Expect("arm", negated is not None, str(label), None,
+                        split=a.StringLit(decode_string(split), token_span(split)),
+                        span=_spanning(kw, label))
 
     def expect_tagged(self, c: Children) -> a.Expect:
         return self._expect("tagged", c)
@@ -462,4 +521,4 @@ class JourneyTransformer(Transformer[Token, Any]):
         return self._expect("bonus", c)
 
     def expect_expr(self, c: Children) -> a.Expect:
-        return a.Expect("expr", False, None, c[1], _spanning(c[0], c[1]))
+        return a.Expect("expr", False, None, c[1], span=_spanning(c[0], c[1]))

@@ -21,7 +21,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 def declaration_changes(pair: Pair) -> Iterator[Change]:
     for compare in (_header, _attributes, _events, _messages, _channels, _limits,
-                    _sending_times, _segments, _goals, _value_and_reentry):
+                    _sending_times, _campaign, _segments, _goals, _value_and_reentry):
         yield from compare(pair)
 
 
@@ -164,7 +164,8 @@ def _message_parts(pair: Pair, old: m.Message, new: m.Message) -> Iterator[Chang
     parts: list[tuple[str, str | None, str | None]] = [
         ("channel", old.channel, new.channel), ("subject", old.subject, new.subject),
         ("body", old.body, new.body),
-        ("template", pair.old.template_text(old), pair.new.template_text(new))]
+        ("template", pair.old.template_text(old), pair.new.template_text(new)),
+        ("transactional", _transactional(old), _transactional(new))]
     stages, everyone = pair.users(sends(new.name))
     for part, was, now in parts:
         if was == now:
@@ -176,6 +177,10 @@ def _message_parts(pair: Pair, old: m.Message, new: m.Message) -> Iterator[Chang
                      *pair.sides(pair.old.line(("part", old.name, part), parent), was,
                                  pair.new.line(("part", new.name, part), parent), now),
                      stages=stages, everyone=everyone, note=note)
+
+
+def _transactional(message: m.Message) -> str | None:
+    return "transactional" if message.transactional else None
 
 
 def _template_note(old: m.Message, new: m.Message) -> str:
@@ -245,6 +250,24 @@ def _sending_times(pair: Pair) -> Iterator[Change]:
                        _quiet_text)
     yield from _single(pair, "send_window", "send window", old.send_window, new.send_window,
                        _window_text)
+
+
+def _consent_text(consents: tuple[m.Consent, ...]) -> str:
+    return "; ".join(f"consent {c.channel} where {expr_or_none(c.condition)}" for c in consents)
+
+
+def _campaign(pair: Pair) -> Iterator[Change]:
+    """Each customer's zone, consent and the holdout: who gets marketing, and when."""
+    old, new = pair.old.model, pair.new.model
+    yield from _single(pair, "journey.timezone_attribute", "customer time zone",
+                       old.timezone_attribute, new.timezone_attribute,
+                       lambda name: f"timezone customer.{name}", "quiet hours, send windows, "
+                       "next(...) and yearly dates follow each customer's own zone")
+    yield from _single(pair, "consent", "consent", old.consents or None, new.consents or None,
+                       _consent_text, "marketing sends are checked against it at delivery")
+    yield from _single(pair, "holdout", "holdout", old.holdout, new.holdout,
+                       lambda share: f"holdout {float_text(share)}%",
+                       "customers held out of marketing follow the share")
 
 
 def _single(pair: Pair, key: str, noun: str, old: T | None, new: T | None,

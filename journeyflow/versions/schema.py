@@ -10,12 +10,13 @@ from typing import Any
 __all__ = ["DIFF_SCHEMA", "KINDS"]
 
 KINDS = (
-    "journey.name", "journey.version", "journey.timezone", "attribute", "event",
-    "event.field", "message", "message.channel", "message.subject", "message.body",
-    "message.template", "channel", "limit", "quiet_hours", "send_window", "segment", "goal",
-    "value", "reentry", "stage", "stage.start", "stage.final", "rule", "rule.trigger",
-    "rule.guard", "rule.target", "rule.order", "action", "action.target", "action.timer",
-    "action.condition", "action.split", "action.split_position",
+    "journey.name", "journey.version", "journey.timezone", "journey.timezone_attribute",
+    "attribute", "event", "event.field", "message", "message.channel", "message.subject",
+    "message.body", "message.template", "message.transactional", "consent", "holdout", "channel",
+    "limit", "quiet_hours", "send_window", "segment", "goal", "value", "reentry", "stage",
+    "stage.start", "stage.final", "rule", "rule.trigger", "rule.guard", "rule.target",
+    "rule.order", "action", "action.target", "action.timer", "action.condition", "action.split",
+    "action.split_position",
 )
 
 _SIDE: dict[str, Any] = {

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from journeyflow.syntax import ast as a
-from journeyflow.syntax.format_expr import expr_text, is_simple, simple_stmt_text
+from journeyflow.syntax.format_expr import (
+    delayed_head_text,
+    expr_text,
+    is_simple,
+    simple_stmt_text,
+)
 from journeyflow.versions.view import ActionView, RuleView
 
 __all__ = ["compound_head", "rule_text", "statement_text"]
@@ -38,8 +43,7 @@ def compound_head(view: ActionView) -> str:
     """A compound statement's first line, without its block."""
     stmt = view.stmt
     if isinstance(stmt, a.Delayed):
-        unless = f" unless {stmt.unless.name}" if stmt.unless else ""
-        return f"after {stmt.after.text}{unless}"
+        return delayed_head_text(stmt)
     if isinstance(stmt, a.If):
         return f"if {expr_text(stmt.cond)}"
     if isinstance(stmt, a.Split):

@@ -110,3 +110,22 @@ def test_the_parser_does_reject_broken_text(tmp_path: Path) -> None:
                             text=True, timeout=120, check=False)
     assert result.returncode == 1
     assert json.loads(result.stdout.splitlines()[-1])["ok"] is False
+
+
+def test_named_splits_and_labelled_arms_are_named_in_mermaid() -> None:
+    from journeyflow.journey import loads
+    from journeyflow.render import build_diagram, export_mermaid
+
+    journey = loads('''journey "m"
+event go {}
+message a via email { subject "A" }
+message b via email { subject "B" }
+stage s start {
+  on go {
+    split "subject_line" { 50% plain { send a } 50% { send b } }
+  }
+}
+''', "m.journey")
+    text = export_mermaid(build_diagram(journey))
+    assert 'split "subject_line", plain 50%' in text.replace("&quot;", '"').replace("#quot;", '"')
+    assert 'split "subject_line", 50%' in text.replace("&quot;", '"').replace("#quot;", '"')

@@ -13,6 +13,8 @@ from journeyflow.model import journey as m
 # field -> the change kinds that report it (see journeyflow/versions/declarations.py)
 JOURNEY_FIELDS = {
     "name": "journey.name", "version": "journey.version", "timezone": "journey.timezone",
+    "timezone_attribute": "journey.timezone_attribute", "consents": "consent",
+    "holdout": "holdout",
     "file": None,  # where it was read from: not part of the journey
     "attributes": "attribute", "events": "event, event.field",
     "messages": "message, message.*", "channels": "channel", "limits": "limit",
@@ -20,7 +22,8 @@ JOURNEY_FIELDS = {
     "goals": "goal", "value": "value", "reentry": "reentry",
     "anywhere": "rule*, action* in the anywhere group", "stages": "stage*, rule*, action*",
 }
-MESSAGE_FIELDS = {"name", "channel", "subject", "body", "template", "location"}
+MESSAGE_FIELDS = {"name", "channel", "subject", "body", "template", "transactional",
+                  "location"}
 # Stages, rules and triggers are compared whole (journeyflow/versions/canon.py), so a new
 # field of theirs is compared without a change here; these lists only make sure of it.
 STAGE_FIELDS = {"name", "start", "final", "rules", "location"}

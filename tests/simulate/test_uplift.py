@@ -1,0 +1,61 @@
+"""The journey's uplift over its holdout, and suppressions and goals per arm in reports."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+from click.testing import CliRunner
+
+from journeyflow.cli import main
+from journeyflow.simulate.uplift import uplift
+
+ROOT = Path(__file__).resolve().parents[2]
+SCHEMA = json.loads((ROOT / "journeyflow" / "schemas" / "report.schema.json").read_text("utf-8"))
+
+
+def test_uplift_is_the_difference_of_the_cohorts_with_an_interval_around_it() -> None:
+    cohorts = {"journey": [(10.0, ("bought",))] * 60 + [(0.0, ())] * 40,
+               "holdout": [(10.0, ("bought",))] * 30 + [(0.0, ())] * 70}
+    found = uplift(cohorts, ["bought"], 10.0, seed=1)
+    value = found["uplift"]["value_per_customer"]
+    assert value["difference"] == 3.0
+    assert value["low"] < 3.0 < value["high"]
+    rate = found["uplift"]["goal_rates"]["bought"]
+    assert rate["difference"] == 0.3
+    assert 0.1 < rate["low"] < 0.3 < rate["high"] < 0.5
+    assert found["journey"]["goal_rates"] == {"bought": 0.6}
+
+
+def test_uplift_does_not_depend_on_the_order_customers_were_merged_in() -> None:
+    rows = [(float(i % 7), ("g",) if i % 3 else ()) for i in range(50)]
+    a = uplift({"journey": rows, "holdout": rows[:20]}, ["g"], 10.0, seed=3)
+    b = uplift({"journey": rows[::-1], "holdout": rows[:20][::-1]}, ["g"], 10.0, seed=3)
+    assert a == b
+
+
+def test_an_empty_cohort_has_no_uplift() -> None:
+    found = uplift({"journey": [(1.0, ())]}, ["g"], 10.0, seed=0)
+    assert found["uplift"] is None
+    assert found["holdout"]["value_per_customer"] is None
+
+
+def test_the_report_has_suppressions_arms_and_uplift(tmp_path: Path) -> None:
+    out = tmp_path / "report.json"
+    result = CliRunner().invoke(main, ["simulate", str(ROOT / "examples" / "lifecycle.journey"),
+                                       "--customers", "400", "--days", "90",
+                                       "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    report = json.loads(out.read_text("utf-8"))
+    jsonschema.validate(report, SCHEMA)
+    assert set(report["suppressed"]) <= {"frequency_cap", "no_consent", "holdout"}
+    assert report["suppressed"]["holdout"] > 0
+    [split] = report["splits"]
+    assert split["name"] == "winback_offer"
+    assert [arm["name"] for arm in split["arms"]] == ["coupon", "plain"]
+    assert set(split["arms"][0]["goals"]) == set(report["goals"])
+    held = report["holdout"]
+    assert held["share"] == 10.0
+    assert held["customers"]["journey"] + held["customers"]["holdout"] == 400
+    assert "Uplift over the 10% holdout" in result.output

@@ -10,6 +10,7 @@ arithmetic with null gives null, and ``not null`` is null (false in a guard, and
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from bisect import bisect_right
@@ -75,6 +76,35 @@ HELPERS: dict[str, Any] = {"_count_within": _count_within, "_sum_within": _sum_w
                             "_div": _div, "INF": INF, "__builtins__": {}}
 
 
+INLINE_SEGMENT_DEPTH = 16  # parentheses a segment may add where it is used, inlined
+
+
+def _paren_depth(source: str) -> int:
+    depth = deepest = 0
+    for char in source:
+        if char == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char == ")":
+            depth -= 1
+    return deepest
+
+
+def _names_in(expr: a.Expr) -> list[str]:
+    """Every name an expression reads, walked with a stack of its own."""
+    found: list[str] = []
+    stack: list[Any] = [expr]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, a.Name):
+            found.append(node.name)
+        elif isinstance(node, tuple | list):
+            stack.extend(node)
+        elif dataclasses.is_dataclass(node):
+            stack.extend(getattr(node, f.name) for f in dataclasses.fields(node))
+    return found
+
+
 class ExpressionCompiler:
     """Turns checked expressions into closures ``(customer, event, now) -> value``."""
 
@@ -87,7 +117,10 @@ class ExpressionCompiler:
         self.needs = HistoryNeeds()
         self.zones: Any = None  # the program's CustomerZones, for next(...)
         self._temps = itertools.count()
-        self._expanding: list[str] = []
+        # Each segment's source, made once (its segments first); a deep one is called as a
+        # function of its own so that expressions using it stay shallow enough to compile.
+        self._segment_source: dict[str, str] = {}
+        self._segment_calls: dict[str, CompiledExpr] = {}
 
     def compile(self, expr: a.Expr) -> CompiledExpr:
         source = f"lambda c, e, now: {self.source(expr)}"
@@ -108,7 +141,8 @@ class ExpressionCompiler:
 
     def namespace(self) -> dict[str, Any]:
         """Globals of generated code: helpers, and tag bits by name for `has_tag(x)`."""
-        return {**HELPERS, "_TAGS": self.layout.tags, "_zones": self.zones}
+        return {**HELPERS, "_TAGS": self.layout.tags, "_zones": self.zones,
+                "_SEG": self._segment_calls}
 
     def _temp(self) -> str:
         return f"_t{next(self._temps)}"
@@ -181,14 +215,45 @@ class ExpressionCompiler:
         if name == "stage_time":
             return "(now - c.entered)"
         if name in self.segments:
-            if name in self._expanding:
-                raise JourneyError(f"segment '{name}' is defined in terms of itself")
-            self._expanding.append(name)
-            try:
-                return f"({self.truth(self.segments[name])})"
-            finally:
-                self._expanding.pop()
+            source = self._segment_source.get(name)
+            if source is None:
+                for segment in self._segment_order(name):
+                    self._segment_source[segment] = self._segment(segment)
+                source = self._segment_source[name]
+            return source
         return f"c.{self.layout.attribute(name)}"
+
+    def _segment(self, name: str) -> str:
+        """A segment's condition as source, once the segments it uses have theirs."""
+        truth = self.truth(self.segments[name])
+        if _paren_depth(truth) <= INLINE_SEGMENT_DEPTH:
+            return f"({truth})"
+        self._segment_calls[name] = self.condition(truth)
+        return f"_SEG[{name!r}](c, e, now)"
+
+    def _segment_order(self, name: str) -> list[str]:
+        """``name`` and the segments it uses, each after those it uses (without recursion:
+        a chain of segments may be long)."""
+        order: list[str] = []
+        done = set(self._segment_source)
+        visiting: set[str] = set()
+        stack: list[tuple[str, bool]] = [(name, False)]
+        while stack:
+            segment, expanded = stack.pop()
+            if segment in done:
+                continue
+            if expanded:
+                visiting.discard(segment)
+                done.add(segment)
+                order.append(segment)
+                continue
+            if segment in visiting:
+                raise JourneyError(f"segment '{segment}' is defined in terms of itself")
+            visiting.add(segment)
+            stack.append((segment, True))
+            stack += [(used, False) for used in _names_in(self.segments[segment])
+                      if used in self.segments and used not in done]
+        return order
 
     def history(self, kind: str, event: str, field: str | None = None) -> str:
         """The slot of one history aggregate, as ``c.SLOT`` source."""

@@ -93,7 +93,7 @@ def fmt(files: tuple[Path, ...], check_only: bool) -> None:
 
 
 def _split_positions(text: str, file: str) -> list[str]:
-    """Where each ``split`` keyword is: its position seeds every customer's arm (11.12)."""
+    """Where each unnamed ``split`` keyword is: its position seeds every customer's arm."""
     from dataclasses import fields, is_dataclass
 
     from journeyflow.syntax import ast
@@ -104,7 +104,7 @@ def _split_positions(text: str, file: str) -> list[str]:
     found: list[str] = []
 
     def walk(node: Any) -> None:
-        if isinstance(node, ast.Split):
+        if isinstance(node, ast.Split) and node.name is None:  # a name keys a named one
             found.append(node.position)
         if isinstance(node, tuple | list):
             for item in node:

@@ -104,7 +104,7 @@ class _Rule:
 
     def split(self, was: ActionView, now: ActionView, old: m.Split,
               new: m.Split) -> Iterator[Change]:
-        if old.position != new.position:
+        if old.key != new.key:  # a named split keeps its customers' arms wherever it moves
             yield self.change("action.split_position", "moved", (was.line, _at(old)),
                               (now.line, _at(new)), _SPLIT_NOTE)
         if [arm.share for arm in old.arms] != [arm.share for arm in new.arms]:

@@ -225,7 +225,8 @@ _GROUPS: tuple[tuple[str, frozenset[str], int], ...] = (
         "PLUS", "MINUS", "STAR", "SLASH", "CMP", "AND", "OR", "IN", "NOT", "DOT", "LPAR"}), 4),
     ("a declaration (stage, event, customer, message, ...)", frozenset({
         "CUSTOMER", "EVENT", "MESSAGE", "CHANNEL", "LIMIT", "QUIET", "SEND", "SEGMENT", "GOAL",
-        "VALUE", "REENTRY", "ANYWHERE", "STAGE", "SIMULATE", "SCENARIO"}), 10),
+        "VALUE", "REENTRY", "ANYWHERE", "STAGE", "SIMULATE", "SCENARIO", "CONSENT",
+        "HOLDOUT"}), 10),
     ("a statement (send, set, tag, grant, if, split, ...)", frozenset({
         "SEND", "OFFER", "GRANT", "REDEEM", "SET", "TAG", "UNTAG", "EMIT", "NOTIFY", "AFTER",
         "IF", "SPLIT", "SEMICOLON"}), 8),

@@ -15,6 +15,7 @@ import click
 
 from journeyflow.errors import Diagnostic, JourneyError, format_diagnostic
 from journeyflow.journey import load
+from journeyflow.journey import read_source as journey_source
 
 __all__ = ["load_or_exit", "print_diagnostics", "read_source"]
 
@@ -28,10 +29,12 @@ def print_diagnostics(diags: tuple[Diagnostic, ...] | list[Diagnostic], source_f
 
 
 def read_source(path: Path) -> str:
+    """A journey or scenario file's text (bounded, as the compiler reads it), or a usage
+    error saying why not."""
     try:
-        return path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.UsageError(f"cannot read {path}: {exc}") from exc
+        return journey_source(path)
+    except JourneyError as err:
+        raise click.UsageError(str(err)) from err
 
 
 def load_or_exit(path: Path) -> Any:

@@ -97,9 +97,18 @@ def load(path: str | Path) -> Journey:
 
 def read_source(path: Path) -> str:
     """A journey-language file's text, or a :class:`JourneyError` saying why not."""
+    from journeyflow.syntax.limits import MAX_FILE_BYTES
+
     try:
-        return path.read_text("utf-8")
+        with path.open("rb") as handle:
+            # Never more than the limit plus one byte: a huge file is refused unread.
+            data = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:
         raise JourneyError(f"cannot read {path}: {exc.strerror}") from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise JourneyError(f"{path} is larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB, the "
+                           "most a journey file may be (JF150): split it into several journeys")
+    try:
+        return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise JourneyError(f"{path} is not UTF-8 text") from exc

@@ -6,6 +6,7 @@ stderr with exit status 1 and no traceback; usage errors exit with 2.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Callable
@@ -24,7 +25,36 @@ __all__ = ["main"]
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Commands that live beside their own package, loaded when used: `run` need not pay
+# for the simulator's numpy and dask, nor the service's web stack.
+LAZY_COMMANDS = {
+    "run": "journeyflow.runtime.command:run",
+    "test": "journeyflow.runtime.command:test",
+    "simulate": "journeyflow.simulate.command:simulate",
+    "render": "journeyflow.render.command:render",
+    "diff": "journeyflow.versions.command:diff",
+    "preview": "journeyflow.runtime.preview:preview",
+    "serve": "journeyflow.live.serve:serve",
+}
+
+
+class LazyGroup(click.Group):
+    """A click group whose package commands are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*super().list_commands(ctx), *LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = LAZY_COMMANDS.get(cmd_name)
+        if target is None:
+            return super().get_command(ctx, cmd_name)
+        module, _, name = target.partition(":")
+        command = getattr(importlib.import_module(module), name)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="journeyflow")
 def main() -> None:
     """Customer-lifecycle journeys as code: check, format, run, test, simulate and render."""
@@ -135,22 +165,3 @@ def graph(file: Path, as_json: bool) -> None:
     journey = load_or_exit(file)
     data = nx.node_link_data(journey.graph, edges="edges")
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
-
-
-def _register_commands() -> None:
-    """Commands that live beside their own package, so this module stays thin.
-
-    Imported here, after ``main`` exists, so each command module stays independent of it.
-    """
-    from journeyflow.live.serve import serve
-    from journeyflow.render.command import render
-    from journeyflow.runtime.command import run, test
-    from journeyflow.runtime.preview import preview
-    from journeyflow.simulate.command import simulate
-    from journeyflow.versions.command import diff
-
-    for command in (run, test, simulate, render, diff, preview, serve):
-        main.add_command(command)
-
-
-_register_commands()

@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 from journeyflow.live.delivery import ChannelPolicy
 from journeyflow.runtime.channels import SmtpChannel, WebhookChannel
 
-__all__ = ["ChannelSpec", "ChannelSpecError", "parse_channel", "smtp_spec"]
+__all__ = ["ChannelSpec", "ChannelSpecError", "channel_specs", "parse_channel", "smtp_spec"]
 
 
 class ChannelSpecError(ValueError):
@@ -79,3 +79,17 @@ def _policy(options: dict[str, str], text: str) -> ChannelPolicy:
                              backoff=float(options.get("backoff", 1.0)))
     except ValueError as exc:
         raise ChannelSpecError(f"'{text}': {exc}") from None
+
+
+def channel_specs(texts: tuple[str, ...], smtp: str | None, sender: str) -> list[ChannelSpec]:
+    """The ``--channel`` texts of a command, with ``--smtp`` as the email channel first;
+    a bad one is a usage error naming the options."""
+    import click
+
+    given = list(texts)
+    try:
+        if smtp is not None:
+            given.insert(0, smtp_spec(smtp, sender))
+        return [parse_channel(text) for text in given]
+    except ChannelSpecError as exc:
+        raise click.BadParameter(str(exc), param_hint="--channel/--smtp") from None

@@ -11,7 +11,7 @@ import click
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
-from journeyflow.live.config import ChannelSpecError, parse_channel, smtp_spec
+from journeyflow.live.config import channel_specs
 from journeyflow.live.run import LiveRun, channel_handlers, close_handlers
 from journeyflow.live.sqlite import SQLiteStore
 from journeyflow.runtime.engine import Engine
@@ -25,14 +25,7 @@ def run_live(journey: Journey, events_file: str, until_at: float | None,
              trace_file: str | None, state_file: str, store: str, fmt: str,
              channel_texts: tuple[str, ...], smtp: str | None, mail_from: str) -> None:
     logging.basicConfig(level=logging.ERROR, format="%(levelname)s %(name)s: %(message)s")
-    texts = list(channel_texts)
-    try:
-        if smtp is not None:
-            texts.insert(0, smtp_spec(smtp, mail_from))
-        specs = [parse_channel(text) for text in texts]
-    except ChannelSpecError as exc:
-        raise click.BadParameter(str(exc), param_hint="--channel/--smtp") from None
-    handlers, policies = channel_handlers(specs)
+    handlers, policies = channel_handlers(channel_specs(channel_texts, smtp, mail_from))
     try:
         engine = Engine(journey, store=store, channels=handlers or None, retry=policies)
     except JourneyError as err:

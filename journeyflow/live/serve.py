@@ -34,7 +34,7 @@ def serve(journey_files: tuple[Path, ...], store: str, listen: str, channels: tu
     import uvicorn
 
     from journeyflow.cliutil import load_or_exit
-    from journeyflow.live.config import ChannelSpecError, parse_channel, smtp_spec
+    from journeyflow.live.config import channel_specs
     from journeyflow.live.http import make_app
     from journeyflow.live.logs import setup_logging
     from journeyflow.live.run import channel_handlers
@@ -45,14 +45,7 @@ def serve(journey_files: tuple[Path, ...], store: str, listen: str, channels: tu
     if not host or not port.isdigit():
         raise click.BadParameter("use HOST:PORT, e.g. 127.0.0.1:8080", param_hint="--listen")
     journeys = [load_or_exit(path) for path in journey_files]
-    texts = list(channels)
-    try:
-        if smtp is not None:
-            texts.insert(0, smtp_spec(smtp, mail_from))
-        specs = [parse_channel(text) for text in texts]
-    except ChannelSpecError as exc:
-        raise click.BadParameter(str(exc), param_hint="--channel/--smtp") from None
-    handlers, policies = channel_handlers(specs)
+    handlers, policies = channel_handlers(channel_specs(channels, smtp, mail_from))
     try:
         service = LiveService(journeys, store, handlers, policies)
     except JourneyError as err:

@@ -138,29 +138,11 @@ def run_in_order(engine: Engine, lines: Iterable[RawLine], until: float | None,
                  trace: TraceWriter | None) -> BatchResult | None:
     """Process each event as it is read; None at the first one out of time order
     (what was processed and written so far is then to be thrown away)."""
-    validate_line = engine.validator.validate_line
-    check = engine.validator.check
     process = engine.process
     records = engine.interpreter.records
     last = -float("inf")
     pending = 0
-    for number, raw, error in lines:
-        if error is not None:
-            engine.reject(error, raw, number)
-            if len(records) >= FLUSH:
-                _flush(records, trace)
-            continue
-        try:
-            if type(raw) is bytes:
-                valid, ident = validate_line(raw)
-            else:
-                valid, ident = check(raw, None)
-        except Rejection as rejection:
-            engine.reject(rejection.reason, rejection.event, number, rejection.at,
-                          rejection.customer)
-            if len(records) >= FLUSH:
-                _flush(records, trace)
-            continue
+    for number, raw, valid, ident in _valid_lines(engine, lines, trace):
         at = valid[3]
         if at < last:
             return None
@@ -181,27 +163,8 @@ def run_in_order(engine: Engine, lines: Iterable[RawLine], until: float | None,
 def _read(engine: Engine, lines: Iterable[RawLine], order: TimeOrder,
           trace: TraceWriter | None) -> None:
     """Validate every line into ``order``; reject the bad ones with their line number."""
-    validate_line = engine.validator.validate_line
-    check = engine.validator.check
-    records = engine.interpreter.records
     block, size = order.block, order.size  # TimeOrder.add, inlined: it runs per event
-    for number, raw, error in lines:
-        if error is not None:
-            engine.reject(error, raw, number)
-            if len(records) >= FLUSH:
-                _flush(records, trace)
-            continue
-        try:
-            if type(raw) is bytes:
-                valid, ident = validate_line(raw)
-            else:
-                valid, ident = check(raw, None)
-        except Rejection as rejection:
-            engine.reject(rejection.reason, rejection.event, number, rejection.at,
-                          rejection.customer)
-            if len(records) >= FLUSH:
-                _flush(records, trace)
-            continue
+    for number, raw, valid, ident in _valid_lines(engine, lines, trace):
         at = valid[3]
         if at < order.last:
             order.in_order = False
@@ -211,6 +174,32 @@ def _read(engine: Engine, lines: Iterable[RawLine], order: TimeOrder,
         if len(block) >= size:
             order.spill()
             block = order.block
+
+
+def _valid_lines(engine: Engine, lines: Iterable[RawLine], trace: TraceWriter | None
+                 ) -> Iterator[tuple[int, Any, ValidEvent, str | None]]:
+    """``(line number, raw, valid event, id)`` of each good line; each bad one is rejected
+    with its line number (and its time and customer when they could be read)."""
+    validate_line = engine.validator.validate_line
+    check = engine.validator.check
+    records = engine.interpreter.records
+    for number, raw, error in lines:
+        if error is None:
+            try:
+                if type(raw) is bytes:
+                    valid, ident = validate_line(raw)
+                else:
+                    valid, ident = check(raw, None)
+            except Rejection as rejection:
+                engine.reject(rejection.reason, rejection.event, number, rejection.at,
+                              rejection.customer)
+            else:
+                yield number, raw, valid, ident
+                continue
+        else:
+            engine.reject(error, raw, number)
+        if len(records) >= FLUSH:
+            _flush(records, trace)
 
 
 def _flush(records: list[Any], trace: TraceWriter | None) -> None:

@@ -16,6 +16,7 @@ from html import escape
 
 from journeyflow.render.diagram import DiagramStage, JourneyDiagram
 from journeyflow.render.dot import PHASE_STYLE, PHASE_TITLE
+from journeyflow.render.experiments import experiment_sections
 from journeyflow.render.html_parts import row, table
 from journeyflow.render.report_html import message_table, report_sections, summary_table
 
@@ -63,7 +64,7 @@ def export_html(diagram: JourneyDiagram, svg: str) -> str:
                   "reached the stage; dark bars: customers still there at the end.</p>",
                   f'<figure id="funnel">{funnel_svg(diagram)}</figure>']
     if report is not None:
-        parts += report_sections(report)
+        parts += report_sections(report) + experiment_sections(report.experiments)
     parts += _stage_table(diagram) + _rule_table(diagram) + _anywhere_table(diagram)
     if diagram.messages:
         parts += message_table(diagram.messages, report)

@@ -103,7 +103,8 @@ def message_table(messages: Iterable[MessageStats],
                                  sum(m.suppressed for m in messages), report, weekly))
     notes = ["<p>Per customer per week: deliveries divided by the weeks customers spent in "
              "the journey, from arrival until a final stage or the end of the simulation. "
-             "Suppressed sends were over a frequency cap.</p>"] if weekly else []
+             "Suppressed sends were held back by a frequency cap, a missing consent or the "
+             "holdout (see their reasons below).</p>"] if weekly else []
     return ["<h2>Messages</h2>", *notes, *table("messages", heads, rows)]
 
 

@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from journeyflow.errors import JourneyError, did_you_mean
+from journeyflow.render.experiments import ExperimentStats, parse_experiments
 
 __all__ = ["BonusStats", "GoalStats", "MessageStats", "SegmentStats", "SimulationReport",
            "StageStats", "TransitionStats", "ValueStats", "check_report", "parse_report",
@@ -128,6 +129,7 @@ class SimulationReport:
     segments: tuple[SegmentStats, ...] = ()
     bonuses: tuple[BonusStats, ...] = ()
     customer_weeks: float | None = None
+    experiments: ExperimentStats | None = None  # suppressions by reason, splits, holdout
 
     @property
     def delivered(self) -> int:
@@ -233,6 +235,7 @@ def _details(top: Mapping[str, Any], where: str) -> dict[str, Any]:
     if top.get("segments") is not None:
         out["segments"] = tuple(_segment(name, raw, where) for name, raw in
                                 _mapping(top["segments"], where, "segments").items())
+    out["experiments"] = parse_experiments(top, where)
     return out
 
 

@@ -1,0 +1,236 @@
+"""Why sends were held back, how each split's arms did, and the uplift against the holdout:
+the experiment parts of a simulation report, read and shown on the HTML page.
+
+A report without them (an older one, or a journey with no split and no holdout) shows
+nothing here rather than zeros.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+from journeyflow.errors import JourneyError
+from journeyflow.render.html_parts import number, percent, row, table
+
+__all__ = ["ArmStats", "ExperimentStats", "HoldoutStats", "Interval", "SplitStats",
+           "experiment_sections", "parse_experiments"]
+
+REASONS = {"frequency_cap": "over a frequency cap", "no_consent": "no consent",
+           "holdout": "customer in the holdout"}
+
+
+@dataclass(frozen=True, slots=True)
+class Interval:
+    """A difference with its 95% bootstrap interval (None when it could not be drawn)."""
+
+    difference: float
+    low: float | None
+    high: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class ArmStats:
+    name: str
+    share: float
+    customers: int
+    value_per_customer: float | None
+    goals: Mapping[str, int]
+
+
+@dataclass(frozen=True, slots=True)
+class SplitStats:
+    name: str
+    stage: str
+    arms: tuple[ArmStats, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class HoldoutStats:
+    share: float
+    customers: int  # in the journey
+    held_out: int
+    value: float | None
+    held_out_value: float | None
+    rates: Mapping[str, float]
+    held_out_rates: Mapping[str, float]
+    value_uplift: Interval | None
+    goal_uplift: Mapping[str, Interval]
+
+
+@dataclass(frozen=True, slots=True)
+class ExperimentStats:
+    suppressed: Mapping[str, int]
+    splits: tuple[SplitStats, ...]
+    holdout: HoldoutStats | None
+
+
+def parse_experiments(top: Mapping[str, Any], where: str) -> ExperimentStats | None:
+    """The ``suppressed``, ``splits`` and ``holdout`` parts of a report, when it has any."""
+    if not any(top.get(key) for key in ("suppressed", "splits", "holdout")):
+        return None
+    suppressed = {str(reason): _whole(n, where, f"suppressed.{reason}")
+                  for reason, n in _mapping(top.get("suppressed") or {}, where,
+                                            "suppressed").items()}
+    splits = tuple(_split(raw, where, f"splits[{i}]")
+                   for i, raw in enumerate(_list(top.get("splits") or [], where, "splits")))
+    holdout = _holdout(top["holdout"], where) if top.get("holdout") else None
+    return ExperimentStats(suppressed, splits, holdout)
+
+
+def experiment_sections(experiments: ExperimentStats | None) -> list[str]:
+    """Suppressions by reason, the arms of each split, and the holdout's uplift."""
+    if experiments is None:
+        return []
+    return [*_suppressions(experiments), *_splits(experiments), *_holdout_section(experiments)]
+
+
+# ---- the page ----------------------------------------------------------------------------
+
+
+def _suppressions(experiments: ExperimentStats) -> list[str]:
+    if not experiments.suppressed:
+        return []
+    total = sum(experiments.suppressed.values())
+    rows = [row([escape(REASONS.get(reason, reason)), f"{n:,}",
+                 percent(n / total if total else None)], (1, 2))
+            for reason, n in sorted(experiments.suppressed.items(), key=lambda kv: -kv[1])]
+    return ["<h2>Suppressed sends by reason</h2>",
+            *table("suppressed", ["Reason", "Sends", "Share"], rows)]
+
+
+def _splits(experiments: ExperimentStats) -> list[str]:
+    parts: list[str] = []
+    for split in experiments.splits:
+        goals = sorted({goal for arm in split.arms for goal in arm.goals})
+        rows = [row([escape(arm.name), percent(arm.share / 100), f"{arm.customers:,}",
+                     number(arm.value_per_customer),
+                     *(percent(arm.goals.get(goal, 0) / arm.customers if arm.customers
+                               else None) for goal in goals)],
+                    tuple(range(1, 4 + len(goals)))) for arm in split.arms]
+        parts += [f"<h2>Split {escape(split.name)} (stage {escape(split.stage)})</h2>",
+                  *table(f"split-{escape(split.name)}",
+                         ["Arm", "Share", "Customers", "Value per customer",
+                          *(f"Goal {g}" for g in goals)], rows)]
+    return parts
+
+
+def _holdout_section(experiments: ExperimentStats) -> list[str]:
+    h = experiments.holdout
+    if h is None:
+        return []
+    rows = [row(["Customers", f"{h.customers:,}", f"{h.held_out:,}", "", ""], (1, 2)),
+            _uplift_row("Value per customer", number(h.value), number(h.held_out_value),
+                        h.value_uplift, number)]
+    for goal in sorted(set(h.rates) | set(h.held_out_rates)):
+        rows.append(_uplift_row(f"Goal {escape(goal)}", percent(h.rates.get(goal)),
+                                percent(h.held_out_rates.get(goal)), h.goal_uplift.get(goal),
+                                _points))
+    return [f"<h2>Uplift against the holdout ({number(h.share, 0)}% held out)</h2>",
+            "<p>The holdout gets no marketing sends or offers and otherwise runs the journey "
+            "unchanged; the difference is the journey's effect, with its 95% bootstrap "
+            "interval.</p>",
+            *table("holdout", ["Figure", "Journey", "Holdout", "Difference", "95% interval"],
+                   rows)]
+
+
+def _uplift_row(label: str, journey: str, held_out: str, uplift: Interval | None,
+                show: Any) -> str:
+    if uplift is None:
+        return row([label, journey, held_out, "–", "–"], (1, 2, 3, 4))
+    interval = ("–" if uplift.low is None or uplift.high is None
+                else f"{show(uplift.low)} to {show(uplift.high)}")
+    return row([label, journey, held_out, show(uplift.difference), interval], (1, 2, 3, 4))
+
+
+def _points(value: float | None) -> str:
+    """A difference of two rates, in percentage points."""
+    return "–" if value is None else f"{100 * value:+.1f} pts"
+
+
+# ---- reading -----------------------------------------------------------------------------
+
+
+def _split(raw: Any, where: str, what: str) -> SplitStats:
+    item = _mapping(raw, where, what)
+    name = item.get("name") or item.get("position") or what
+    arms = tuple(_arm(arm, where, f"{what}.arms[{i}]", i)
+                 for i, arm in enumerate(_list(item.get("arms") or [], where, f"{what}.arms")))
+    return SplitStats(str(name), str(item.get("stage") or ""), arms)
+
+
+def _arm(raw: Any, where: str, what: str, index: int) -> ArmStats:
+    item = _mapping(raw, where, what)
+    name = item.get("name") or f"arm {item.get('arm', index + 1)}"
+    goals = {str(g): _whole(n, where, f"{what}.goals.{g}")
+             for g, n in _mapping(item.get("goals") or {}, where, f"{what}.goals").items()}
+    return ArmStats(str(name), _real(item.get("share", 0), where, f"{what}.share"),
+                    _whole(item.get("customers", 0), where, f"{what}.customers"),
+                    _maybe(item.get("value_per_customer"), where, f"{what}.value_per_customer"),
+                    goals)
+
+
+def _holdout(raw: Any, where: str) -> HoldoutStats:
+    item = _mapping(raw, where, "holdout")
+    counts = _mapping(item.get("customers") or {}, where, "holdout.customers")
+    journey = _mapping(item.get("journey") or {}, where, "holdout.journey")
+    held = _mapping(item.get("holdout") or {}, where, "holdout.holdout")
+    uplift = _mapping(item.get("uplift") or {}, where, "holdout.uplift")
+    goal_uplift = {str(g): _interval(v, where, f"holdout.uplift.goal_rates.{g}")
+                   for g, v in _mapping(uplift.get("goal_rates") or {}, where,
+                                        "holdout.uplift.goal_rates").items()}
+    value_uplift = uplift.get("value_per_customer")
+    return HoldoutStats(
+        _real(item.get("share", 0), where, "holdout.share"),
+        _whole(counts.get("journey", 0), where, "holdout.customers.journey"),
+        _whole(counts.get("holdout", 0), where, "holdout.customers.holdout"),
+        _maybe(journey.get("value_per_customer"), where, "holdout.journey.value_per_customer"),
+        _maybe(held.get("value_per_customer"), where, "holdout.holdout.value_per_customer"),
+        _rates(journey.get("goal_rates"), where, "holdout.journey.goal_rates"),
+        _rates(held.get("goal_rates"), where, "holdout.holdout.goal_rates"),
+        None if value_uplift is None else _interval(value_uplift, where,
+                                                    "holdout.uplift.value_per_customer"),
+        goal_uplift)
+
+
+def _interval(raw: Any, where: str, what: str) -> Interval:
+    item = _mapping(raw, where, what)
+    return Interval(_real(item.get("difference"), where, f"{what}.difference"),
+                    _maybe(item.get("low"), where, f"{what}.low"),
+                    _maybe(item.get("high"), where, f"{what}.high"))
+
+
+def _rates(raw: Any, where: str, what: str) -> dict[str, float]:
+    return {str(g): _real(v, where, f"{what}.{g}")
+            for g, v in _mapping(raw or {}, where, what).items()}
+
+
+def _mapping(value: Any, where: str, what: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise JourneyError(f"{where}: {what} must be an object")
+    return value
+
+
+def _list(value: Any, where: str, what: str) -> list[Any]:
+    if not isinstance(value, list):
+        raise JourneyError(f"{where}: {what} must be a list")
+    return value
+
+
+def _real(value: Any, where: str, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        raise JourneyError(f"{where}: {what} must be a number, got {value!r}")
+    return float(value)
+
+
+def _maybe(value: Any, where: str, what: str) -> float | None:
+    return None if value is None else _real(value, where, what)
+
+
+def _whole(value: Any, where: str, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise JourneyError(f"{where}: {what} must be a whole number >= 0, got {value!r}")
+    return value

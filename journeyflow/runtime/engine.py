@@ -163,6 +163,9 @@ class Engine:
         self._keys: list[str] = []  # ids of the events handled since the last commit
         # Send due deliveries right after each commit; a service runs its own loop instead.
         self.deliver_inline = True
+        # Whether commits do anything: a durable store, or deliveries leaving through the
+        # outbox. Without either, an event skips the store's hooks.
+        self._commits = self.store.durable or self.deliveries is not None
 
     # ---- feeding events ----------------------------------------------------------
 
@@ -173,7 +176,8 @@ class Engine:
         kept in :attr:`rejected` and recorded in the trace. Nothing is silently lost.
         """
         result = self.step(event, line)
-        self.commit()
+        if self._commits:
+            self.commit()
         return result
 
     def step(self, event: Event | Mapping[str, Any], line: int | None = None) -> HandleResult:
@@ -188,11 +192,12 @@ class Engine:
     def _handle_once(self, valid: ValidEvent, event_id: str | None, raw: Any,
                      line: int | None) -> HandleResult:
         """An event the store has not committed before (by id), after the timers due."""
-        key = None if event_id is None else f"id:{event_id}"
+        key = None if event_id is None or not self._commits else f"id:{event_id}"
         if key is not None and self.store.committed(key):
             return self.reject(f"duplicate event id '{event_id}': already committed", raw,
                                line, valid[3], valid[0])
-        self.store.before(valid[3])
+        if self._commits:
+            self.store.before(valid[3])
         result = self.process(valid, event_id, raw, line)
         if key is not None and result.accepted:
             self._keys.append(key)

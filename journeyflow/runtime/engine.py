@@ -34,6 +34,7 @@ from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.fieldvalues import customer_id
 from journeyflow.runtime.interpreter import Interpreter
 from journeyflow.runtime.jsonio import decode_line, json_safe, line_text
+from journeyflow.runtime.localdates import local_dates
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import Customer
 from journeyflow.runtime.store import Store, open_store
@@ -163,6 +164,8 @@ class Engine:
         self._keys: list[str] = []  # ids of the events handled since the last commit
         # Send due deliveries right after each commit; a service runs its own loop instead.
         self.deliver_inline = True
+        # Offset-less dates of an event, read again in its customer's own zone.
+        self._local_dates = local_dates(journey.model, self.program.zones)
         # Whether commits do anything: a durable store, or deliveries leaving through the
         # outbox. Without either, an event skips the store's hooks.
         self._commits = self.store.durable or self.deliveries is not None
@@ -226,6 +229,9 @@ class Engine:
         timers = ip.timers
         if timers and timers[0][0] <= at:
             ip.advance(at)
+        local = self._local_dates
+        if local is not None and local.wanted(name, attributes):
+            local.relocate(customer, name, data, attributes, raw)
         c = ip.handle(cid, name, data, at, attributes, customer)
         if event_id is not None:
             ids = c.seen[1] if c.seen is not None and c.seen[0] == at else ()

@@ -142,7 +142,10 @@ class CustomerZones:
         return next_time(now, time(hour, minute), days, self.of(c))
 
     def anniversary(self, c: Customer, value: float, after: float) -> float:
-        return anniversary(value, after, self.fallback, self.of(c))
+        # A date of the customer's was read in their zone (see ``localdates``): its wall
+        # time there repeats every year there.
+        zone = self.of(c)
+        return anniversary(value, after, zone, zone)
 
     @property
     def warnings(self) -> int:

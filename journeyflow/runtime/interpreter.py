@@ -87,7 +87,9 @@ class Interpreter:
         try:
             if c is None or attributes or c.status is not ACTIVE:
                 c = self._arrive(cid, c, t, attributes)
-                if c.status is not ACTIVE and self._inactive_step(c, name, data, t):
+                if c.status is PARKED:
+                    self._remember(c, name, data, t)
+                    c.clock = max(c.clock, t)
                     return c
             try:
                 step = self._table[name][c.stage]
@@ -113,23 +115,6 @@ class Interpreter:
         c.spent, c.spent_at = 0, t
         if self.used:
             self._spent_at_instant(c, t)
-
-    def _inactive_step(self, c: Customer, name: str, data: dict[str, Any], t: float) -> bool:
-        """The step of a parked customer, or of one whose first step ends in a final
-        stage: history only (and, for the latter, the goals). False: run the stage's step."""
-        if c.status is PARKED:
-            self._remember(c, name, data, t)
-        elif self.reentered:
-            # Created (or started again) straight into a final stage: no rules run, but
-            # the goals of this first step are still checked.
-            self._remember(c, name, data, t)
-            self._check_goals(c, t, name, data)
-            if self.used:
-                self._spent_at_instant(c, t)
-        else:
-            return False
-        c.clock = max(c.clock, t)
-        return True
 
     def _arrive(self, cid: str, c: Customer | None, t: float,
                 attributes: dict[str, Any] | None) -> Customer:
@@ -193,20 +178,6 @@ class Interpreter:
             "from": names[c.stage], "to": names[self.p.start],
             "rule": str(reentry.location) if reentry.location else "reentry"}))
         self._start(c, t)
-
-    def _check_goals(self, c: Customer, t: float, name: str, data: dict[str, Any]) -> None:
-        """Every goal of the journey, in declaration order (the generated steps inline this
-        for the goals an event can reach)."""
-        for goal, event, cond in self.p.goal_tests:
-            if c.goal_bits & self._goal_bits[goal]:
-                continue
-            if event is None:
-                if cond is not None and cond(c, EMPTY, t):
-                    self._reach(c, t, goal)
-            elif event == name and (cond is None or cond(c, data, t)):
-                self._reach(c, t, goal)
-
-    # ---- event steps --------------------------------------------------------------
 
     def _remember(self, c: Customer, name: str, data: dict[str, Any], t: float) -> None:
         """Update event history only (a parked customer's events still count)."""

@@ -203,13 +203,6 @@ class Program:
                 self.anywhere_on[rule.event] = (*self.anywhere_on.get(rule.event, ()), rule)
         self.anywhere_timers = tuple(r for r in any_rules if r.kind in ("after", "every", "at"))
         self.anywhere_instant = tuple(r for r in any_rules if r.kind == "when")
-        # `goal ... on EVENT [where ...]`, by event.
-        # (goal, condition source or None)
-        self.goals_by_event: dict[str, list[tuple[str, str | None]]] = {}
-        for g in model.goals.values():
-            if g.event is not None:
-                cond = self.exprs.truth(g.condition.node) if g.condition else None
-                self.goals_by_event.setdefault(g.event, []).append((g.name, cond))
         # `goal ... when` conditions, with the only events that can make them true (or
         # None: any step can), so most events skip them.
         self.when_goals = [(g.name, self.exprs.condition(truth),
@@ -221,14 +214,10 @@ class Program:
         # source, the only events that can make a `when` goal true or None).
         self.goal_order: list[tuple[str, str, str | None, str | None,
                                     frozenset[str] | None]] = []
-        # The same as closures, for the interpreter's own checks: (goal, event, condition).
-        self.goal_tests: list[tuple[str, str | None, CompiledExpr | None]] = []
         for g in model.goals.values():
             truth = self.exprs.truth(g.condition.node) if g.condition else None
             events = history_events(g.condition.node) if g.event is None and g.condition else None
             self.goal_order.append((g.name, "on" if g.event else "when", g.event, truth, events))
-            self.goal_tests.append((g.name, g.event,
-                                    self.exprs.condition(truth) if truth else None))
         self.value = self.exprs.compile(model.value.node) if model.value else None
         self.segment_tests = {name: self.exprs.compile_condition(seg.condition.node)
                               for name, seg in model.segments.items()}

@@ -176,7 +176,11 @@ class StepCompiler:
         if event == REDEEMED:
             lines.append("    ip.redeem(c, t, str(e.get('bonus')), False)")
         if stage.final:
-            # A final customer's events only count toward history (and re-entry).
+            # A final customer's events only count toward history (and re-entry); the first
+            # step of a life that ends in a final stage still checks the goals.
+            goals = self._goal_checks(event)
+            if goals:
+                lines += ["    if ip.reentered:", *("    " + line for line in goals)]
             lines.append("    return None")
             return self._exec(lines, f"{event} in {stage.name}")
         lines.append("    if c.status is not ACTIVE: return None")

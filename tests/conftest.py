@@ -1,12 +1,15 @@
-"""Shared fixtures: paths relative to this file, golden files, a CLI runner."""
+"""Shared fixtures: paths relative to this file, golden files, a CLI runner, and the real
+SMTP and HTTP peers of the delivery tests."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+
+from tests.peers import Hook, Inbox, http_hook_running, smtp_sink_running
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
@@ -45,3 +48,15 @@ def runner() -> CliRunner:
 
 def example_paths() -> list[Path]:
     return sorted(EXAMPLES.glob("*.journey"))
+
+
+@pytest.fixture
+def smtp_sink() -> Iterator[tuple[Inbox, int]]:
+    with smtp_sink_running() as sink:
+        yield sink
+
+
+@pytest.fixture
+def http_hook() -> Iterator[tuple[Hook, str]]:
+    with http_hook_running() as hook:
+        yield hook

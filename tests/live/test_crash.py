@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.live.conftest import Inbox
 from tests.live.crash_harness import command, count_mails, run_with_kills, write_inputs
+from tests.peers import Inbox
 
 
 @pytest.mark.slow

@@ -25,7 +25,7 @@ from journeyflow.errors import JourneyError
 from journeyflow.live.delivery import ChannelPolicy
 from journeyflow.live.http import make_app
 from journeyflow.live.service import LiveService
-from tests.live.conftest import free_port
+from tests.peers import free_port
 
 JOURNEY = """journey "welcome"
 customer { email: text? }

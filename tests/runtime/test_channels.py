@@ -5,17 +5,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import socket
-import threading
-from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner
 
 import journeyflow
@@ -28,6 +20,7 @@ from journeyflow.runtime.channels import (
     clean_header,
     one_address,
 )
+from tests.peers import Hook, Inbox, free_port
 
 JOURNEY = """journey "mail"
 customer { email: text?  first_name: text = "du" }
@@ -41,76 +34,13 @@ stage new start { on signed_up { send welcome } }
 FAST = {"*": ChannelPolicy(attempts=3, backoff=0.01)}
 
 
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-        self.recipients: list[list[str]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        self.messages.append(message_from_bytes(envelope.content))
-        self.recipients.append(list(envelope.rcpt_tos))
-        return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[Inbox, int]]:
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield inbox, port
-    finally:
-        controller.stop()
-
-
-class Hook:
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict[str, str], bytes]] = []
-        self.status = 204
-        self.delay = 0.0
-
-
-@pytest.fixture
-def http_hook() -> Iterator[tuple[Hook, str]]:
-    hook = Hook()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - the http.server protocol
-            body = self.rfile.read(int(self.headers["Content-Length"]))
-            hook.requests.append((self.path, dict(self.headers.items()), body))
-            if hook.delay:
-                threading.Event().wait(hook.delay)
-            self.send_response(hook.status)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            return None
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield hook, f"http://127.0.0.1:{server.server_port}/hook"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def deliveries(engine: journeyflow.Engine) -> list[tuple[str, str, int]]:
     return [(r["customer"], r["status"], r["attempt"]) for r in engine.trace
             if r["kind"] == "delivery"]
 
 
-def test_engine_sends_real_mail(smtp_server: tuple[Inbox, int]) -> None:
-    inbox, port = smtp_server
+def test_engine_sends_real_mail(smtp_sink: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_sink
     mailer = SmtpChannel(host="127.0.0.1", port=port, sender="shop@example.org")
     engine = journeyflow.Engine(journeyflow.loads(JOURNEY), channels={"email": mailer})
     engine.handle({"at": "2026-01-01T10:00:00Z", "customer": "c1", "event": "signed_up",
@@ -134,8 +64,8 @@ def test_engine_sends_real_mail(smtp_server: tuple[Inbox, int]) -> None:
     assert [r["customer"] for r in engine.trace if r["kind"] == "action"] == ["c1", "c2"]
 
 
-def test_an_attribute_never_adds_recipients(smtp_server: tuple[Inbox, int]) -> None:
-    inbox, port = smtp_server
+def test_an_attribute_never_adds_recipients(smtp_sink: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_sink
     mailer = SmtpChannel(host="127.0.0.1", port=port, sender="shop@example.org")
     engine = journeyflow.Engine(journeyflow.loads(JOURNEY), channels={"email": mailer})
     bad = ["victim@example.org, attacker@evil.example", "Ana <ana@example.org>",
@@ -164,9 +94,9 @@ def test_address_and_header_rules() -> None:
     assert len(clean_header("x" * 5000)) == 900
 
 
-def test_html_template_makes_a_multipart_mail(smtp_server: tuple[Inbox, int],
+def test_html_template_makes_a_multipart_mail(smtp_sink: tuple[Inbox, int],
                                               tmp_path: Path) -> None:
-    inbox, port = smtp_server
+    inbox, port = smtp_sink
     (tmp_path / "welcome.html").write_text(
         "<p>Hallo {{ customer.first_name }}</p>", "utf-8")
     source = JOURNEY.replace('body "Schön, dass du da bist."',
@@ -202,9 +132,9 @@ def test_mail_server_down_is_retried_then_dead() -> None:
     assert "ConnectionRefusedError" in engine.trace[-1]["error"]
 
 
-def test_run_delivers_over_smtp(smtp_server: tuple[Inbox, int], tmp_path: Path,
+def test_run_delivers_over_smtp(smtp_sink: tuple[Inbox, int], tmp_path: Path,
                                 runner: CliRunner) -> None:
-    inbox, port = smtp_server
+    inbox, port = smtp_sink
     journey = tmp_path / "mail.journey"
     journey.write_text(JOURNEY, "utf-8")
     events = tmp_path / "events.jsonl"

@@ -1,16 +1,17 @@
-"""Real peers for the live runtime's tests: an SMTP sink (aiosmtpd) and HTTP servers."""
+"""Real peers for tests that deliver: an SMTP sink (aiosmtpd) and an HTTP server, both on
+127.0.0.1. The fixtures ``smtp_sink`` and ``http_hook`` in ``tests/conftest.py`` run them."""
 
 from __future__ import annotations
 
 import socket
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email import message_from_bytes
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-import pytest
 from aiosmtpd.controller import Controller
 
 
@@ -35,8 +36,17 @@ class Inbox:
         return "250 OK"
 
 
-@pytest.fixture
-def smtp_sink() -> Iterator[tuple[Inbox, int]]:
+class Hook:
+    """What the test HTTP server received (path, headers, body), and how it answers."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict[str, str], bytes]] = []
+        self.status = 204
+        self.delay = 0.0
+
+
+@contextmanager
+def smtp_sink_running() -> Iterator[tuple[Inbox, int]]:
     inbox = Inbox()
     port = free_port()
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
@@ -47,23 +57,14 @@ def smtp_sink() -> Iterator[tuple[Inbox, int]]:
         controller.stop()
 
 
-class Hook:
-    """What a test HTTP server received, and how it answers (status, delay)."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[dict[str, str], bytes]] = []
-        self.status = 200
-        self.delay = 0.0
-
-
-@pytest.fixture
-def http_hook() -> Iterator[tuple[Hook, str]]:
+@contextmanager
+def http_hook_running() -> Iterator[tuple[Hook, str]]:
     hook = Hook()
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802
+        def do_POST(self) -> None:  # noqa: N802 - the http.server protocol
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            hook.requests.append((dict(self.headers.items()), body))
+            hook.requests.append((self.path, dict(self.headers.items()), body))
             if hook.delay:
                 threading.Event().wait(hook.delay)
             self.send_response(hook.status)

@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import argparse
 import re
-import time
-from collections.abc import Callable
 
-from parse import generate  # bench/parse.py: the same generated journey
+from parse import best, generate  # bench/parse.py: the same generated journey, its timer
 
 import journeyflow
 from journeyflow.versions import diff_journeys
@@ -33,16 +31,9 @@ def edit(text: str) -> str:
     text = re.sub(r"event\.rating <= 2", lambda m: "event.rating <= 3" if next(count) % 7 == 0
                   else m.group(0), text)
     text = re.sub(r'"Erinnerung (\d+)"', r'"Reminder \1"', text)
-    return text.replace("50% { set points", "50% { set points", 1)
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+    # The first split's shares: 60/40 instead of 50/50.
+    text = text.replace("50% { grant bonus thanks_", "60% { grant bonus thanks_", 1)
+    return text.replace("50% { set points", "40% { set points", 1)
 
 
 def main() -> None:

@@ -17,8 +17,9 @@ in a growing file, and a growing number of errors up to the cap in a fixed one).
 from __future__ import annotations
 
 import argparse
-import time
 from collections.abc import Callable
+
+from parse import best  # bench/parse.py: best of N runs
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import check_text
@@ -94,15 +95,6 @@ def check(text: str) -> int:
         return len(check_text(text, "scaling.journey").diagnostics)
     except JourneyError as err:
         return len(err.diagnostics)
-
-
-def best(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def run_shape(name: str, steps: int, repeat: int) -> None:

@@ -130,23 +130,38 @@ def _rules(file: a.JourneyFile) -> Iterator[a.Rule]:
             yield from decl.rules
 
 
-def _statements(block: a.Block | a.If | None) -> Iterator[a.Stmt]:
-    """Every statement of ``block``, nested ones included, in source order."""
-    if block is None:
-        return
-    if isinstance(block, a.If):
-        yield from _statements(block.then)
-        yield from _statements(block.orelse)
-        return
-    for stmt in block.stmts:
+def _inner(stmt: a.Stmt) -> Iterator[a.Block]:
+    """The blocks directly inside one statement."""
+    if isinstance(stmt, a.Delayed):
+        yield stmt.block
+    elif isinstance(stmt, a.If):
+        yield stmt.then
+        if isinstance(stmt.orelse, a.If):
+            yield from _inner(stmt.orelse)
+        elif stmt.orelse is not None:
+            yield stmt.orelse
+    elif isinstance(stmt, a.Split):
+        yield from (arm.block for arm in stmt.arms)
+
+
+def _within(stmts: tuple[a.Stmt, ...]) -> Iterator[a.Stmt]:
+    """Every statement of ``stmts``, nested ones included, in source order."""
+    for stmt in stmts:
         yield stmt
-        if isinstance(stmt, a.Delayed):
-            yield from _statements(stmt.block)
-        elif isinstance(stmt, a.If):
-            yield from _statements(stmt)
-        elif isinstance(stmt, a.Split):
-            for arm in stmt.arms:
-                yield from _statements(arm.block)
+        for block in _inner(stmt):
+            yield from _within(block.stmts)
+
+
+def _blocks(stmts: tuple[a.Stmt, ...]) -> Iterator[tuple[a.Stmt, ...]]:
+    """``stmts`` and every statement list nested in them."""
+    yield stmts
+    for stmt in stmts:
+        for block in _inner(stmt):
+            yield from _blocks(block.stmts)
+
+
+def _body(rule: a.Rule) -> tuple[a.Stmt, ...]:
+    return rule.block.stmts if rule.block is not None else ()
 
 
 def cancelled_delays(file: a.JourneyFile) -> list[tuple[a.Delayed, a.Goto]]:
@@ -156,30 +171,14 @@ def cancelled_delays(file: a.JourneyFile) -> list[tuple[a.Delayed, a.Goto]]:
     cancels its delayed statements, so they can never run on that path.
     """
     found = []
-
-    def walk(block: a.Block | a.If | None) -> None:
-        if block is None:
-            return
-        if isinstance(block, a.If):
-            walk(block.then)
-            walk(block.orelse)
-            return
-        for i, stmt in enumerate(block.stmts):
-            if isinstance(stmt, a.Delayed):
-                later = (s for rest in block.stmts[i + 1:]
-                         for s in _statements(a.Block((rest,), rest.span)))
-                move = next((s for s in later if isinstance(s, a.Goto)), None)
-                if move is not None:
-                    found.append((stmt, move))
-                walk(stmt.block)
-            elif isinstance(stmt, a.If):
-                walk(stmt)
-            elif isinstance(stmt, a.Split):
-                for arm in stmt.arms:
-                    walk(arm.block)
-
     for rule in _rules(file):
-        walk(rule.block)
+        for stmts in _blocks(_body(rule)):
+            for i, stmt in enumerate(stmts):
+                if isinstance(stmt, a.Delayed):
+                    move = next((later for later in _within(stmts[i + 1:])
+                                 if isinstance(later, a.Goto)), None)
+                    if move is not None:
+                        found.append((stmt, move))
     return found
 
 
@@ -190,7 +189,7 @@ def unhandled_reminders(file: a.JourneyFile) -> list[a.Grant]:
                   and rule.trigger.event.name == "bonus_expiring" for rule in _rules(file))
     if handled:
         return []
-    return [stmt for rule in _rules(file) for stmt in _statements(rule.block)
+    return [stmt for rule in _rules(file) for stmt in _within(_body(rule))
             if isinstance(stmt, a.Grant) and stmt.remind is not None]
 
 

@@ -7,7 +7,6 @@ nothing here rather than zeros.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from html import escape
@@ -15,6 +14,7 @@ from typing import Any
 
 from journeyflow.errors import JourneyError
 from journeyflow.render.html_parts import number, percent, row, table
+from journeyflow.render.reportjson import amount, count, mapping, optional
 
 __all__ = ["ArmStats", "ExperimentStats", "HoldoutStats", "Interval", "SplitStats",
            "experiment_sections", "parse_experiments"]
@@ -72,8 +72,8 @@ def parse_experiments(top: Mapping[str, Any], where: str) -> ExperimentStats | N
     """The ``suppressed``, ``splits`` and ``holdout`` parts of a report, when it has any."""
     if not any(top.get(key) for key in ("suppressed", "splits", "holdout")):
         return None
-    suppressed = {str(reason): _whole(n, where, f"suppressed.{reason}")
-                  for reason, n in _mapping(top.get("suppressed") or {}, where,
+    suppressed = {str(reason): count(n, where, f"suppressed.{reason}")
+                  for reason, n in mapping(top.get("suppressed") or {}, where,
                                             "suppressed").items()}
     splits = tuple(_split(raw, where, f"splits[{i}]")
                    for i, raw in enumerate(_list(top.get("splits") or [], where, "splits")))
@@ -155,7 +155,7 @@ def _points(value: float | None) -> str:
 
 
 def _split(raw: Any, where: str, what: str) -> SplitStats:
-    item = _mapping(raw, where, what)
+    item = mapping(raw, where, what)
     name = item.get("name") or item.get("position") or what
     arms = tuple(_arm(arm, where, f"{what}.arms[{i}]", i)
                  for i, arm in enumerate(_list(item.get("arms") or [], where, f"{what}.arms")))
@@ -163,30 +163,30 @@ def _split(raw: Any, where: str, what: str) -> SplitStats:
 
 
 def _arm(raw: Any, where: str, what: str, index: int) -> ArmStats:
-    item = _mapping(raw, where, what)
+    item = mapping(raw, where, what)
     name = item.get("name") or f"arm {item.get('arm', index + 1)}"
-    goals = {str(g): _whole(n, where, f"{what}.goals.{g}")
-             for g, n in _mapping(item.get("goals") or {}, where, f"{what}.goals").items()}
+    goals = {str(g): count(n, where, f"{what}.goals.{g}")
+             for g, n in mapping(item.get("goals") or {}, where, f"{what}.goals").items()}
     return ArmStats(str(name), _real(item.get("share", 0), where, f"{what}.share"),
-                    _whole(item.get("customers", 0), where, f"{what}.customers"),
+                    count(item.get("customers", 0), where, f"{what}.customers"),
                     _maybe(item.get("value_per_customer"), where, f"{what}.value_per_customer"),
                     goals)
 
 
 def _holdout(raw: Any, where: str) -> HoldoutStats:
-    item = _mapping(raw, where, "holdout")
-    counts = _mapping(item.get("customers") or {}, where, "holdout.customers")
-    journey = _mapping(item.get("journey") or {}, where, "holdout.journey")
-    held = _mapping(item.get("holdout") or {}, where, "holdout.holdout")
-    uplift = _mapping(item.get("uplift") or {}, where, "holdout.uplift")
+    item = mapping(raw, where, "holdout")
+    counts = mapping(item.get("customers") or {}, where, "holdout.customers")
+    journey = mapping(item.get("journey") or {}, where, "holdout.journey")
+    held = mapping(item.get("holdout") or {}, where, "holdout.holdout")
+    uplift = mapping(item.get("uplift") or {}, where, "holdout.uplift")
     goal_uplift = {str(g): _interval(v, where, f"holdout.uplift.goal_rates.{g}")
-                   for g, v in _mapping(uplift.get("goal_rates") or {}, where,
+                   for g, v in mapping(uplift.get("goal_rates") or {}, where,
                                         "holdout.uplift.goal_rates").items()}
     value_uplift = uplift.get("value_per_customer")
     return HoldoutStats(
         _real(item.get("share", 0), where, "holdout.share"),
-        _whole(counts.get("journey", 0), where, "holdout.customers.journey"),
-        _whole(counts.get("holdout", 0), where, "holdout.customers.holdout"),
+        count(counts.get("journey", 0), where, "holdout.customers.journey"),
+        count(counts.get("holdout", 0), where, "holdout.customers.holdout"),
         _maybe(journey.get("value_per_customer"), where, "holdout.journey.value_per_customer"),
         _maybe(held.get("value_per_customer"), where, "holdout.holdout.value_per_customer"),
         _rates(journey.get("goal_rates"), where, "holdout.journey.goal_rates"),
@@ -197,7 +197,7 @@ def _holdout(raw: Any, where: str) -> HoldoutStats:
 
 
 def _interval(raw: Any, where: str, what: str) -> Interval:
-    item = _mapping(raw, where, what)
+    item = mapping(raw, where, what)
     return Interval(_real(item.get("difference"), where, f"{what}.difference"),
                     _maybe(item.get("low"), where, f"{what}.low"),
                     _maybe(item.get("high"), where, f"{what}.high"))
@@ -205,13 +205,7 @@ def _interval(raw: Any, where: str, what: str) -> Interval:
 
 def _rates(raw: Any, where: str, what: str) -> dict[str, float]:
     return {str(g): _real(v, where, f"{what}.{g}")
-            for g, v in _mapping(raw or {}, where, what).items()}
-
-
-def _mapping(value: Any, where: str, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
-        raise JourneyError(f"{where}: {what} must be an object")
-    return value
+            for g, v in mapping(raw or {}, where, what).items()}
 
 
 def _list(value: Any, where: str, what: str) -> list[Any]:
@@ -221,16 +215,9 @@ def _list(value: Any, where: str, what: str) -> list[Any]:
 
 
 def _real(value: Any, where: str, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise JourneyError(f"{where}: {what} must be a number, got {value!r}")
-    return float(value)
+    """A finite number of either sign (shares, rates, differences, values)."""
+    return amount(value, where, what, signed=True)
 
 
 def _maybe(value: Any, where: str, what: str) -> float | None:
-    return None if value is None else _real(value, where, what)
-
-
-def _whole(value: Any, where: str, what: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise JourneyError(f"{where}: {what} must be a whole number >= 0, got {value!r}")
-    return value
+    return optional(value, where, what, signed=True)

@@ -32,7 +32,6 @@ journeyflow.errors.JourneyError: r.json: missing key 'stages' in the report
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,6 +39,12 @@ from typing import Any
 
 from journeyflow.errors import JourneyError, did_you_mean
 from journeyflow.render.experiments import ExperimentStats, parse_experiments
+from journeyflow.render.reportjson import amount as _amount
+from journeyflow.render.reportjson import count as _count
+from journeyflow.render.reportjson import key as _key
+from journeyflow.render.reportjson import mapping as _mapping
+from journeyflow.render.reportjson import optional as _optional
+from journeyflow.render.reportjson import share as _share
 
 __all__ = ["BonusStats", "GoalStats", "MessageStats", "SegmentStats", "SimulationReport",
            "StageStats", "TransitionStats", "ValueStats", "check_report", "parse_report",
@@ -157,31 +162,6 @@ def read_report(path: Path) -> SimulationReport:
     return parse_report(data, str(path))
 
 
-def _key(data: Mapping[str, Any], key: str, where: str, what: str) -> Any:
-    if key not in data:
-        raise JourneyError(f"{where}: missing key '{key}' in {what}")
-    return data[key]
-
-
-def _mapping(value: Any, where: str, what: str) -> Mapping[str, Any]:
-    if not isinstance(value, dict):
-        raise JourneyError(f"{where}: {what} must be a JSON object, got {type(value).__name__}")
-    return value
-
-
-def _count(value: Any, where: str, what: str) -> int:
-    # bool is an int in Python; a report saying "true" customers is broken.
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise JourneyError(f"{where}: {what} must be a whole number >= 0, got {value!r}")
-    return value
-
-
-def _share(value: Any, where: str, what: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
-        raise JourneyError(f"{where}: {what} must be a fraction from 0 to 1, got {value!r}")
-    return float(value)
-
-
 def parse_report(data: Any, where: str) -> SimulationReport:
     """Validate decoded JSON ``data``; ``where`` names the file in messages."""
     top = _mapping(data, where, "the report")
@@ -265,18 +245,6 @@ def _segment(name: str, raw: Any, where: str) -> SegmentStats:
         _share(_key(item, "share", where, what), where, f"{what}.share"),
         _optional(_key(item, "value_per_customer", where, what), where,
                   f"{what}.value_per_customer", signed=True))
-
-
-def _amount(value: Any, where: str, what: str, *, signed: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) \
-            or not math.isfinite(value) or (value < 0 and not signed):
-        need = "a number" if signed else "a number >= 0"
-        raise JourneyError(f"{where}: {what} must be {need}, got {value!r}")
-    return float(value)
-
-
-def _optional(value: Any, where: str, what: str, *, signed: bool = False) -> float | None:
-    return None if value is None else _amount(value, where, what, signed=signed)
 
 
 def _transition(raw: Any, where: str, what: str) -> TransitionStats:

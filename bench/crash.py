@@ -28,13 +28,13 @@ sys.path.insert(0, str(ROOT))
 
 from aiosmtpd.controller import Controller  # noqa: E402
 
-from tests.live.conftest import Inbox, free_port  # noqa: E402
 from tests.live.crash_harness import (  # noqa: E402
     command,
     count_mails,
     run_with_kills,
     write_inputs,
 )
+from tests.peers import Inbox, free_port  # noqa: E402
 
 
 def main() -> None:

@@ -37,7 +37,7 @@ sys.path.insert(0, str(ROOT / "bench"))  # as bench/interpreter.py: its cached w
 
 from baselines.workload import cached_workload, load, raw_events  # noqa: E402
 
-from tests.live.conftest import free_port  # noqa: E402
+from tests.peers import free_port  # noqa: E402
 
 EXE = str(Path(sys.executable).with_name("journeyflow"))
 NULL_SERVER = """

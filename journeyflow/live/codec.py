@@ -14,9 +14,9 @@ from typing import Any
 
 import orjson
 
-from journeyflow.runtime.interpreter import DELIVER
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, PARKED, Bonus, Customer
+from journeyflow.runtime.timerkinds import DELIVER
 
 __all__ = ["context_from_json", "context_to_json", "customer_from_json", "customer_to_json",
            "dumps", "loads", "timer_from_row", "timer_to_row"]

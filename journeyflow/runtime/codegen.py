@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from journeyflow.model import journey as m
+from journeyflow.runtime.splits import split_chooser
 
 if TYPE_CHECKING:
     from journeyflow.runtime.interpreter import Interpreter
@@ -240,7 +241,6 @@ class BodyCompiler:
         return out
 
     def _split(self, action: m.Split, depth: int) -> list[str]:
-        from journeyflow.runtime.program import split_chooser  # a cycle at import time
 
         pad = "    " * depth
         shares = tuple(arm.share for arm in action.arms)

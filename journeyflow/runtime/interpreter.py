@@ -16,14 +16,21 @@ from journeyflow.runtime.codegen import NO_BODY, Body
 from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.program import CompiledRule, Program
 from journeyflow.runtime.state import ACTIVE, FINAL, NO_KEYS, PARKED, Bonus, Customer
+from journeyflow.runtime.timerkinds import (
+    ANYWHERE,
+    DELAYED,
+    DELIVER,
+    EXPIRE,
+    MAX_TRANSITIONS,
+    REMIND,
+    RULE,
+)
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import Trace
 
-__all__ = ["Interpreter", "MAX_TRANSITIONS"]
+__all__ = ["Interpreter"]
 
-MAX_TRANSITIONS = 100
 COMPACT_MIN = 100_000
-RULE, ANYWHERE, DELAYED, EXPIRE, REMIND, DELIVER = range(6)
 EMPTY: dict[str, Any] = {}
 
 

@@ -7,11 +7,6 @@ and exit, settling and rule timer one more (``steps``), made on first use.
 
 from __future__ import annotations
 
-import hashlib
-import itertools
-import struct
-from bisect import bisect_right
-from collections.abc import Callable
 from typing import Any
 
 from journeyflow.model import journey as m
@@ -20,12 +15,12 @@ from journeyflow.runtime.codegen import NO_BODY, Body, BodyCompiler
 from journeyflow.runtime.delivery import DeliveryRules
 from journeyflow.runtime.expressions import CompiledExpr, ExpressionCompiler, WaitGuard
 from journeyflow.runtime.layout import CustomerLayout
+from journeyflow.runtime.splits import holdout_test
 from journeyflow.runtime.steps import StepCompiler
 from journeyflow.runtime.timeutil import format_instant, parse_instant
 from journeyflow.runtime.zones import CustomerZones
 
-__all__ = ["CompiledRule", "CompiledStage", "Program", "holdout_test", "split_arm",
-           "split_chooser"]
+__all__ = ["CompiledRule", "CompiledStage", "Program"]
 
 
 
@@ -103,50 +98,6 @@ def history_events(expr: Any) -> frozenset[str] | None:
         return False
 
     return frozenset(events) if walk(expr) else None
-
-
-def split_arm(journey: str, customer: str, position: str, shares: tuple[float, ...]) -> int:
-    """The arm a customer takes (precise rule 12): stable in every process and run.
-
-    >>> split_arm("Newsletter-Test", "kunde-2", "11:5", (30.0, 70.0))
-    0
-    """
-    return split_chooser(journey, position, shares)(customer)
-
-
-def split_chooser(journey: str, position: str,
-                  shares: tuple[float, ...]) -> Callable[[str], int]:
-    """:func:`split_arm` of one split, its constant parts prepared once: customer id -> arm.
-
-    >>> split_chooser("Newsletter-Test", "11:5", (30.0, 70.0))("kunde-2")
-    0
-    """
-    head, tail = f"{journey}\x1f".encode(), f"\x1f{position}".encode()
-    bounds = tuple(itertools.accumulate(shares))  # summed in order, as the contract says
-    last = len(shares) - 1
-    sha256, first_8_bytes = hashlib.sha256, struct.Struct(">Q").unpack_from
-
-    def arm(customer: str) -> int:
-        point = (first_8_bytes(sha256(head + customer.encode() + tail).digest())[0]
-                 % 10000) / 100
-        # The first arm whose cumulative share exceeds the point; the last when
-        # shares sum to a little under 100.
-        i = bisect_right(bounds, point)
-        return i if i < last else last
-
-    return arm
-
-
-def holdout_test(journey: str, share: float) -> Callable[[str], bool]:
-    """Customer id -> whether ``share`` percent of customers hold them out: the split
-    number of the key "holdout" below ``share``.
-
-    >>> held = holdout_test("Newsletter-Test", 50.0)
-    >>> [held(f"kunde-{i}") for i in range(4)]
-    [False, True, False, False]
-    """
-    choose = split_chooser(journey, "holdout", (share, 100.0 - share))
-    return lambda customer: choose(customer) == 0
 
 
 class Program:

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from journeyflow.runtime.codegen import NO_BODY
 from journeyflow.runtime.layout import history_key
 from journeyflow.runtime.state import ACTIVE, FINAL
+from journeyflow.runtime.timerkinds import ANYWHERE, MAX_TRANSITIONS, RULE
 
 if TYPE_CHECKING:
     from journeyflow.runtime.interpreter import Interpreter
@@ -247,7 +248,6 @@ class StepCompiler:
 
     def _rearm_without(self, event: str, stage_index: int) -> list[str]:
         """An E re-arms every `after D without E` that already fired (LANGUAGE.md 11.17)."""
-        from journeyflow.runtime.interpreter import ANYWHERE, RULE  # a cycle at import time
 
         p = self.program
         out = []
@@ -263,7 +263,6 @@ class StepCompiler:
 
     def _build_enter(self, index: int) -> Hook:
         """Entering a stage (precise rule 1): its timers start, then its `on enter`."""
-        from journeyflow.runtime.interpreter import RULE  # a cycle at import time
 
         stage = self.program.stages[index]
         fields = self._const({"stage": stage.name})
@@ -392,7 +391,6 @@ class StepCompiler:
 
     def _transition(self, rule: CompiledRule, pad: str) -> list[str]:
         """``Interpreter._transition`` inlined for a stage rule, whose stage is known."""
-        from journeyflow.runtime.interpreter import MAX_TRANSITIONS  # a cycle at import time
 
         assert rule.stage is not None
         assert rule.target is not None

@@ -6,7 +6,7 @@ import hashlib
 from typing import Any
 
 import journeyflow
-from journeyflow.runtime.program import holdout_test
+from journeyflow.runtime.splits import holdout_test
 
 SPLIT = """
 journey "Subject test"

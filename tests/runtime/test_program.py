@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 import journeyflow
 from journeyflow.runtime.interpreter import Interpreter
-from journeyflow.runtime.program import Program, split_arm, split_chooser
+from journeyflow.runtime.program import Program
+from journeyflow.runtime.splits import split_arm, split_chooser
 from journeyflow.runtime.trace import Trace
 
 SOURCE = """

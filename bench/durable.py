@@ -1,6 +1,7 @@
 """``journeyflow run --store sqlite`` against the same run in memory.
 
     .venv/bin/python bench/durable.py [--customers 20000] [--seed 1] [--repeat 1]
+    .venv/bin/python bench/durable.py --growth 100000,300000,1000000
 
 The events of bench/baselines/workload.py (~20 per customer, lifecycle journey) are
 written once to a JSON Lines file; each run is a `journeyflow run` process of its own
@@ -11,6 +12,12 @@ too and subtracted). The store run begins from an empty file each time; the best
 opens the store the run left (its cache holds a tenth of the customers), touches
 every customer once, and reports how much its RSS grew, against an engine holding the same
 customers in memory; figures scaled to 100k customers.
+
+``--growth`` answers how the working set grows with the customers a store holds:
+for each size a store of that many customers is built (one ``journeyflow run --store``
+of one event per customer), then a fresh engine with the default cache steps every
+stored customer once, in groups of 1,000 committed together as a service does, and
+reports its RSS growth, against an engine holding the smallest size in memory.
 """
 
 from __future__ import annotations
@@ -81,12 +88,70 @@ def memory(store: str, ids: list[str]) -> tuple[float, int]:
     return int(out[0]) / 1024, int(out[1])
 
 
+GROWTH_PROBE = """
+import os, sys, time, journeyflow
+def rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") // 1024
+journey = journeyflow.load(sys.argv[1])
+store = sys.argv[2] if sys.argv[2] != "memory://" else None
+count = int(sys.argv[3])
+engine = journeyflow.Engine(journey, store=store, trace=False)
+base = rss()
+at = 1830000000.0
+started = time.perf_counter()
+for start in range(0, count, 1000):
+    for i in range(start, min(count, start + 1000)):
+        engine.step({"at": at, "customer": f"c{i:07d}", "event": "page_viewed", "data": {}})
+    engine.commit()
+print(rss() - base, engine.store.count(), time.perf_counter() - started)
+"""
+
+
+def growth(sizes: list[int]) -> None:
+    """RSS growth of an engine stepping every customer of stores of growing size."""
+    work = Path(tempfile.mkdtemp(prefix="journeyflow-growth-"))
+    print("store-backed engine, default cache (20,000 customers), every stored customer "
+          "stepped once:")
+    for size in sizes:
+        events = work / f"events-{size}.jsonl"
+        with events.open("w", encoding="utf-8") as out:
+            for i in range(size):
+                out.write(f'{{"at": "2026-01-01T00:00:00Z", "customer": "c{i:07d}", '
+                          f'"event": "page_viewed"}}\n')
+        db = work / f"state-{size}.db"
+        subprocess.run([EXE, "run", str(JOURNEY), "--events", str(events), "--state",
+                        "/dev/null", "--store", f"sqlite:///{db}"], capture_output=True,
+                       check=True)
+        events.unlink()
+        out = subprocess.run([sys.executable, "-c", GROWTH_PROBE, str(JOURNEY),
+                              f"sqlite:///{db}", str(size)], capture_output=True, text=True,
+                             check=True).stdout.split()
+        grown, held, seconds = float(out[0]) / 1024, int(out[1]), float(out[2])
+        print(f"  {held:>9,} stored: +{grown:5.0f} MB RSS, {held / seconds:,.0f} customers "
+              f"stepped/s; store file "
+              f"{db.stat().st_size / 2**20:,.0f} MB")
+        db.unlink()
+    smallest = sizes[0]
+    out = subprocess.run([sys.executable, "-c", GROWTH_PROBE, str(JOURNEY), "memory://",
+                          str(smallest)], capture_output=True, text=True,
+                         check=True).stdout.split()
+    held_mb = float(out[0]) / 1024
+    print(f"  baseline, the same {smallest:,} customers held in memory (no store): "
+          f"+{held_mb:.0f} MB ({held_mb * 100_000 / smallest:.1f} MB per 100k), growing "
+          "linearly with the customers")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1)
+    parser.add_argument("--growth", help="store sizes, comma-separated (e.g. 100000,1000000)")
     options = parser.parse_args()
+    if options.growth:
+        growth([int(size) for size in options.growth.split(",")])
+        return
     events, horizon, count = write_events(options.customers, options.seed)
     work = Path(tempfile.mkdtemp(prefix="journeyflow-durable-"))
     empty = work / "empty.jsonl"

@@ -26,12 +26,15 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.delivery import ChannelPolicy, DeliveryLoop
+from journeyflow.live.sendlog import StoredSendLog
 from journeyflow.live.sqlite import SQLiteDatabase, SQLiteStore
 from journeyflow.runtime.engine import Engine
 
 __all__ = ["EventOutcome", "LiveService", "Unreadable"]
 
 log = logging.getLogger("journeyflow.serve")
+
+SENDS_HELD = 100_000  # customers whose deliveries the shared send log keeps in memory
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,9 @@ class LiveService:
         self.now = now
         self.tick = tick
         self.engines: dict[str, Engine] = {}
+        # Several journeys count every journey's deliveries toward each `limit`.
+        self.sends = StoredSendLog(self.database.db) if len(journeys) > 1 else None
+        self._prune_at = float("-inf")
         try:
             for journey in journeys:
                 store = SQLiteStore(self.database, cache=template.cache_limit,
@@ -122,7 +128,7 @@ class LiveService:
                 if len(journeys) > 1:
                     store.mark_shared()
                 engine = Engine(journey, store=store, channels=channels, retry=retry,
-                                trace=True)
+                                trace=True, sends=self.sends)
                 engine.deliver_inline = False
                 self.engines[journey.name] = engine
         except BaseException:
@@ -220,6 +226,8 @@ class LiveService:
                     answers.append((future, [self._step(raw) for raw in events], None))
                 for engine in self.engines.values():
                     engine.commit()
+                if self.sends is not None:
+                    self.sends.evict(SENDS_HELD)
             except BaseException as exc:  # noqa: BLE001 - every waiting request must hear
                 log.exception("a group of events could not be committed")
                 answers = [(future, None, exc) for _, future in group]
@@ -272,9 +280,12 @@ class LiveService:
         return [next(iter(self.engines))]
 
     def _advance(self) -> None:
-        """Fire the timers due by the wall clock."""
+        """Fire the timers due by the wall clock (and, hourly, prune the send log)."""
         now = self.now()
         with self.lock:
+            if self.sends is not None and now >= self._prune_at:
+                self.sends.prune(now)
+                self._prune_at = now + 3600
             for engine in self.engines.values():
                 store = engine.store
                 if isinstance(store, SQLiteStore) and not store.timers_due(now):

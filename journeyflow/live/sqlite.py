@@ -68,6 +68,9 @@ CREATE TABLE IF NOT EXISTS jf_outbox (id INTEGER PRIMARY KEY, journey TEXT NOT N
     error TEXT);
 CREATE INDEX IF NOT EXISTS jf_outbox_due ON jf_outbox (status, next_at);
 CREATE INDEX IF NOT EXISTS jf_outbox_customer ON jf_outbox (journey, customer);
+CREATE TABLE IF NOT EXISTS jf_sends (customer TEXT NOT NULL, at REAL NOT NULL,
+    channel TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jf_sends_customer ON jf_sends (customer, at);
 """
 
 
@@ -374,6 +377,9 @@ class SQLiteStore:
             db.executemany("INSERT INTO jf_history (journey, customer, records) VALUES (?, ?, ?)",
                            _history_rows(j, records))
             self._insert_outbox(outbox)
+            if ip.shared is not None:
+                db.executemany("INSERT INTO jf_sends (customer, at, channel) VALUES (?, ?, ?)",
+                               ip.shared.take(j))
             counters = {"processed": engine.processed, "warnings": engine.warnings,
                         "seq": ip.seq, "steps": ip.steps, "deliveries": self._deliveries}
             db.execute("INSERT OR REPLACE INTO jf_journeys (name, version, counters) "
@@ -439,6 +445,8 @@ class SQLiteStore:
                 for key, channel, status, attempts, fields, error in self.db.execute(
                     "SELECT key, channel, status, attempts, fields, error FROM jf_outbox "
                     "WHERE journey = ? AND customer = ? ORDER BY id", (j, cid))],
+            "sends": [{"at": at, "channel": channel} for at, channel in self.db.execute(
+                "SELECT at, channel FROM jf_sends WHERE customer = ? ORDER BY at", (cid,))],
             "rejected": [{"reason": reason, "line": line} for reason, line in self.db.execute(
                 "SELECT reason, line FROM jf_rejected WHERE journey = ? AND customer = ? "
                 "ORDER BY seq", (j, cid))],
@@ -457,11 +465,14 @@ class SQLiteStore:
             for table in ("jf_timers", "jf_history", "jf_rejected", "jf_outbox"):
                 db.execute(f"DELETE FROM {table} WHERE journey = ? AND customer = ?",  # noqa: S608
                            (j, cid))
+            db.execute("DELETE FROM jf_sends WHERE customer = ?", (cid,))
             db.execute("COMMIT")
         except BaseException:
             db.execute("ROLLBACK")
             raise
         dict.pop(ip.customers, cid, None)
+        if ip.shared is not None:
+            ip.shared.forget(cid)
         if ip.touched is not None:
             ip.touched.discard(cid)
         self._next_due = self._min_due()

@@ -205,6 +205,8 @@ class BodyCompiler:
             out, pad = self._unless(f"not ({consent})", fields, "no_consent", pad)
         keys = [key for key in (channel, "any") if key in delivery.limits] if capped else []
         if keys:
+            # Journeys sharing a send log see each other's deliveries (runtime.sendlog).
+            out.append(f"{pad}if ip.shared is not None: ip.shared.sync(ip.p.delivery, c, t)")
             # Over a cap when `count` deliveries already fall in (t - per, t].
             tests = [f"len(c.{delivery.slots[key]}) - _bisect(c.{delivery.slots[key]}, "
                      f"t - {per!r}) >= {count}"
@@ -217,6 +219,9 @@ class BodyCompiler:
             for key in keys:
                 slot, keep = delivery.slots[key], delivery.keep[key]
                 out.append(f"{pad}c.{slot} = (*c.{slot}[_bisect(c.{slot}, t - {keep!r}):], t)")
+        if capped:
+            out.append(f"{pad}if ip.shared is not None: "
+                       f"ip.shared.add(ip.p.name, c.id, {channel!r}, t)")
         out.append(f"{pad}c.last_contact = t")
         if fields["action"] not in self.program.untraced:
             out.append(f"{pad}rec((t, c.id, 'action', {k}))")

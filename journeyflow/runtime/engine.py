@@ -36,6 +36,7 @@ from journeyflow.runtime.interpreter import Interpreter
 from journeyflow.runtime.jsonio import decode_line, json_safe, line_text
 from journeyflow.runtime.localdates import local_dates
 from journeyflow.runtime.program import Program
+from journeyflow.runtime.sendlog import SendLog
 from journeyflow.runtime.state import Customer
 from journeyflow.runtime.store import Store, open_store
 from journeyflow.runtime.timeutil import format_instant, instant_of, parse_instant
@@ -126,6 +127,9 @@ class Engine:
         the trace only.
     retry : :class:`~journeyflow.live.delivery.ChannelPolicy` by channel name (``"*"`` for
         all): attempts and backoff; 3 attempts, 1 s then 2 s, by default.
+    sends : a :class:`~journeyflow.runtime.sendlog.SendLog` shared with the engines of
+        other journeys, so that a ``limit`` counts the deliveries of all of them to a
+        customer (a service running several journeys passes one to each).
     clock : what time it is for events without ``at`` and for :meth:`advance` without
         a time; defaults to the system clock. The engine never sleeps.
     trace : keep trace records (on by default).
@@ -135,7 +139,8 @@ class Engine:
                  channels: Mapping[str, Callable[[Any], object] | None] | None = None,
                  clock: Clock | None = None, trace: bool = True,
                  executor: ActionExecutor | None = None,
-                 retry: Mapping[str, ChannelPolicy] | None = None) -> None:
+                 retry: Mapping[str, ChannelPolicy] | None = None,
+                 sends: SendLog | None = None) -> None:
         self.journey = journey
         self.program = Program(journey.model, journey.scenarios)
         self.clock = clock or SystemClock()
@@ -146,6 +151,9 @@ class Engine:
             executor = OutboxExecutor(journey.name, [name for name, handler in channels.items()
                                                      if handler is None])
         self.interpreter = Interpreter(self.program, Trace(trace), executor)
+        if sends is not None:
+            sends.widen(max(self.program.delivery.keep.values(), default=0.0))
+            self.interpreter.shared = sends
         self.validator = EventValidator(journey.model)
         self.key = f"{journey.name}@{hashlib.sha256(journey.source.encode()).hexdigest()[:16]}"
         try:

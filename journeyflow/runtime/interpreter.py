@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import heapq
 from collections import Counter, deque
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from journeyflow.runtime.codegen import NO_BODY, Body
 from journeyflow.runtime.executor import ActionExecutor
@@ -27,6 +27,9 @@ from journeyflow.runtime.timerkinds import (
 )
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import Trace
+
+if TYPE_CHECKING:
+    from journeyflow.runtime.sendlog import SendLog
 
 __all__ = ["Interpreter"]
 
@@ -61,6 +64,8 @@ class Interpreter:
         self.stats: Counter[tuple[str, str]] = Counter()
         # Customers changed since the store last saved; None when nothing is persisted.
         self.touched: set[str] | None = None
+        # Counted deliveries shared with other journeys' engines, so caps hold across them.
+        self.shared: SendLog | None = None
         self._instant = [program.instant_rules(i) for i in range(len(program.stages))]
         self._steps = program.steps
         self._table = program.steps.table

@@ -234,3 +234,46 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
                                 store=f"sqlite:///{tmp_path / 's.db'}")
     assert engine.store.count() == 50
     engine.close()
+
+
+NEWS = """journey "news"
+event signed_up {}
+message digest via email { subject "Digest" }
+stage reader start { on signed_up { send digest } }
+"""
+OFFERS = """journey "offers"
+limit email to 1 per 7d
+event signed_up {}
+event visited {}
+message offer via email { subject "10% off" }
+stage prospect start {
+  on signed_up -> browsing
+}
+stage browsing { on visited { send offer } }
+"""
+
+
+def test_a_limit_holds_across_the_journeys_of_a_service_and_a_restart(tmp_path: Path) -> None:
+    sent: list[Any] = []
+    clock = Clock()
+    url = f"sqlite:///{tmp_path / 's.db'}"
+    journeys = [journeyflow.loads(NEWS), journeyflow.loads(OFFERS)]
+
+    def serve_once(event: dict[str, Any]) -> None:
+        live = LiveService(journeys, url, {"email": sent.append}, tick=0.05, now=clock)
+        with TestClient(make_app(live)) as client:
+            assert client.post("/events", json=event).status_code == 202
+            wait_for(lambda: live.loops[0].outbox.pending_count() == 0)
+
+    serve_once({"at": NOW, "customer": "c1", "event": "signed_up"})
+    serve_once({"at": NOW + 3600, "customer": "c1", "event": "visited"})  # restarted
+    assert [mail.message for mail in sent] == ["digest"]
+    live = LiveService(journeys, url, {"email": sent.append}, now=clock)
+    try:
+        offers = live.engines["offers"].store
+        history = offers.history("c1")  # type: ignore[attr-defined]
+        assert [(r["kind"], r.get("reason")) for r in history if r["kind"] == "suppressed"] \
+            == [("suppressed", "frequency_cap")]
+        assert live.export("c1")["news"]["sends"] == [{"at": NOW, "channel": "email"}]
+    finally:
+        live.stop()

@@ -123,7 +123,8 @@ class LiveService:
         try:
             for journey in journeys:
                 store = SQLiteStore(self.database, cache=template.cache_limit,
-                                    keep_trace=False, owns_database=False)
+                                    keep_trace=False, owns_database=False,
+                                    keep_keys=template.keep_keys)
                 store.keep_rejected = False  # memory stays flat; GET /customers shows them
                 if len(journeys) > 1:
                     store.mark_shared()

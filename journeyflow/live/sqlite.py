@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 __all__ = ["SQLiteDatabase", "SQLiteStore", "journey_version"]
 
+KEEP_KEYS = 30 * 86400.0  # how long an event's key is kept to detect its redelivery
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jf_journeys (name TEXT PRIMARY KEY, version TEXT NOT NULL,
     counters TEXT NOT NULL);
@@ -54,7 +56,7 @@ CREATE TABLE IF NOT EXISTS jf_timers (journey TEXT NOT NULL, seq INTEGER NOT NUL
 CREATE INDEX IF NOT EXISTS jf_timers_due ON jf_timers (journey, due, seq);
 CREATE INDEX IF NOT EXISTS jf_timers_customer ON jf_timers (journey, customer);
 CREATE TABLE IF NOT EXISTS jf_events (journey TEXT NOT NULL, key TEXT NOT NULL,
-    PRIMARY KEY (journey, key)) WITHOUT ROWID;
+    at REAL NOT NULL DEFAULT 0, PRIMARY KEY (journey, key)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jf_rejected (seq INTEGER PRIMARY KEY, journey TEXT NOT NULL,
     customer TEXT, line INTEGER, reason TEXT NOT NULL, event TEXT);
 CREATE INDEX IF NOT EXISTS jf_rejected_customer ON jf_rejected (journey, customer);
@@ -99,9 +101,20 @@ class SQLiteDatabase:
             self.db.execute("PRAGMA cache_size=-65536")
             self.db.execute("PRAGMA wal_autocheckpoint=16384")  # fewer, larger checkpoints
             self.db.executescript(SCHEMA)
+            self._upgrade()
         except sqlite3.Error as exc:
             self._unlock()
             raise JourneyError(f"cannot open the state store {path}: {exc}") from exc
+
+    def _upgrade(self) -> None:
+        """Bring a store written by an earlier release up to this schema."""
+        columns = {row[1] for row in self.db.execute("PRAGMA table_info(jf_events)")}
+        if "at" not in columns:  # keys kept for a while, counted from this upgrade
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute("ALTER TABLE jf_events ADD COLUMN at REAL NOT NULL DEFAULT 0")
+            self.db.execute("UPDATE jf_events SET at = ?", (time.time(),))
+            self.db.execute("COMMIT")
+        self.db.execute("CREATE INDEX IF NOT EXISTS jf_events_at ON jf_events (journey, at)")
 
     @staticmethod
     def _lock(path: Path, wait: float) -> Any:
@@ -147,8 +160,12 @@ class SQLiteStore:
     durable = True
 
     def __init__(self, database: SQLiteDatabase, cache: int = 20_000,
-                 keep_trace: bool = True, owns_database: bool = True) -> None:
+                 keep_trace: bool = True, owns_database: bool = True,
+                 keep_keys: float | None = KEEP_KEYS) -> None:
         self.database = database
+        # Seconds an event's key is kept to detect a redelivery (None: for ever).
+        self.keep_keys = keep_keys
+        self._prune_at = float("-inf")
         self.db = database.db
         self.cache_limit = cache
         self.keep_trace = keep_trace
@@ -175,11 +192,14 @@ class SQLiteStore:
         try:
             wait = float(options.get("wait", 10))
             cache = int(options.get("cache", 20_000))
+            keys = options.get("keys", "")
+            keep_keys = (None if keys == "all" else
+                         KEEP_KEYS if keys == "" else _positive(float(keys)) * 86400)
         except ValueError:
             raise JourneyError(f"bad option in store URL '{url}': wait is seconds, cache a "
-                               "number of customers") from None
+                               "number of customers, keys a number of days or 'all'") from None
         database = SQLiteDatabase(path, wait, options.get("synchronous", "normal"))
-        return cls(database, cache=cache)
+        return cls(database, cache=cache, keep_keys=keep_keys)
 
     # ---- binding to an engine ----------------------------------------------------
 
@@ -367,8 +387,14 @@ class SQLiteStore:
             db.executemany("INSERT OR REPLACE INTO jf_timers (journey, due, seq, customer, kind, "
                            "payload) VALUES (?, ?, ?, ?, ?, ?)",
                            [(j, *row) for row in new_timers])
-            db.executemany("INSERT OR IGNORE INTO jf_events (journey, key) VALUES (?, ?)",
-                           [(j, key) for key in keys])
+            now = time.time()
+            db.executemany("INSERT OR IGNORE INTO jf_events (journey, key, at) "
+                           "VALUES (?, ?, ?)", [(j, key, now) for key in keys])
+            if self.keep_keys is not None and now >= self._prune_at:
+                # Hourly: keys older than keep_keys cannot be redelivered any more.
+                db.execute("DELETE FROM jf_events WHERE journey = ? AND at < ?",
+                           (j, now - self.keep_keys))
+                self._prune_at = now + 3600
             db.executemany(
                 "INSERT INTO jf_rejected (journey, customer, line, reason, event) "
                 "VALUES (?, ?, ?, ?, ?)",
@@ -532,6 +558,12 @@ class SQLiteOutbox:
         return dict(self.db.execute(
             "SELECT status, count(*) FROM jf_outbox WHERE journey = ? GROUP BY status",
             (self.journey,)).fetchall())
+
+
+def _positive(value: float) -> float:
+    if not value > 0:
+        raise ValueError(value)
+    return value
 
 
 def _fields(record: dict[str, Any]) -> dict[str, Any]:

@@ -158,3 +158,57 @@ def test_export_and_forget_a_customer(tmp_path: Path) -> None:
     count = store.db.execute("SELECT count(*) FROM jf_history WHERE customer = 'c1'")
     assert count.fetchone()[0] == 0
     engine.close()
+
+
+def test_committed_keys_are_pruned_after_their_days(tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    url = f"sqlite:///{tmp_path / 's.db'}?keys=2"
+    clock = [time.time()]
+    monkeypatch.setattr("journeyflow.live.sqlite.time.time", lambda: clock[0])
+    with journeyflow.Engine(journeyflow.loads(JOURNEY), store=url) as engine:
+        assert engine.handle({"at": T0, "customer": "c1", "event": "signed_up",
+                              "id": "a"}).accepted
+        clock[0] += 86400  # a day later: still recognised
+        assert not engine.handle({"at": T0, "customer": "c1", "event": "signed_up",
+                                  "id": "a"}).accepted
+        clock[0] += 2 * 86400  # three days after its commit: pruned by the next commit
+        engine.handle({"at": T0 + 60, "customer": "c2", "event": "signed_up", "id": "b"})
+        assert not engine.store.committed("id:a")
+        assert engine.store.committed("id:b")
+        late = engine.handle({"at": T0 - 60, "customer": "c1", "event": "signed_up",
+                              "id": "a"})
+        assert not late.accepted
+        assert "late" in (late.reason or "")
+
+
+def test_keys_all_keeps_every_key_and_bad_keys_are_refused(tmp_path: Path,
+                                                           monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    clock = [time.time()]
+    monkeypatch.setattr("journeyflow.live.sqlite.time.time", lambda: clock[0])
+    url = f"sqlite:///{tmp_path / 's.db'}?keys=all"
+    with journeyflow.Engine(journeyflow.loads(JOURNEY), store=url) as engine:
+        engine.handle({"at": T0, "customer": "c1", "event": "signed_up", "id": "a"})
+        clock[0] += 1000 * 86400
+        engine.handle({"at": T0 + 60, "customer": "c2", "event": "signed_up", "id": "b"})
+        assert engine.store.committed("id:a")
+    for bad in ("0", "-1", "soon"):
+        with pytest.raises(JourneyError, match="keys a number of days or 'all'"):
+            journeyflow.Engine(journeyflow.loads(JOURNEY),
+                               store=f"sqlite:///{tmp_path / 'b.db'}?keys={bad}")
+
+
+def test_a_store_of_an_earlier_release_gets_dated_keys(tmp_path: Path) -> None:
+    import sqlite3
+
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE jf_events (journey TEXT NOT NULL, key TEXT NOT NULL, "
+               "PRIMARY KEY (journey, key)) WITHOUT ROWID")
+    db.execute("INSERT INTO jf_events VALUES ('store', 'id:old')")
+    db.commit()
+    db.close()
+    with journeyflow.Engine(journeyflow.loads(JOURNEY), store=f"sqlite:///{path}") as engine:
+        assert engine.store.committed("id:old")
+        at = engine.store.db.execute("SELECT at FROM jf_events").fetchone()[0]
+        assert abs(at - time.time()) < 60

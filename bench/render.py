@@ -21,7 +21,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment
 from rich.console import Console
 from rich.table import Table
 
-from journeyflow.runtime.rendering import compile_template, render
+from journeyflow.templating.rendering import compile_template, render
 
 SUBJECT = "Thank you for your order, {{ customer.first_name }}!"
 BODY = """<h1>Hello {{ customer.first_name|title }},</h1>

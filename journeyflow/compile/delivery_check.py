@@ -2,7 +2,7 @@
 
 Without this check such a journey would run and every marketing send would wait
 forever. The test is made on the wall clock, the same in every time zone, with
-the week the runtime uses (:class:`~journeyflow.runtime.send_week.SendWeek`):
+the week the runtime uses (:class:`~journeyflow.compile.send_week.SendWeek`):
 whatever is open there opens in any zone, some week or other.
 """
 
@@ -12,8 +12,8 @@ from typing import TypeVar
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import Declarations
+from journeyflow.compile.send_week import SendWeek
 from journeyflow.errors import Span
-from journeyflow.runtime.send_week import SendWeek
 from journeyflow.syntax import ast as a
 
 __all__ = ["check_send_times"]

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from jinja2 import nodes
 
 from journeyflow.errors import did_you_mean
-from journeyflow.runtime.render_filters import UNAVAILABLE_FILTERS
-from journeyflow.runtime.rendering import sandbox
+from journeyflow.templating.filters import UNAVAILABLE_FILTERS
+from journeyflow.templating.rendering import sandbox
 
 __all__ = ["BONUS_FIELDS", "RESERVED_NAMES", "TEMPLATE_NAMES", "Finding", "template_findings"]
 

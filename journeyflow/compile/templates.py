@@ -20,9 +20,9 @@ from journeyflow.compile.template_checks import (
 )
 from journeyflow.errors import Span
 from journeyflow.model import journey as m
-from journeyflow.runtime.rendering import BadTemplate, compile_template, parse_template
-from journeyflow.runtime.template_files import TemplateFileError, read_template
 from journeyflow.syntax import ast as a
+from journeyflow.templating.files import TemplateFileError, read_template
+from journeyflow.templating.rendering import BadTemplate, compile_template, parse_template
 
 if TYPE_CHECKING:
     from journeyflow.compile.context import CompileContext

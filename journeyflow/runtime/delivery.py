@@ -1,7 +1,7 @@
 """When a send may go out: quiet hours, send windows and frequency caps.
 
 Quiet hours and windows are [start, end) on the wall clock of the journey's time
-zone (:mod:`~journeyflow.runtime.send_week` says how they combine, and
+zone (:mod:`~journeyflow.compile.send_week` says how they combine, and
 :mod:`~journeyflow.runtime.send_schedule` how a zone's clock reads them). A send
 due while they hold it back goes out at the exact first instant they allow.
 """
@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+from journeyflow.compile.send_week import SendWeek
 from journeyflow.model.journey import Limit, QuietHours, SendWindow
 from journeyflow.runtime.send_schedule import SendSchedule
-from journeyflow.runtime.send_week import SendWeek
 
 __all__ = ["DeliveryRules"]
 

@@ -1,6 +1,6 @@
 """A message's subject and body, compiled once and rendered per delivery.
 
-A template file is read through :func:`~journeyflow.runtime.template_files.read_template`
+A template file is read through :func:`~journeyflow.templating.files.read_template`
 (the same confined read the compile check made). Anything that goes wrong, from
 a file that changed since the check to a division by zero in one customer's
 render, becomes a :class:`RenderFailure` naming the message's declaration and
@@ -15,8 +15,8 @@ from typing import Any
 from jinja2 import Template
 
 from journeyflow.model import journey as m
-from journeyflow.runtime.rendering import BadTemplate, RenderError, compile_template, render
-from journeyflow.runtime.template_files import TemplateFileError, read_template
+from journeyflow.templating.files import TemplateFileError, read_template
+from journeyflow.templating.rendering import BadTemplate, RenderError, compile_template, render
 
 __all__ = ["MessageTexts", "RenderFailure"]
 

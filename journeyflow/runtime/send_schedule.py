@@ -1,7 +1,7 @@
 """When a send may go out in one time zone: the open times of the week on its clock.
 
 An instant is open when the zone's wall clock, at that instant, reads a time of
-the :class:`~journeyflow.runtime.send_week.SendWeek`. So a wall time that does
+the :class:`~journeyflow.compile.send_week.SendWeek`. So a wall time that does
 not exist (spring forward) is never read, and a send due in it goes out at the
 next instant that is open; the hour a clock repeats (fall back) is read twice.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from journeyflow.runtime.send_week import DAY, WEEK, SendWeek
+from journeyflow.compile.send_week import DAY, WEEK, SendWeek
 from journeyflow.runtime.zone_offsets import ZoneOffsets
 
 __all__ = ["SendSchedule"]

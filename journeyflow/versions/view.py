@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 
 from journeyflow.journey import Journey
 from journeyflow.model import journey as m
-from journeyflow.runtime.template_files import TemplateFileError, read_template
 from journeyflow.syntax import ast as a
 from journeyflow.syntax.format_expr import rule_head_text
 from journeyflow.syntax.parser import parse_journey
+from journeyflow.templating.files import TemplateFileError, read_template
 from journeyflow.versions.changes import RuleRef
 
 __all__ = ["ActionView", "RuleView", "StageView", "Version", "read_version", "rule_ref"]

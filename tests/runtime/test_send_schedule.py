@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from journeyflow.compile.send_week import SendWeek
 from journeyflow.model.journey import QuietHours, SendWindow
 from journeyflow.runtime.send_schedule import SendSchedule
-from journeyflow.runtime.send_week import SendWeek
 from tests.runtime.sendtimes import ZONES, first_open, instants, quiet_hours, send_windows, utc
 
 FRI, SAT, SUN = 4, 5, 6

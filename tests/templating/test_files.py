@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from journeyflow.runtime.template_files import MAX_TEMPLATE_BYTES, TemplateFileError, read_template
+from journeyflow.templating.files import MAX_TEMPLATE_BYTES, TemplateFileError, read_template
 
 
 @pytest.fixture

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from journeyflow.runtime.render_limits import RenderBounds, measure
-from journeyflow.runtime.rendering import BadTemplate, RenderError, compile_template, render
+from journeyflow.templating.limits import RenderBounds, measure
+from journeyflow.templating.rendering import BadTemplate, RenderError, compile_template, render
 
 CONTEXT: dict[str, Any] = {
     "customer": {"id": "c1", "first_name": "Ana", "points": 1200, "tags": ["vip", "new"],

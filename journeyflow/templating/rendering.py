@@ -9,7 +9,7 @@ sent.
 >>> render(compile_template("{{ 1 / 0 }}"), {})
 Traceback (most recent call last):
     ...
-journeyflow.runtime.rendering.RenderError: division by zero (line 1)
+journeyflow.templating.rendering.RenderError: division by zero (line 1)
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from typing import Any
 
 from jinja2 import Template, TemplateSyntaxError, nodes
 
-from journeyflow.runtime.render_limits import BOUNDS, RenderBounds, RenderLimitExceeded, budget
-from journeyflow.runtime.sandbox import TemplateSandbox
+from journeyflow.templating.limits import BOUNDS, RenderBounds, RenderLimitExceeded, budget
+from journeyflow.templating.sandbox import TemplateSandbox
 
 __all__ = ["BadTemplate", "RenderError", "compile_template", "parse_template", "render",
            "sandbox"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import time
 
+from journeyflow.compile.send_week import DAY, WEEK, SendWeek
 from journeyflow.model.journey import QuietHours, SendWindow
-from journeyflow.runtime.send_week import DAY, WEEK, SendWeek
 
 H = 3600
 MON, FRI, SUN = 0, 4, 6

@@ -16,7 +16,7 @@ from typing import Any
 from jinja2 import Environment
 from jinja2.filters import make_attrgetter
 
-from journeyflow.runtime.render_limits import (
+from journeyflow.templating.limits import (
     RenderLimitExceeded,
     bounds,
     check_size,
@@ -24,7 +24,7 @@ from journeyflow.runtime.render_limits import (
     settle,
     step,
 )
-from journeyflow.runtime.render_rules import check_printf, check_replace
+from journeyflow.templating.rules import check_printf, check_replace
 
 __all__ = ["UNAVAILABLE_FILTERS", "bounded_filters"]
 

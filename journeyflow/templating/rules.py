@@ -17,7 +17,7 @@ from typing import Any
 
 from jinja2.exceptions import SecurityError
 
-from journeyflow.runtime.render_limits import RenderLimitExceeded, bounds, check_size, measure
+from journeyflow.templating.limits import RenderLimitExceeded, bounds, check_size, measure
 
 __all__ = ["check_binop", "check_format", "check_method", "check_printf", "check_replace"]
 

@@ -7,7 +7,7 @@ change lists and mappings, unsafe ``str.format``), this one:
 - has no global functions (``range``, ``dict``, ``lipsum``, ``cycler``, ``joiner``,
   ``namespace``): templates see ``customer``, ``event`` and ``bonus`` only;
 - checks every operator, call, filter, ``~`` join, block and printed value against
-  :mod:`~journeyflow.runtime.render_limits` before it builds anything large;
+  :mod:`~journeyflow.templating.limits` before it builds anything large;
 - counts every loop iteration, and stops a render that runs too long;
 - raises at an unsafe attribute rather than printing nothing in its place, and
   refuses to print a function (its text would show a memory address).
@@ -32,9 +32,9 @@ from jinja2.runtime import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-from journeyflow.runtime.render_filters import bounded_filters
-from journeyflow.runtime.render_limits import check_size, measure, settle, spend, step
-from journeyflow.runtime.render_rules import check_binop, check_format, check_method
+from journeyflow.templating.filters import bounded_filters
+from journeyflow.templating.limits import check_size, measure, settle, spend, step
+from journeyflow.templating.rules import check_binop, check_format, check_method
 
 __all__ = ["TemplateSandbox"]
 

@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
-from journeyflow.live.delivery import ChannelPolicy
 from journeyflow.runtime.channels import SmtpChannel, WebhookChannel
+from journeyflow.runtime.delivery_loop import ChannelPolicy
 
 __all__ = ["ChannelSpec", "ChannelSpecError", "channel_specs", "parse_channel", "smtp_spec"]
 

@@ -17,7 +17,7 @@ from typing import IO, Any
 
 import orjson
 
-from journeyflow.live.delivery import ChannelPolicy
+from journeyflow.runtime.delivery_loop import ChannelPolicy
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.events import Rejection, ValidEvent
 from journeyflow.runtime.io import RawLine, read_events

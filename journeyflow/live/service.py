@@ -25,9 +25,9 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
-from journeyflow.live.delivery import ChannelPolicy, DeliveryLoop
 from journeyflow.live.sendlog import StoredSendLog
 from journeyflow.live.sqlite import SQLiteDatabase, SQLiteStore
+from journeyflow.runtime.delivery_loop import ChannelPolicy, DeliveryLoop
 from journeyflow.runtime.engine import Engine
 
 __all__ = ["EventOutcome", "LiveService", "Unreadable"]

@@ -34,7 +34,7 @@ from journeyflow.live.codec import (
     timer_from_row,
     timer_to_row,
 )
-from journeyflow.live.outbox import PENDING, OutboxExecutor, OutboxRow
+from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.runtime.trace import record_to_dict
 
 if TYPE_CHECKING:

@@ -26,15 +26,15 @@ from typing import Any
 from pydantic import BaseModel
 
 from journeyflow.journey import Journey
-from journeyflow.live.delivery import ChannelPolicy, DeliveryLoop, check_channels
-from journeyflow.live.outbox import OutboxExecutor
 from journeyflow.runtime.clock import Clock, SystemClock
+from journeyflow.runtime.delivery_loop import ChannelPolicy, DeliveryLoop, check_channels
 from journeyflow.runtime.events import Event, EventValidator, Rejection, ValidEvent
 from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.fieldvalues import customer_id
 from journeyflow.runtime.interpreter import Interpreter
 from journeyflow.runtime.jsonio import decode_line, json_safe, line_text
 from journeyflow.runtime.localdates import local_dates
+from journeyflow.runtime.outbox import OutboxExecutor
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.sendlog import SendLog
 from journeyflow.runtime.state import Customer
@@ -125,7 +125,7 @@ class Engine:
         a failure is retried (see ``retry``), recorded in :attr:`trace` as ``delivery``
         records, and never undoes the step. Without ``channels``, sends are recorded in
         the trace only.
-    retry : :class:`~journeyflow.live.delivery.ChannelPolicy` by channel name (``"*"`` for
+    retry : :class:`~journeyflow.runtime.delivery_loop.ChannelPolicy` by channel name (``"*"`` for
         all): attempts and backoff; 3 attempts, 1 s then 2 s, by default.
     sends : a :class:`~journeyflow.runtime.sendlog.SendLog` shared with the engines of
         other journeys, so that a ``limit`` counts the deliveries of all of them to a

@@ -9,11 +9,12 @@ keeps everything in the engine; the durable ones live in :mod:`journeyflow.live`
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from journeyflow.errors import JourneyError
-from journeyflow.live.outbox import MemoryOutbox, Outbox, OutboxExecutor
+from journeyflow.runtime.outbox import MemoryOutbox, Outbox, OutboxExecutor
 
 if TYPE_CHECKING:
     from journeyflow.runtime.engine import Engine
@@ -87,20 +88,24 @@ class MemoryStore:
         return None
 
 
-def open_store(spec: Store | str | None) -> Store:
-    """``None`` or ``memory://`` for memory, ``sqlite:///path.db`` for a file.
+# Durable stores by URL prefix, as "module:class" with an ``open(url)`` class method.
+# They live in the live runtime package, over the engine; naming them here rather than
+# importing them keeps this module below it, and loads one only when a URL asks for it.
+DURABLE_STORES: dict[str, str] = {
+    "sqlite:///": "journeyflow.live.sqlite:SQLiteStore",
+}
 
-    A SQLite URL takes options after ``?``: ``wait=SECONDS`` (how long to wait for
-    another process holding the file, default 10), ``cache=N`` (customers kept in
-    memory, default 20000), ``synchronous=full`` (survive power loss, not only a
-    crash of the process, at the price of one disk flush per commit).
-    """
+
+def open_store(spec: Store | str | None) -> Store:
+    """``None`` or ``memory://`` for memory, else a durable store's URL
+    (``sqlite:///path.db``: docs/live.md lists the URLs and their options)."""
     if spec is None or spec == "memory://":
         return MemoryStore()
     if not isinstance(spec, str):
         return spec
-    if spec.startswith("sqlite:///"):
-        from journeyflow.live.sqlite import SQLiteStore
-
-        return SQLiteStore.open(spec)
+    for prefix, target in DURABLE_STORES.items():
+        if spec.startswith(prefix):
+            module, _, name = target.partition(":")
+            opened: Store = getattr(importlib.import_module(module), name).open(spec)
+            return opened
     raise JourneyError(f"unknown store '{spec}': use memory:// or sqlite:///path/to/state.db")

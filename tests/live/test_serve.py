@@ -22,9 +22,9 @@ with warnings.catch_warnings():  # this Starlette prefers a successor of httpx; 
 
 import journeyflow
 from journeyflow.errors import JourneyError
-from journeyflow.live.delivery import ChannelPolicy
 from journeyflow.live.http import make_app
 from journeyflow.live.service import LiveService
+from journeyflow.runtime.delivery_loop import ChannelPolicy
 from tests.peers import free_port
 
 JOURNEY = """journey "welcome"

@@ -12,7 +12,6 @@ from click.testing import CliRunner
 
 import journeyflow
 from journeyflow.cli import main
-from journeyflow.live.delivery import ChannelPolicy
 from journeyflow.runtime.channels import (
     DeliveryRefused,
     SmtpChannel,
@@ -20,6 +19,7 @@ from journeyflow.runtime.channels import (
     clean_header,
     one_address,
 )
+from journeyflow.runtime.delivery_loop import ChannelPolicy
 from tests.peers import Hook, Inbox, free_port
 
 JOURNEY = """journey "mail"

@@ -9,8 +9,8 @@ import pytest
 
 import journeyflow
 from journeyflow.errors import JourneyError
-from journeyflow.live.delivery import ChannelPolicy, DeliveryLoop
-from journeyflow.live.outbox import MemoryOutbox, OutboxRow
+from journeyflow.runtime.delivery_loop import ChannelPolicy, DeliveryLoop
+from journeyflow.runtime.outbox import MemoryOutbox, OutboxRow
 
 JOURNEY = """journey "outbox"
 customer { email: text? }

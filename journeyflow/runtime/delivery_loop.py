@@ -19,7 +19,9 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import escape
 
 from journeyflow.errors import JourneyError
-from journeyflow.live.outbox import (
+from journeyflow.runtime.channels import DeliveryFailed, DeliveryRefused
+from journeyflow.runtime.message_texts import MessageTexts, RenderFailure
+from journeyflow.runtime.outbox import (
     DEAD,
     PENDING,
     SENT,
@@ -29,8 +31,6 @@ from journeyflow.live.outbox import (
     OutboxRow,
     notify_handlers,
 )
-from journeyflow.runtime.channels import DeliveryFailed, DeliveryRefused
-from journeyflow.runtime.message_texts import MessageTexts, RenderFailure
 from journeyflow.runtime.timeutil import to_datetime
 
 if TYPE_CHECKING:

@@ -1,0 +1,184 @@
+"""Reading a durable store for ``journeyflow report``, without writing to it.
+
+A report needs five things from a store, all for one journey name: which journeys
+it holds, the span of time its customers cover, the customers one at a time with
+their trace history, the outbox counted by status, and the rejected events counted
+by reason. :class:`StoreReader` is that interface; :class:`SQLiteReader` implements
+it on the SQLite file of ``journeyflow run --store`` and ``journeyflow serve``.
+
+The SQLite file is opened read-only: a report may run while a service writes to
+the same file (WAL lets a reader see the last committed state without blocking the
+writer), and a report can never change what it reads.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from journeyflow.errors import JourneyError
+
+__all__ = ["DeliveryCount", "SQLiteReader", "StoreReader", "StoredCustomer", "open_reader"]
+
+SHARED = "$shared"  # the marker row of a store several journeys of one service share
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCustomer:
+    """One customer as the store keeps it: the state (the JSON of ``live/codec.py``)
+    and its trace history, each element the JSON text of one list of
+    ``[at, kind, fields]`` records, oldest first."""
+
+    id: str
+    version: str
+    state: str
+    history: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCount:
+    """Outbox rows of one kind (``send`` or ``notify``), channel, message and status."""
+
+    kind: str
+    channel: str
+    message: str | None  # the message of a send; None for a notification
+    status: str  # pending, sent or dead
+    rows: int
+    attempts: int
+
+
+class StoreReader(Protocol):
+    """What a report reads from a store (see the module docstring).
+
+    ``customers`` must stream: a store may hold millions of customers, and the
+    report aggregates them as they come, so an implementation keeps at most one
+    customer (and its history) in memory at a time.
+    """
+
+    location: str  # the store as people name it, for messages
+
+    def journeys(self) -> dict[str, int]:
+        """Every journey name of the store, with its number of customers."""
+
+    def versions(self, journey: str) -> dict[str, int]:
+        """The journey versions the customers of ``journey`` run on, with their counts."""
+
+    def span(self, journey: str) -> tuple[float, float] | None:
+        """The first arrival and the latest clock of the journey's customers (epoch
+        seconds); None when it has no customers."""
+
+    def customers(self, journey: str) -> Iterator[StoredCustomer]:
+        """The journey's customers one by one, each with its whole history."""
+
+    def deliveries(self, journey: str) -> list[DeliveryCount]:
+        """The outbox, counted by kind, channel, message and status."""
+
+    def rejected(self, journey: str) -> dict[str, int]:
+        """Rejected events counted by reason."""
+
+    def counters(self, journey: str) -> dict[str, int]:
+        """The engine's counters of the journey (``processed``, ``steps``...)."""
+
+    def close(self) -> None: ...
+
+
+class SQLiteReader:
+    """A :class:`StoreReader` on a SQLite store file, opened read-only."""
+
+    def __init__(self, path: Path) -> None:
+        self.location = str(path)
+        if not path.is_file():
+            raise JourneyError(f"no state store at {path}: the file does not exist (a store is "
+                               "made by `journeyflow run --store sqlite:///FILE` or "
+                               "`journeyflow serve`)")
+        try:
+            self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
+                                      check_same_thread=False)
+            # A service may be committing: wait for its write lock rather than fail.
+            self.db.execute("PRAGMA busy_timeout=10000")
+            tables = {row[0] for row in self.db.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        except sqlite3.DatabaseError as exc:
+            raise JourneyError(f"cannot read the state store {path}: {exc}") from exc
+        missing = {"jf_journeys", "jf_customers", "jf_history", "jf_outbox",
+                   "jf_rejected"} - tables
+        if missing:
+            self.db.close()
+            raise JourneyError(f"{path} is not a journeyflow state store (it has no "
+                               f"{', '.join(sorted(missing))} table)")
+
+    def journeys(self) -> dict[str, int]:
+        names = {name: 0 for (name,) in self.db.execute(
+            "SELECT name FROM jf_journeys WHERE name != ?", (SHARED,))}
+        for name, n in self.db.execute("SELECT journey, count(*) FROM jf_customers "
+                                       "GROUP BY journey"):
+            names[name] = n
+        return names
+
+    def versions(self, journey: str) -> dict[str, int]:
+        return dict(self.db.execute("SELECT version, count(*) FROM jf_customers WHERE "
+                                    "journey = ? GROUP BY version", (journey,)).fetchall())
+
+    def span(self, journey: str) -> tuple[float, float] | None:
+        first, last = self.db.execute(
+            "SELECT min(json_extract(state, '$.created')), max(json_extract(state, '$.clock')) "
+            "FROM jf_customers WHERE journey = ?", (journey,)).fetchone()
+        return None if first is None else (float(first), float(last))
+
+    def customers(self, journey: str) -> Iterator[StoredCustomer]:
+        # One ordered pass: customers by id (the primary key), each followed by its
+        # history rows in commit order (the (journey, customer) index ends in seq).
+        rows = self.db.execute(
+            "SELECT c.id, c.version, c.state, h.records FROM jf_customers AS c "
+            "LEFT JOIN jf_history AS h ON h.journey = c.journey AND h.customer = c.id "
+            "WHERE c.journey = ? ORDER BY c.id, h.seq", (journey,))
+        current: tuple[str, str, str] | None = None
+        history: list[str] = []
+        for cid, version, state, records in rows:
+            if current is None or cid != current[0]:
+                if current is not None:
+                    yield StoredCustomer(*current, tuple(history))
+                current, history = (cid, version, state), []
+            if records is not None:
+                history.append(records)
+        if current is not None:
+            yield StoredCustomer(*current, tuple(history))
+
+    def deliveries(self, journey: str) -> list[DeliveryCount]:
+        return [DeliveryCount(kind, channel, message, status, rows, attempts or 0)
+                for kind, channel, message, status, rows, attempts in self.db.execute(
+                    "SELECT kind, channel, CASE kind WHEN 'send' THEN "
+                    "json_extract(fields, '$.message') END, status, count(*), sum(attempts) "
+                    "FROM jf_outbox WHERE journey = ? GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
+                    (journey,))]
+
+    def rejected(self, journey: str) -> dict[str, int]:
+        return dict(self.db.execute("SELECT reason, count(*) FROM jf_rejected WHERE "
+                                    "journey = ? GROUP BY reason ORDER BY reason",
+                                    (journey,)).fetchall())
+
+    def counters(self, journey: str) -> dict[str, int]:
+        row = self.db.execute("SELECT counters FROM jf_journeys WHERE name = ?",
+                              (journey,)).fetchone()
+        counters = json.loads(row[0]) if row else {}
+        return {k: v for k, v in counters.items() if isinstance(v, int)}
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_reader(url: str) -> StoreReader:
+    """The reader for a store URL (``sqlite:///path``, as ``run --store`` takes it)."""
+    if url.startswith("sqlite:///"):
+        path = url[len("sqlite:///"):].split("?", 1)[0]
+        if not path:
+            raise JourneyError(f"store URL '{url}' names no file: write sqlite:///state.db")
+        return SQLiteReader(Path(path))
+    scheme = url.split(":", 1)[0] if ":" in url else url
+    raise JourneyError(f"cannot report on the store '{url}': reports read SQLite stores "
+                       f"(sqlite:///FILE), not '{scheme}'; a memory:// store ends with its "
+                       "process and keeps nothing to report on")

@@ -298,6 +298,17 @@ def test_the_lifecycle_example_on_its_event_file(tmp_path: Path, runner: CliRunn
         s: reached[s] for s in report["stages"]}
     granted = Counter(r["bonus"] for r in actions(run.trace, "grant_bonus"))
     assert {b: f["granted"] for b, f in report["bonuses"].items()} == granted
+    # the journey sends the Rendez-Vous reminder on each reminder of a bonus still held
+    rendezvous = report["bonuses"]["rendezvous"]
+    reminders = [r for r in run.trace if r.get("message") == "rendezvous_reminder"]
+    assert rendezvous["reminded"] == len(reminders) > 0
+    redeemed = {r["customer"] for r in actions(run.trace, "redeem_bonus")
+                if r["bonus"] == "rendezvous"}
+    lapsed = {r["customer"] for r in actions(run.trace, "grant_bonus")
+              if r["bonus"] == "rendezvous"} - redeemed
+    assert rendezvous["redeemed"] == len(redeemed)
+    assert rendezvous["expired"] == sum(
+        "rendezvous" not in run.state["customers"][c]["bonuses"] for c in lapsed) > 0
     # customers still active spend the extra time in the journey
     later = report_of(runner, run, "--at", "2026-07-01T00:00:00Z")
     assert later["customer_weeks"] > report["customer_weeks"]

@@ -75,13 +75,14 @@ def _instant(text: str | None, zone: str) -> float | None:
 
 def _outputs(journey: Any, data: dict[str, Any], out: str | None,
              timeseries: Path | None) -> None:
-    from journeyflow.simulate.report import dumps, is_page, report_page, write_timeseries
+    from journeyflow.live.reportpage import live_page
+    from journeyflow.simulate.report import dumps, is_page, write_timeseries
 
     if out == "-":
         click.echo(dumps(data), nl=False)
     elif out is not None:
         try:
-            text = report_page(journey, data) if is_page(Path(out)) else dumps(data)
+            text = live_page(journey, data) if is_page(Path(out)) else dumps(data)
         except JourneyError as err:  # no Graphviz: the install advice, not a traceback
             _fail(err)
         _write(Path(out), lambda stream: stream.write(text))

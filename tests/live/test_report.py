@@ -283,8 +283,10 @@ def test_the_map_and_the_page_draw_the_live_report(shop: Run, runner: CliRunner)
     assert result.exit_code == 0, result.output
     html = page.read_text("utf-8")
     for text in ("Suppressed sends by reason", "Split offer", "Uplift against the holdout",
-                 "<svg"):
+                 "<svg", "Deliveries by status (as of 2026-03", "Rejected events",
+                 "unknown event &#x27;bought&#x27;"):
         assert text in html
+    assert html.rstrip().endswith("</body>\n</html>")
 
 
 def test_the_lifecycle_example_on_its_event_file(tmp_path: Path, runner: CliRunner) -> None:

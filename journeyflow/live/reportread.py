@@ -4,7 +4,9 @@ A report needs five things from a store, all for one journey name: which journey
 it holds, the span of time its customers cover, the customers one at a time with
 their trace history, the outbox counted by status, and the rejected events counted
 by reason. :class:`StoreReader` is that interface; :class:`SQLiteReader` implements
-it on the SQLite file of ``journeyflow run --store`` and ``journeyflow serve``.
+it on the SQLite file of ``journeyflow run --store`` and ``journeyflow serve``;
+another kind of store adds a class with the same methods and a ``from_url``
+constructor, and names it in :data:`READERS`.
 
 The SQLite file is opened read-only: a report may run while a service writes to
 the same file (WAL lets a reader see the last committed state without blocking the
@@ -13,6 +15,7 @@ writer), and a report can never change what it reads.
 
 from __future__ import annotations
 
+import importlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -22,7 +25,8 @@ from typing import Protocol
 
 from journeyflow.errors import JourneyError
 
-__all__ = ["DeliveryCount", "SQLiteReader", "StoreReader", "StoredCustomer", "open_reader"]
+__all__ = ["READERS", "DeliveryCount", "SQLiteReader", "StoreReader", "StoredCustomer",
+           "open_reader"]
 
 SHARED = "$shared"  # the marker row of a store several journeys of one service share
 
@@ -72,7 +76,8 @@ class StoreReader(Protocol):
         seconds); None when it has no customers."""
 
     def customers(self, journey: str) -> Iterator[StoredCustomer]:
-        """The journey's customers one by one, each with its whole history."""
+        """The journey's customers one by one, each with its whole history, in any
+        order (SQLite gives them by id)."""
 
     def deliveries(self, journey: str) -> list[DeliveryCount]:
         """The outbox, counted by kind, channel, message and status."""
@@ -161,6 +166,16 @@ class SQLiteReader:
                                     "journey = ? GROUP BY reason ORDER BY reason",
                                     (journey,)).fetchall())
 
+    @classmethod
+    def from_url(cls, url: str) -> SQLiteReader:
+        """``sqlite:///path`` (query options of the writing store are ignored)."""
+        if not url.startswith("sqlite:///"):
+            raise JourneyError(f"store URL '{url}' is not sqlite:///FILE")
+        path = url[len("sqlite:///"):].split("?", 1)[0]
+        if not path:
+            raise JourneyError(f"store URL '{url}' names no file: write sqlite:///state.db")
+        return cls(Path(path))
+
     def counters(self, journey: str) -> dict[str, int]:
         row = self.db.execute("SELECT counters FROM jf_journeys WHERE name = ?",
                               (journey,)).fetchone()
@@ -171,14 +186,20 @@ class SQLiteReader:
         self.db.close()
 
 
+# The reader of each store URL scheme, as "module:class" imported when used; a class
+# has ``from_url(url)``. A new kind of store adds its line here.
+READERS = {"sqlite": "journeyflow.live.reportread:SQLiteReader"}
+
+
 def open_reader(url: str) -> StoreReader:
-    """The reader for a store URL (``sqlite:///path``, as ``run --store`` takes it)."""
-    if url.startswith("sqlite:///"):
-        path = url[len("sqlite:///"):].split("?", 1)[0]
-        if not path:
-            raise JourneyError(f"store URL '{url}' names no file: write sqlite:///state.db")
-        return SQLiteReader(Path(path))
+    """The reader for a store URL, as ``run --store`` and ``serve`` take it."""
     scheme = url.split(":", 1)[0] if ":" in url else url
-    raise JourneyError(f"cannot report on the store '{url}': reports read SQLite stores "
-                       f"(sqlite:///FILE), not '{scheme}'; a memory:// store ends with its "
-                       "process and keeps nothing to report on")
+    target = READERS.get(scheme)
+    if target is None:
+        known = ", ".join(f"{name}://" for name in sorted(READERS))
+        raise JourneyError(f"cannot report on the store '{url}': reports read {known} stores, "
+                           f"not '{scheme}'; a memory:// store ends with its process and keeps "
+                           "nothing to report on")
+    module, _, name = target.partition(":")
+    reader: StoreReader = getattr(importlib.import_module(module), name).from_url(url)
+    return reader

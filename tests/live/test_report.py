@@ -342,7 +342,7 @@ def test_a_missing_store_is_a_clear_error(shop: Run, runner: CliRunner,
     assert "does not exist" in out
     assert not (tmp_path / "none.db").exists()  # reading never makes one
     out = fails(runner, str(shop.journey), "--store", "memory://")
-    assert "reports read SQLite stores" in out
+    assert "reports read sqlite:// stores" in out
     garbage = tmp_path / "garbage.db"
     garbage.write_text("not a database", "utf-8")
     assert "cannot read the state store" in fails(runner, str(shop.journey), "--store",

@@ -103,7 +103,7 @@ def test_urls_and_files_that_are_not_stores(tmp_path: Path) -> None:
         open_reader(f"sqlite:///{tmp_path / 'missing.db'}")
     with pytest.raises(JourneyError, match="names no file"):
         open_reader("sqlite:///")
-    with pytest.raises(JourneyError, match="not 'postgresql'"):
+    with pytest.raises(JourneyError, match="reports read sqlite:// stores, not .postgresql."):
         open_reader("postgresql://localhost/journeys")
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()

@@ -102,9 +102,12 @@ class SQLiteReader:
                                "`journeyflow serve`)")
         try:
             self.db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True,
-                                      check_same_thread=False)
+                                      isolation_level=None, check_same_thread=False)
             # A service may be committing: wait for its write lock rather than fail.
             self.db.execute("PRAGMA busy_timeout=10000")
+            # One read transaction for the whole report: every figure comes from the
+            # same committed state, whatever a service writes meanwhile.
+            self.db.execute("BEGIN")
             tables = {row[0] for row in self.db.execute(
                 "SELECT name FROM sqlite_master WHERE type = 'table'")}
         except sqlite3.DatabaseError as exc:
@@ -135,23 +138,24 @@ class SQLiteReader:
         return None if first is None else (float(first), float(last))
 
     def customers(self, journey: str) -> Iterator[StoredCustomer]:
-        # One ordered pass: customers by id (the primary key), each followed by its
-        # history rows in commit order (the (journey, customer) index ends in seq).
-        rows = self.db.execute(
-            "SELECT c.id, c.version, c.state, h.records FROM jf_customers AS c "
-            "LEFT JOIN jf_history AS h ON h.journey = c.journey AND h.customer = c.id "
-            "WHERE c.journey = ? ORDER BY c.id, h.seq", (journey,))
-        current: tuple[str, str, str] | None = None
-        history: list[str] = []
-        for cid, version, state, records in rows:
-            if current is None or cid != current[0]:
-                if current is not None:
-                    yield StoredCustomer(*current, tuple(history))
-                current, history = (cid, version, state), []
-            if records is not None:
-                history.append(records)
-        if current is not None:
-            yield StoredCustomer(*current, tuple(history))
+        # Two ordered scans merged: customers by id (the primary key) and history rows
+        # by customer, in commit order (the (journey, customer) index ends in seq). A
+        # join would repeat a customer's state on each of its history rows.
+        states = self.db.execute("SELECT id, version, state FROM jf_customers WHERE "
+                                 "journey = ? ORDER BY id", (journey,))
+        rows = self.db.execute("SELECT customer, records FROM jf_history WHERE journey = ? "
+                               "ORDER BY customer, seq", (journey,))
+        row = next(rows, None)
+        for cid, version, state in states:
+            # history of customers the store no longer holds (their events were all
+            # rejected) sorts in between: skip it
+            while row is not None and row[0] < cid:
+                row = next(rows, None)
+            history = []
+            while row is not None and row[0] == cid:
+                history.append(row[1])
+                row = next(rows, None)
+            yield StoredCustomer(cid, version, state, tuple(history))
 
     def deliveries(self, journey: str) -> list[DeliveryCount]:
         return [DeliveryCount(kind, channel, message, status, rows, attempts or 0)

@@ -98,6 +98,22 @@ def test_a_report_reads_while_a_writer_holds_the_store(store: Path) -> None:
         writer.close()
 
 
+def test_a_report_reads_one_snapshot(store: Path) -> None:
+    """What a service commits while a report reads is not half in the report."""
+    reader = open_reader(f"sqlite:///{store}")
+    assert reader.journeys() == {"reading": 3}
+    writer = SQLiteStore.open(f"sqlite:///{store}")
+    writer.db.execute("DELETE FROM jf_customers WHERE id = 'a'")
+    writer.db.execute("DELETE FROM jf_rejected")
+    writer.close()
+    assert [c.id for c in reader.customers("reading")] == ["a", "b", "c"]
+    assert reader.rejected("reading") == {"unknown event 'nothing'": 1}
+    reader.close()
+    again = open_reader(f"sqlite:///{store}")
+    assert [c.id for c in again.customers("reading")] == ["b", "c"]
+    again.close()
+
+
 def test_urls_and_files_that_are_not_stores(tmp_path: Path) -> None:
     with pytest.raises(JourneyError, match="does not exist"):
         open_reader(f"sqlite:///{tmp_path / 'missing.db'}")

@@ -37,9 +37,11 @@ __all__ = ["report"]
               help="Write customers per stage at the end of each day as CSV.")
 def report(journey_file: Path, store: str, out: str | None, name: str | None,
            at_text: str | None, seed: int, timeseries: Path | None) -> None:
-    """Report on the real customers of JOURNEY in a state store: funnel, goals, value,
-    deliveries by status, suppressions, split arms, uplift over the holdout and rejected
-    events, in the layout of simulate's report (render --stats draws it on the map)."""
+    """Report on the real customers of JOURNEY in a state store.
+
+    Funnel, goals, value, deliveries by status, suppressions, split arms, uplift over
+    the holdout and rejected events, in the layout of simulate's report, so render
+    --stats draws it on the map."""
     from journeyflow.cliutil import load_or_exit
     from journeyflow.live.report import live_report
     from journeyflow.live.reportread import open_reader

@@ -257,6 +257,17 @@ def test_a_later_instant_changes_the_frame_not_the_figures(shop: Run,
         s: f["at_end"] for s, f in later["stages"].items()}
 
 
+def test_the_timeseries_ends_with_the_stages_now(shop: Run, runner: CliRunner) -> None:
+    csv = shop.dir / "occupancy.csv"
+    report = report_of(runner, shop, "--timeseries", str(csv))
+    lines = csv.read_text("utf-8").splitlines()
+    stages = list(report["stages"])
+    assert lines[0] == ",".join(["date", *stages])
+    assert len(lines) == 1 + report["days"]
+    last = lines[-1].split(",")
+    assert [int(n) for n in last[1:]] == [report["stages"][s]["at_end"] for s in stages]
+
+
 def test_the_summary_shows_deliveries_and_rejections(shop: Run, runner: CliRunner) -> None:
     result = runner.invoke(main, ["report", str(shop.journey), "--store", shop.store])
     assert result.exit_code == 0, result.output

@@ -335,6 +335,34 @@ def test_the_lifecycle_example_on_its_event_file(tmp_path: Path, runner: CliRunn
     assert result.exit_code == 0, result.output
 
 
+def test_a_store_two_journeys_share_reports_each_apart(tmp_path: Path,
+                                                      runner: CliRunner) -> None:
+    import journeyflow
+    from journeyflow.live.service import LiveService
+
+    versioned = SHOP.replace('journey "shop"', 'journey "shop"\nversion 3')
+    shop_file = tmp_path / "shop.journey"
+    shop_file.write_text(versioned, "utf-8")
+    other_file = tmp_path / "other.journey"
+    other_file.write_text(versioned.replace('journey "shop"', 'journey "other"'), "utf-8")
+    store = f"sqlite:///{tmp_path / 'shared.db'}"
+    service = LiveService([journeyflow.load(shop_file), journeyflow.load(other_file)], store,
+                          channels={"email": None, "push": None})
+    try:
+        for name, customers in (("shop", 3), ("other", 5)):
+            for i in range(customers):
+                service.engines[name].handle({"at": "2026-03-02T10:00:00Z",
+                                              "customer": f"{name}{i}", "event": "signed_up"})
+    finally:
+        service.database.close()
+    run = Run(shop_file, store, [], {}, tmp_path)
+    assert report_of(runner, run)["customers"] == 3
+    # the same journey, version 3, under another name (renamed): --journey reads it
+    assert report_of(runner, run, "--journey", "other")["customers"] == 5
+    out = fails(runner, str(shop_file), "--store", store, "--journey", "third")
+    assert "'other' (5 customers), 'shop' (3 customers)" in out
+
+
 # ---- errors: a message, never a traceback --------------------------------------------
 
 

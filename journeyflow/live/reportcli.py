@@ -14,6 +14,8 @@ from journeyflow.errors import JourneyError
 
 __all__ = ["report"]
 
+SHOWN_REASONS = 10
+
 
 @click.command("report")
 @click.argument("journey_file", metavar="JOURNEY",
@@ -125,8 +127,15 @@ def _summary(data: dict[str, Any], console: Console) -> None:
     rejected = data["rejected"]
     style = "bold red" if rejected["count"] else "green"
     console.print(f"[{style}]rejected events: {rejected['count']:,}[/{style}]")
-    for reason, n in rejected["reasons"].items():
+    # Reasons quote the bad value, so a big store may have thousands: the most frequent
+    # ones here, every one in the JSON.
+    reasons = sorted(rejected["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
+    for reason, n in reasons[:SHOWN_REASONS]:
         console.print(f"  {n:,} × {reason}", markup=False)
+    if len(reasons) > SHOWN_REASONS:
+        rest = sum(n for _, n in reasons[SHOWN_REASONS:])
+        console.print(f"  {rest:,} more with {len(reasons) - SHOWN_REASONS:,} other reasons "
+                      "(all of them are in the JSON report)")
 
 
 def _with_all_rates(data: dict[str, Any]) -> dict[str, Any]:

@@ -335,6 +335,24 @@ def test_the_lifecycle_example_on_its_event_file(tmp_path: Path, runner: CliRunn
     assert result.exit_code == 0, result.output
 
 
+def test_many_rejection_reasons_are_summed_up_in_the_terminal(tmp_path: Path,
+                                                               runner: CliRunner) -> None:
+    journey = tmp_path / "shop.journey"
+    journey.write_text(SHOP, "utf-8")
+    bad = [{"at": "2026-03-02T10:00:00Z", "customer": f"c{i}", "event": "purchased",
+            "data": {"amount": f"lots {i}"}} for i in range(15)]
+    events = tmp_path / "events.jsonl"
+    events.write_text("".join(json.dumps(e) + "\n" for e in [
+        {"at": "2026-03-02T09:00:00Z", "customer": "c0", "event": "signed_up"}, *bad]), "utf-8")
+    run = run_into_store(runner, tmp_path, journey, events, "2026-03-03T00:00:00Z",
+                         ["email=trace", "push=trace"])
+    result = runner.invoke(main, ["report", str(journey), "--store", run.store])
+    assert result.exit_code == 0, result.output
+    assert "rejected events: 15" in result.output
+    assert "5 more with 5 other reasons" in result.output
+    assert len(report_of(runner, run)["rejected"]["reasons"]) == 15
+
+
 def test_a_store_two_journeys_share_reports_each_apart(tmp_path: Path,
                                                       runner: CliRunner) -> None:
     import journeyflow

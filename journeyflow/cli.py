@@ -35,6 +35,7 @@ LAZY_COMMANDS = {
     "diff": "journeyflow.versions.command:diff",
     "preview": "journeyflow.runtime.preview:preview",
     "serve": "journeyflow.live.serve:serve",
+    "report": "journeyflow.live.reportcli:report",
 }
 
 

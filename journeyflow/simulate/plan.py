@@ -7,6 +7,10 @@ text, so nothing with closures ever crosses a process boundary.
 Customers are numbered ``0 .. customers - 1``. The number decides everything
 about a customer: its arrival line and time, its id and its random stream, so
 any partition of the numbers can be simulated anywhere, in any order.
+
+A forecast from a durable store (``--from-store``) has a ``population`` instead of
+arrival lines: its customers are the stored ones, in id order, and its start is the
+store's "now" (:mod:`journeyflow.simulate.fromstore`).
 """
 
 from __future__ import annotations
@@ -21,8 +25,9 @@ from zoneinfo import ZoneInfo
 from journeyflow.errors import JourneyError, did_you_mean
 from journeyflow.journey import Journey
 from journeyflow.model.behaviour import Behaviour
+from journeyflow.simulate.stored import StoredPopulation
 
-__all__ = ["ArrivalLine", "DAY", "PARTITION_SIZE", "Plan", "make_plan"]
+__all__ = ["ArrivalLine", "DAY", "PARTITION_SIZE", "Plan", "check_by", "make_plan"]
 
 DAY = 86400.0
 # Fixed, and independent of the number of workers: partitions are the unit
@@ -56,6 +61,7 @@ class Plan:
     lines: tuple[ArrivalLine, ...]
     by: str | None = None
     partition_size: int = PARTITION_SIZE
+    population: StoredPopulation | None = None  # set: the customers come from a store
 
     @cached_property
     def key(self) -> str:
@@ -81,7 +87,7 @@ class Plan:
         """The same run (population, seed, horizon) for another journey: for --compare."""
         return Plan(journey.source, journey.file, behaviour, self.start, self.start_date,
                     self.days, self.seed, self.customers, self.lines, self.by,
-                    self.partition_size)
+                    self.partition_size, self.population)
 
 
 def _largest_remainder(weights: list[float], total: int) -> list[int]:
@@ -120,7 +126,7 @@ def _lines(behaviour: Behaviour, days: int, customers: int | None) -> tuple[Arri
     return tuple(lines)
 
 
-def _check_by(journey: Journey, by: str | None) -> None:
+def check_by(journey: Journey, by: str | None) -> None:
     if by is None:
         return
     model = journey.model
@@ -150,7 +156,7 @@ def make_plan(journey: Journey, behaviour: Behaviour, *, start: date, days: int,
     """
     if days < 1:
         raise JourneyError("--days must be at least 1")
-    _check_by(journey, by)
+    check_by(journey, by)
     lines = _lines(behaviour, days, customers)
     total = sum(line.count for line in lines)
     if total == 0:

@@ -20,7 +20,7 @@ def print_population(report: dict[str, Any], console: Console) -> None:
         return
     n = population["customers"]
     console.print(f"From {population['store']}: {n:,} customers of version "
-                  f"{population['version']}, now = {population['now']}")
+                  f"{population['version']}, now = {population['now']}", soft_wrap=True)
     table = Table(title="Population now", title_justify="left", title_style="bold")
     table.add_column("stage")
     table.add_column("now", justify="right")
@@ -35,4 +35,4 @@ def print_population(report: dict[str, Any], console: Console) -> None:
     held = {goal: count for goal, count in population["goals"].items() if count}
     if held:
         console.print("Goals already reached: " + ", ".join(
-            f"{goal} {count:,}" for goal, count in held.items()))
+            f"{goal} {count:,}" for goal, count in held.items()), soft_wrap=True)

@@ -159,7 +159,7 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
                                      or (out is not None and is_page(out))):
         raise click.UsageError("--timeseries, --plot and an HTML --out describe one run; "
                                "leave them out with --compare")
-    _check_store_options(store_url, days, customers)
+    _check_store_options(store_url, days, customers, (timeseries, plot))
     first = start.date() if start is not None else None
     if (first or DEFAULT_START).toordinal() + days > LAST_DAY.toordinal():
         raise click.UsageError(f"--start {first or DEFAULT_START} with --days {days:,} ends "
@@ -193,10 +193,14 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
     _outputs(journey, result.report, out, timeseries, plot)
 
 
-def _check_store_options(store_url: str | None, days: int, customers: int | None) -> None:
+def _check_store_options(store_url: str | None, days: int, customers: int | None,
+                         charts: tuple[Path | None, Path | None]) -> None:
     if store_url is None and days == 0:
         raise click.UsageError("--days must be at least 1 (0 only with --from-store, to see "
                                "the store's customers as they are)")
+    if days == 0 and any(chart is not None for chart in charts):
+        raise click.UsageError("--timeseries and --plot chart the days of a forecast: with "
+                               "--days 0 there is none")
     if store_url is not None and customers is not None:
         raise click.UsageError("--customers does not apply with --from-store: the store's "
                                "customers are the population")

@@ -79,13 +79,14 @@ def migrated(program: Program, version: str, rows: list[StoredRow]) -> Iterator[
     raise needs_migration(program.model.name, held, version)
 
 
-def needs_migration(journey: str, held: dict[str, int], version: str) -> JourneyError:
+def needs_migration(journey: str, held: dict[str, int], version: str,
+                    command: str = "journeyflow migrate --store URL JOURNEY") -> JourneyError:
     """The refusal for customers stored on another version than the file's."""
     versions = ", ".join(f"{n:,} on version {v}" for v, n in sorted(held.items()))
     return JourneyError(
         f"--from-store: the store holds customers of journey '{journey}' on another version "
         f"({versions}); this file is version {version}. Migrate them onto this version first "
-        "(journeyflow migrate), or forecast with the journey file of their version")
+        f"({command}), or forecast with the journey file of their version")
 
 
 def _decoded(program: Program, row: StoredRow) -> Resumed:
@@ -146,7 +147,8 @@ def describe(journey: Journey, reader: StoreReader, start: date | None) -> Store
     version = _version_of(journey)
     others = {v: n for v, n in held.items() if v != version}
     if others:  # refused before any work starts; see migrated()
-        raise needs_migration(name, others, version)
+        raise needs_migration(name, others, version,
+                              f"journeyflow migrate --store {reader.url} {journey.file}")
     latest = reader.latest_clock(name)
     seq, steps = reader.counters(name)
     return StoredPopulation(
@@ -183,7 +185,8 @@ def check_same_population(plan: Plan, journey: Journey) -> None:
     version = _version_of(journey)
     if version != population.version:
         raise needs_migration(population.journey, {population.version: population.customers},
-                              version)
+                              version, f"journeyflow migrate --store {population.url} "
+                              f"{journey.file}")
 
 
 # ---- the report ----------------------------------------------------------------------------

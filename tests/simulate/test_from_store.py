@@ -243,3 +243,19 @@ def _ten_times_the_purchases(block: str) -> str:
     changed = re.sub(r"purchased ([0-9.]+)% per day", times_ten, block)
     assert changed != block
     return changed
+
+
+def test_charts_and_the_page_of_a_forecast(runner: CliRunner, tmp_path: Path,
+                                           trial: tuple[Path, str, Path]) -> None:
+    journey, url, _ = trial
+    series, png, page = tmp_path / "t.csv", tmp_path / "p.png", tmp_path / "r.html"
+    result = runner.invoke(main, ["simulate", str(journey), "--from-store", url, "--days", "5",
+                                  "--timeseries", str(series), "--plot", str(png),
+                                  "--out", str(page)])
+    assert result.exit_code == 0, result.output
+    rows = series.read_text("utf-8").splitlines()
+    assert rows[0] == "date,lead,trial,vip,paid,gone"
+    assert rows[1].startswith("2026-05-03,")  # the first day is the day of now
+    assert len(rows) == 6
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "<svg" in page.read_text("utf-8")

@@ -89,7 +89,7 @@ def test_customers_of_another_version_need_a_migration(
     output = fails(runner, newer, trial_url)
     assert "5 on version 1" in output
     assert "this file is version 2" in output
-    assert "journeyflow migrate" in output
+    assert f"journeyflow migrate --store {trial_url} {newer}" in output
 
 
 def test_compare_with_another_version_needs_a_migration(
@@ -127,3 +127,10 @@ def test_zero_days_needs_a_store(runner: CliRunner, trial_journey: Path) -> None
     result = runner.invoke(main, ["simulate", str(trial_journey), "--days", "0"])
     assert result.exit_code == 2
     assert "0 only with --from-store" in result.output
+
+
+def test_no_charts_of_zero_days(runner: CliRunner, tmp_path: Path, trial_journey: Path,
+                                trial_url: str) -> None:
+    output = fails(runner, trial_journey, trial_url, "--days", "0", "--plot",
+                   str(tmp_path / "p.png"), code=2)
+    assert "with --days 0 there is none" in output

@@ -100,6 +100,7 @@ def make_store(customers: int, seed: int) -> tuple[Path, float]:
     subprocess.run([EXE, "run", str(JOURNEY), "--events", str(events), "--state", os.devnull,
                     "--store", f"sqlite:///{part}"], check=True, capture_output=True)
     part.rename(db)
+    part.with_name(part.name + ".lock").unlink(missing_ok=True)  # the writer's lock file
     events.unlink()
     return db, time.perf_counter() - began
 
@@ -116,7 +117,8 @@ def measure(store: str, days: int, workers: int, customers: int,
 
 def _line(name: str, f: dict[str, float]) -> str:
     return (f"  {name:<22} {f['seconds']:7.1f} s  {f['customers'] / f['seconds']:9,.0f} "
-            f"customers/s  {f['events'] / f['seconds']:9,.0f} events/s  peak {f['peak_mb']:6.0f} MB")
+            f"customers/s  {f['events'] / f['seconds']:9,.0f} events/s  "
+            f"peak {f['peak_mb']:6.0f} MB")
 
 
 def main() -> None:

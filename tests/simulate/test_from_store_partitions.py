@@ -40,12 +40,14 @@ def store(tmp_path: Path, runner: CliRunner) -> tuple[journeyflow.Journey, str, 
     return journeyflow.load(path), url, db
 
 
-def _report(journey: journeyflow.Journey, url: str, size: int, workers: int) -> dict[str, Any]:
+def _report(journey: journeyflow.Journey, url: str, size: int, workers: int,
+            dask: str | None = None) -> dict[str, Any]:
     assert journey.behaviour is not None
     with StoreReader(url) as reader:
         plan = store_plan(journey, journey.behaviour, reader, start=None, days=5, seed=9)
         plan = dataclasses.replace(plan, partition_size=size)
-        return api.simulate_plan(journey, plan, workers=workers, store=reader).report
+        return api.simulate_plan(journey, plan, workers=workers, dask=dask,
+                                 store=reader).report
 
 
 def test_workers_and_partitions_do_not_change_the_forecast(
@@ -60,6 +62,16 @@ def test_workers_and_partitions_do_not_change_the_forecast(
         del whole[key], serial[key]
     assert json.dumps(whole, sort_keys=True) == json.dumps(serial, sort_keys=True)
     assert serial["stages"]["vip"]["at_end"] > 0  # some still in trial had the points
+
+
+def test_a_dask_cluster_writes_the_same_report(
+        store: tuple[journeyflow.Journey, str, Path]) -> None:
+    distributed = pytest.importorskip("distributed")
+    journey, url, _ = store
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster:
+        on_dask = _report(journey, url, 4, 2, cluster.scheduler_address)
+    assert on_dask == _report(journey, url, 4, 1)
 
 
 def test_the_library_entry_point(store: tuple[journeyflow.Journey, str, Path]) -> None:

@@ -26,6 +26,7 @@ from journeyflow.journey import Journey
 from journeyflow.live.codec import customer_from_json, timer_from_row
 from journeyflow.model.behaviour import Behaviour
 from journeyflow.runtime.program import Program
+from journeyflow.runtime.state import ACTIVE, Customer
 from journeyflow.runtime.timerkinds import ANYWHERE, DELAYED, RULE
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.simulate.plan import Plan, check_by
@@ -94,26 +95,45 @@ def _decoded(program: Program, row: StoredRow) -> Resumed:
         c = customer_from_json(program, row.state)
         timers = tuple(t for due, seq, kind, payload in row.timers
                        if (t := timer_from_row(due, seq, row.id, kind, payload, c)) is not None)
-    except (KeyError, ValueError, TypeError, IndexError) as exc:
-        raise JourneyError(f"--from-store: stored customer '{row.id}' does not fit "
-                           f"{program.model.file} (unknown {exc}); the store was written by "
-                           "another edit of the journey under the same version: migrate "
-                           "it, or give it a new version") from None
+    except KeyError as exc:
+        raise _misfit(program, row.id, f"it is in or holds {exc}, which the file does not "
+                                       "declare") from None
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _misfit(program, row.id, f"its stored state cannot be read ({exc})") from None
     for timer in timers:
-        _check_timer(program, row.id, timer)
+        _check_timer(program, c, timer)
     return Resumed(c, timers)
 
 
-def _check_timer(program: Program, cid: str, timer: tuple[Any, ...]) -> None:
-    """A stored timer names a rule or delayed statement by position: it must exist."""
-    kind, which = timer[3], timer[5]
-    known = (len(program.rules) if kind in (RULE, ANYWHERE)
-             else len(program.delayed) if kind == DELAYED else None)
-    if known is not None and not (isinstance(which, int) and 0 <= which < known):
-        raise JourneyError(f"--from-store: a pending timer of stored customer '{cid}' names "
-                           f"a rule {program.model.file} does not have; the store was written "
-                           "by another edit of the journey under the same version: migrate "
-                           "it, or give it a new version")
+def _misfit(program: Program, cid: str, why: str) -> JourneyError:
+    """A stored customer of the file's version that the file cannot take."""
+    return JourneyError(f"--from-store: stored customer '{cid}' does not fit "
+                        f"{program.model.file}: {why}. The store was written by another edit "
+                        "of the journey under the same version: give the edit a new version "
+                        "and migrate the customers, or forecast with the file they run on")
+
+
+def _check_timer(program: Program, c: Customer, timer: tuple[Any, ...]) -> None:
+    """A stored timer names its rule or delayed statement by position in the program: a
+    live one must name a timer of the customer's stage (or an ``anywhere`` timer, or an
+    existing delayed statement), or an edit under the same version has moved the rules.
+
+    Timers of an earlier stay or life are skipped when they fire, so any position does.
+    """
+    _, _, _, kind, epoch, which, _ = timer
+    if kind == RULE and c.status is ACTIVE and epoch == c.epoch:
+        fits = any(rule.id == which for rule in program.stages[c.stage].timers)
+    elif kind == ANYWHERE and c.status is ACTIVE and epoch == c.life:
+        fits = any(rule.id == which for rule in program.anywhere_timers)
+    elif kind == DELAYED:
+        fits = isinstance(which, int) and 0 <= which < len(program.delayed)
+    else:
+        return
+    if not fits:
+        where = ("anywhere" if kind == ANYWHERE
+                 else f"stage '{program.stage_names[c.stage]}'")
+        raise _misfit(program, c.id, f"a pending timer of {where} is not one of its timers "
+                                     "in the file (rules were added, removed or reordered)")
 
 
 def run_stored_partition(plan: Plan, partition: StoredPartition) -> Tally:

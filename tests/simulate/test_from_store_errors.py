@@ -134,3 +134,11 @@ def test_no_charts_of_zero_days(runner: CliRunner, tmp_path: Path, trial_journey
     output = fails(runner, trial_journey, trial_url, "--days", "0", "--plot",
                    str(tmp_path / "p.png"), code=2)
     assert "with --days 0 there is none" in output
+
+
+def test_an_edit_under_the_same_version_that_drops_a_pending_timer(
+        runner: CliRunner, tmp_path: Path, trial_url: str) -> None:
+    edited = tmp_path / "edited.journey"
+    edited.write_text(TRIAL.replace("  after 3d -> paid\n", ""), "utf-8")
+    output = fails(runner, edited, trial_url, "--days", "5")
+    assert "a pending timer of stage 'trial' is not one of its timers in the file" in output

@@ -62,7 +62,7 @@ def simulate_plan(journey: Journey, plan: Plan, *, workers: int = 1, dask: str |
     tally = run_plan(plan, workers=workers, dask=dask, progress=progress, store=store)
     report = build_report(tally, plan, journey.model)
     if plan.population is not None:
-        report["population"] = population_report(plan.population, journey)
+        report["population"] = population_report(plan, journey)
     return Simulation(plan, tally, report)
 
 
@@ -70,7 +70,7 @@ def simulate(journey: Journey, behaviour: Behaviour | None = None, *,
              start: date | None = None, days: int = 365, seed: int = 1,
              customers: int | None = None, by: str | None = None, workers: int = 1,
              dask: str | None = None, progress: Progress | None = None,
-             from_store: str | None = None) -> Simulation:
+             from_store: str | None = None, arrivals: bool = False) -> Simulation:
     """Simulate ``journey`` with ``behaviour`` (default: its own ``simulate`` block).
 
     ``workers`` > 1 runs partitions in that many processes; ``dask`` is
@@ -79,19 +79,17 @@ def simulate(journey: Journey, behaviour: Behaviour | None = None, *,
 
     ``from_store`` (``sqlite:///state.db``) forecasts the customers the store holds
     instead of new arrivals, from the store's latest customer clock (or ``start``,
-    if later) for ``days`` days; ``customers`` does not apply then.
+    if later) for ``days`` days. ``arrivals`` adds the new arrivals of the behaviour
+    model from then on (``customers`` of them, if given).
     """
     if behaviour is None:
         if journey.behaviour is None:
             raise JourneyError(f"{journey.file} has no simulate {{ ... }} block")
         behaviour = journey.behaviour
     if from_store is not None:
-        if customers is not None:
-            raise JourneyError("customers: the store decides the population of a forecast "
-                               "from a store")
         with StoreReader(from_store) as reader:
             plan = store_plan(journey, behaviour, reader, start=start, days=days, seed=seed,
-                              by=by)
+                              by=by, arrivals=arrivals, customers=customers)
             return simulate_plan(journey, plan, workers=workers, dask=dask, progress=progress,
                                  store=reader)
     plan = make_plan(journey, behaviour, start=start or DEFAULT_START, days=days, seed=seed,

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import click
 from rich.console import Console
@@ -150,16 +150,19 @@ def _stdout() -> Console:
 @click.option("--from-store", "store_url", metavar="URL",
               help="Forecast the customers a state store holds now (sqlite:///state.db), "
                    "each from where it is, instead of new arrivals.")
+@click.option("--with-arrivals", is_flag=True,
+              help="With --from-store: new arrivals of the behaviour model come too, from "
+                   "the store's now (--customers sets how many).")
 def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | None,
              days: int, start: datetime | None, seed: int, workers: int, dask: str | None,
              by: str | None, out: Path | None, timeseries: Path | None, plot: Path | None,
-             compare_file: Path | None, store_url: str | None) -> None:
+             compare_file: Path | None, store_url: str | None, with_arrivals: bool) -> None:
     """Simulate customers going through a journey and report funnel, goals and value."""
     if compare_file is not None and (timeseries is not None or plot is not None
                                      or (out is not None and is_page(out))):
         raise click.UsageError("--timeseries, --plot and an HTML --out describe one run; "
                                "leave them out with --compare")
-    _check_store_options(store_url, days, customers, (timeseries, plot))
+    _check_store_options(store_url, with_arrivals, days, customers, (timeseries, plot))
     first = start.date() if start is not None else None
     if (first or DEFAULT_START).toordinal() + days > LAST_DAY.toordinal():
         raise click.UsageError(f"--start {first or DEFAULT_START} with --days {days:,} ends "
@@ -171,7 +174,8 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
         _fail(err, None)
     lowered = _behaviour(journey, source)
     if store_url is not None:
-        _from_store(journey, lowered, store_url, first, days, seed, workers, dask, by,
+        population = _Population(store_url, first, with_arrivals, customers)
+        _from_store(journey, lowered, population, days, seed, workers, dask, by,
                     (out, timeseries, plot), compare_file)
         return
     start_date = first or DEFAULT_START
@@ -193,29 +197,44 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
     _outputs(journey, result.report, out, timeseries, plot)
 
 
-def _check_store_options(store_url: str | None, days: int, customers: int | None,
-                         charts: tuple[Path | None, Path | None]) -> None:
-    if store_url is None and days == 0:
-        raise click.UsageError("--days must be at least 1 (0 only with --from-store, to see "
-                               "the store's customers as they are)")
+def _check_store_options(store_url: str | None, arrivals: bool, days: int,
+                         customers: int | None, charts: tuple[Path | None, Path | None]) -> None:
+    if store_url is None and (days == 0 or arrivals):
+        raise click.UsageError("--days 0 and --with-arrivals go with --from-store" if arrivals
+                               else "--days must be at least 1 (0 only with --from-store, "
+                               "to see the store's customers as they are)")
+    if arrivals and days == 0:
+        raise click.UsageError("--with-arrivals needs --days 1 or more: in 0 days nobody "
+                               "arrives")
     if days == 0 and any(chart is not None for chart in charts):
         raise click.UsageError("--timeseries and --plot chart the days of a forecast: with "
                                "--days 0 there is none")
-    if store_url is not None and customers is not None:
+    if store_url is not None and customers is not None and not arrivals:
         raise click.UsageError("--customers does not apply with --from-store: the store's "
-                               "customers are the population")
+                               "customers are the population (add --with-arrivals for N new "
+                               "arrivals besides)")
 
 
-def _from_store(journey: Journey, lowered: LoweredBehaviour, url: str, start: date | None,
+class _Population(NamedTuple):
+    """Who a forecast from a store simulates: the store's customers, and new arrivals?"""
+
+    url: str
+    start: date | None
+    arrivals: bool
+    customers: int | None
+
+
+def _from_store(journey: Journey, lowered: LoweredBehaviour, population: _Population,
                 days: int, seed: int, workers: int, dask: str | None, by: str | None,
                 outputs: tuple[Path | None, Path | None, Path | None],
                 compare_file: Path | None) -> None:
     """The forecast of a store's customers; the store is read at one snapshot throughout."""
     out, timeseries, plot = outputs
     try:
-        with StoreReader(url) as store:
-            plan = store_plan(journey, lowered.behaviour, store, start=start, days=days,
-                              seed=seed, by=by)
+        with StoreReader(population.url) as store:
+            plan = store_plan(journey, lowered.behaviour, store, start=population.start,
+                              days=days, seed=seed, by=by, arrivals=population.arrivals,
+                              customers=population.customers)
             if compare_file is not None:
                 _compare(journey, plan, lowered.source, compare_file, workers, dask, out, store)
                 return

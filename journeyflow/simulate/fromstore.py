@@ -29,7 +29,8 @@ from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import ACTIVE, Customer
 from journeyflow.runtime.timerkinds import ANYWHERE, DELAYED, RULE
 from journeyflow.runtime.timeutil import format_instant
-from journeyflow.simulate.plan import Plan, check_by
+from journeyflow.simulate.engine import run_partition
+from journeyflow.simulate.plan import ArrivalLine, Plan, arrival_lines, check_by
 from journeyflow.simulate.resume import Resumed, ResumeRun
 from journeyflow.simulate.stored import StoredPartition, StoredPopulation, StoredRow
 from journeyflow.simulate.storeread import StoreReader
@@ -136,8 +137,11 @@ def _check_timer(program: Program, c: Customer, timer: tuple[Any, ...]) -> None:
                                      "in the file (rules were added, removed or reordered)")
 
 
-def run_stored_partition(plan: Plan, partition: StoredPartition) -> Tally:
-    """Simulate one partition of stored customers: the unit of work of every backend."""
+def run_stored_partition(plan: Plan, partition: StoredPartition | int) -> Tally:
+    """Simulate one partition of a forecast from a store, stored customers or new
+    arrivals (a partition number): the unit of work of every backend."""
+    if isinstance(partition, int):
+        return run_partition(plan, partition)
     assert plan.population is not None
     program = program_for(plan.source, plan.file)
     version = file_version(plan.source, program.model.version)
@@ -179,20 +183,32 @@ def describe(journey: Journey, reader: StoreReader, start: date | None) -> Store
 
 
 def store_plan(journey: Journey, behaviour: Behaviour, reader: StoreReader, *,
-               start: date | None, days: int, seed: int, by: str | None = None) -> Plan:
+               start: date | None, days: int, seed: int, by: str | None = None,
+               arrivals: bool = False, customers: int | None = None) -> Plan:
     """The forecast of the store's customers of ``journey`` for ``days`` days from now.
 
-    ``start`` (a local date) moves "now" later than the latest customer clock. The
-    behaviour model's arrivals are not used: the population is the store's.
+    ``start`` (a local date) moves "now" later than the latest customer clock. With
+    ``arrivals``, the behaviour model's new arrivals come too, from now on
+    (``customers`` of them, if given, as ``--customers`` does); without, the
+    population is only the store's.
     """
     if days < 0:
         raise JourneyError("--days must be 0 or more")
+    if customers is not None and not arrivals:
+        raise JourneyError("customers: the store decides the population of a forecast from "
+                           "a store; new arrivals come only with arrivals=True")
     check_by(journey, by)
+    lines: tuple[ArrivalLine, ...] = ()
+    if arrivals:
+        if days < 1:
+            raise JourneyError("new arrivals need a horizon of at least 1 day")
+        lines = arrival_lines(behaviour, days, customers)
     population = describe(journey, reader, start)
     zone = ZoneInfo(journey.model.timezone)
     first_day = datetime.fromtimestamp(population.now, zone).date().isoformat()
+    total = population.customers + sum(line.count for line in lines)
     return Plan(journey.source, journey.file, behaviour, population.now, first_day, days,
-                seed, population.customers, (), by, population=population)
+                seed, total, lines, by, population=population)
 
 
 def check_same_population(plan: Plan, journey: Journey) -> None:
@@ -212,14 +228,17 @@ def check_same_population(plan: Plan, journey: Journey) -> None:
 # ---- the report ----------------------------------------------------------------------------
 
 
-def population_report(population: StoredPopulation, journey: Journey) -> dict[str, Any]:
+def population_report(plan: Plan, journey: Journey) -> dict[str, Any]:
     """The ``population`` section of a report: the customers the forecast started from,
-    per stage (in the journey's order), per status and per goal already reached."""
+    per stage (in the journey's order), per status and per goal already reached, and how
+    many new arrivals came besides."""
+    population = plan.population
+    assert population is not None
     stages, goals = dict(population.stages), dict(population.goals)
     return {"store": population.url, "version": population.version,
             "now": format_instant(population.now),
             "latest_clock": format_instant(population.latest),
-            "customers": population.customers,
+            "customers": population.customers, "arrivals": plan.arrivals,
             "stages": {name: stages.get(name, 0) for name in journey.model.stages},
             "statuses": {status: dict(population.statuses).get(status, 0)
                          for status in ("active", "final", "parked")},

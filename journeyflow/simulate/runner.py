@@ -12,6 +12,7 @@ goes: a few partitions are in flight at a time, never the whole store.
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 import multiprocessing
 from collections import deque
@@ -47,7 +48,7 @@ def _work(partition: int) -> Tally:
         return run_partition(_PLAN, partition)
 
 
-def _work_stored(partition: StoredPartition) -> Tally:
+def _work_stored(partition: StoredPartition | int) -> Tally:
     assert _PLAN is not None, "worker started without a plan"
     with batch_gc():
         return run_stored_partition(_PLAN, partition)
@@ -66,7 +67,7 @@ def _in_order(submit: Callable[[Any], Any], items: Iterable[Any],
         yield flight.popleft().result()
 
 
-def _stored(plan: Plan, items: Iterable[StoredPartition], workers: int,
+def _stored(plan: Plan, items: Iterable[StoredPartition | int], workers: int,
             dask: str | None) -> Iterator[Tally]:
     """The tallies of stored partitions, read as they are needed (module docstring)."""
     window = 2 * workers  # each worker has one partition running and one waiting
@@ -150,8 +151,11 @@ def partitions(plan: Plan, workers: int = 1, dask: str | None = None,
     if plan.population is not None:
         if store is None:
             raise ValueError("a plan with a stored population needs its store")
-        return _stored(plan, store.partitions(plan.population, plan.partition_size),
-                       workers, dask)
+        # The stored customers first, then the new arrivals if any (plan.members).
+        items: Iterable[StoredPartition | int] = itertools.chain(
+            store.partitions(plan.population, plan.partition_size),
+            range(plan.stored_partitions, plan.partitions))
+        return _stored(plan, items, workers, dask)
     if dask is not None:
         return _dask(plan, dask, workers)
     if workers > 1 and plan.partitions > 1:

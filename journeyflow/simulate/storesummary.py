@@ -19,8 +19,11 @@ def print_population(report: dict[str, Any], console: Console) -> None:
     if population is None:
         return
     n = population["customers"]
+    arrivals = population["arrivals"]
     console.print(f"From {population['store']}: {n:,} customers of version "
-                  f"{population['version']}, now = {population['now']}", soft_wrap=True)
+                  f"{population['version']}, now = {population['now']}"
+                  + (f"; and {arrivals:,} new arrivals from now on" if arrivals else ""),
+                  soft_wrap=True)
     table = Table(title="Population now", title_justify="left", title_style="bold")
     table.add_column("stage")
     table.add_column("now", justify="right")

@@ -259,3 +259,24 @@ def test_charts_and_the_page_of_a_forecast(runner: CliRunner, tmp_path: Path,
     assert len(rows) == 6
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert "<svg" in page.read_text("utf-8")
+
+
+def test_new_arrivals_come_besides_the_stored_customers(
+        runner: CliRunner, tmp_path: Path, trial: tuple[Path, str, Path]) -> None:
+    journey, url, _ = trial
+    only = forecast(runner, journey, url, tmp_path / "only.json", "--days", "5")
+    both = forecast(runner, journey, url, tmp_path / "both.json", "--days", "5",
+                    "--with-arrivals")
+    assert both["population"]["arrivals"] == 50  # 10 per day for 5 days
+    assert only["population"]["arrivals"] == 0
+    assert both["customers"] == 5 + 50
+    assert both["partitions"] == 2  # the stored customers' partition, then the arrivals'
+    assert both["stages"]["lead"]["reached"] == 1 + 50  # e, and every new arrival
+    # The stored customers go exactly as without arrivals: their partition is the same.
+    # New arrivals sign up without points, so only stored ones reach vip or gone.
+    for stage in ("vip", "gone"):
+        assert both["stages"][stage]["reached"] == only["stages"][stage]["reached"] == 1
+    sized = forecast(runner, journey, url, tmp_path / "sized.json", "--days", "5",
+                     "--with-arrivals", "--customers", "7")
+    assert sized["population"]["arrivals"] == 7
+    assert sized["customers"] == 12

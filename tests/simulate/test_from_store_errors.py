@@ -142,3 +142,12 @@ def test_an_edit_under_the_same_version_that_drops_a_pending_timer(
     edited.write_text(TRIAL.replace("  after 3d -> paid\n", ""), "utf-8")
     output = fails(runner, edited, trial_url, "--days", "5")
     assert "a pending timer of stage 'trial' is not one of its timers in the file" in output
+
+
+def test_arrivals_need_a_store_and_a_day(runner: CliRunner, trial_journey: Path,
+                                         trial_url: str) -> None:
+    alone = runner.invoke(main, ["simulate", str(trial_journey), "--with-arrivals"])
+    assert alone.exit_code == 2
+    assert "--with-arrivals go with --from-store" in alone.output
+    output = fails(runner, trial_journey, trial_url, "--with-arrivals", "--days", "0", code=2)
+    assert "in 0 days nobody arrives" in output

@@ -280,3 +280,38 @@ def test_new_arrivals_come_besides_the_stored_customers(
                      "--with-arrivals", "--customers", "7")
     assert sized["population"]["arrivals"] == 7
     assert sized["customers"] == 12
+
+
+ECHO = '''journey "echo"
+
+event ping {}
+event poke {}
+
+stage listening start {
+  on ping { emit ping }
+  on poke { tag "poked" }
+}
+
+segment poked where has_tag("poked")
+
+simulate {
+  arrivals poke 1 per day
+  anywhere { poke 5 per day }
+}
+'''
+
+
+def test_a_parked_customer_stays_parked(runner: CliRunner, tmp_path: Path) -> None:
+    journey = tmp_path / "echo.journey"
+    journey.write_text(ECHO, "utf-8")
+    events = write_events(tmp_path / "e.jsonl", [
+        ("2026-05-01T10:00:00Z", "loop", "ping", {}),  # an endless emit chain parks it
+        ("2026-05-01T11:00:00Z", "calm", "poke", {}),
+    ])
+    url = make_store(runner, journey, events, tmp_path / "echo.db")
+    report = forecast(runner, journey, url, tmp_path / "r.json", "--days", "10")
+    assert report["population"]["statuses"] == {"active": 1, "final": 0, "parked": 1}
+    assert report["parked"] == 1  # still parked at the horizon
+    assert report["stages"]["listening"]["at_end"] == 2
+    assert report["segments"]["poked"]["customers"] == 1  # calm; the parked one never is
+    assert report["errors"]["count"] == 0

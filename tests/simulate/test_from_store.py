@@ -315,3 +315,10 @@ def test_a_parked_customer_stays_parked(runner: CliRunner, tmp_path: Path) -> No
     assert report["stages"]["listening"]["at_end"] == 2
     assert report["segments"]["poked"]["customers"] == 1  # calm; the parked one never is
     assert report["errors"]["count"] == 0
+    # The parked one takes no behaviour events: calm alone draws the same ones (its
+    # stream depends on the seed and its id only).
+    alone = make_store(runner, journey, write_events(tmp_path / "calm.jsonl", [
+        ("2026-05-01T11:00:00Z", "calm", "poke", {})]), tmp_path / "calm.db")
+    calm = forecast(runner, journey, alone, tmp_path / "calm.json", "--days", "10")
+    assert calm["events"]["behaviour"] == report["events"]["behaviour"]
+    assert calm["events"]["behaviour"]["poke"] > 0

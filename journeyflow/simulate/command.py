@@ -184,10 +184,7 @@ def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | N
                          customers=customers, by=by)
     except JourneyError as err:
         _fail(err, None)
-    if plan.customers > MAX_CUSTOMERS:
-        raise click.UsageError(f"the arrival rates bring {plan.customers:,} customers in "
-                               f"{days:,} days, more than {MAX_CUSTOMERS:,}: pass --customers "
-                               "or fewer --days")
+    _check_size(plan)
     if compare_file is not None:
         _compare(journey, plan, source, compare_file, workers, dask, out)
         return
@@ -215,6 +212,13 @@ def _check_store_options(store_url: str | None, arrivals: bool, days: int,
                                "arrivals besides)")
 
 
+def _check_size(plan: Plan) -> None:
+    if plan.arrivals > MAX_CUSTOMERS:
+        raise click.UsageError(f"the arrival rates bring {plan.arrivals:,} customers in "
+                               f"{plan.days:,} days, more than {MAX_CUSTOMERS:,}: pass "
+                               "--customers or fewer --days")
+
+
 class _Population(NamedTuple):
     """Who a forecast from a store simulates: the store's customers, and new arrivals?"""
 
@@ -235,6 +239,7 @@ def _from_store(journey: Journey, lowered: LoweredBehaviour, population: _Popula
             plan = store_plan(journey, lowered.behaviour, store, start=population.start,
                               days=days, seed=seed, by=by, arrivals=population.arrivals,
                               customers=population.customers)
+            _check_size(plan)
             if compare_file is not None:
                 _compare(journey, plan, lowered.source, compare_file, workers, dask, out, store)
                 return

@@ -135,21 +135,27 @@ def main() -> None:
     print(f"lifecycle.journey: {args.customers:,} customers, {args.days} days, "
           f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}; store {db} "
           f"({db.stat().st_size / 2**20:.0f} MB" + (f", made in {built:.0f} s)" if built else ")"))
-    work = Path(tempfile.mkdtemp(prefix="journeyflow-fromstore-"))
-    base = measure("-", args.days, 1, args.customers, work / "arrivals.json")
+    with tempfile.TemporaryDirectory(prefix="journeyflow-fromstore-") as folder:
+        base, runs = _measure_all(db, args.days, args.customers, args.workers, Path(folder))
     print(_line("arrivals, workers 1", base))
-    reports, first = [], None
-    for workers in (int(w) for w in args.workers.split(",")):
-        out = work / f"store-{workers}.json"
-        figures = measure(f"sqlite:///{db}", args.days, workers, 0, out)
+    for workers, figures, _ in runs:
         print(_line(f"from-store, workers {workers}", figures))
-        reports.append(out.read_bytes())
-        first = first or figures
-    assert first is not None
+    first = runs[0][1]
     print(f"  from-store / arrivals, 1 worker: {first['seconds'] / base['seconds']:.2f}x the "
           f"time, {first['peak_mb'] / base['peak_mb']:.2f}x the peak memory")
-    print("  reports identical across worker counts:", all(r == reports[0] for r in reports))
+    print("  reports identical across worker counts:",
+          all(report == runs[0][2] for _, _, report in runs))
 
+
+def _measure_all(db: Path, days: int, customers: int, workers: str, work: Path
+                 ) -> tuple[dict[str, float], list[tuple[int, dict[str, float], bytes]]]:
+    """The arrivals baseline, then the forecast of the store for each worker count."""
+    base = measure("-", days, 1, customers, work / "arrivals.json")
+    runs = []
+    for count in (int(w) for w in workers.split(",")):
+        out = work / f"store-{count}.json"
+        runs.append((count, measure(f"sqlite:///{db}", days, count, 0, out), out.read_bytes()))
+    return base, runs
 
 if __name__ == "__main__":
     main()

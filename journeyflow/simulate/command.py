@@ -1,7 +1,8 @@
 """``journeyflow simulate``: the click command over :mod:`journeyflow.simulate`.
 
 Exit status: 0 on success; 1 when a journey or the behaviour model does not
-compile, or there is no behaviour model; 2 on a usage error.
+compile, there is no behaviour model, or the store of ``--from-store`` cannot be
+forecast; 2 on a usage error.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NamedTuple, NoReturn
 
 import click
 from rich.console import Console
@@ -28,9 +29,12 @@ from journeyflow.simulate.behaviour import (
     lower_for,
 )
 from journeyflow.simulate.compare import differences
+from journeyflow.simulate.fromstore import check_same_population, store_plan
 from journeyflow.simulate.plan import Plan, make_plan
 from journeyflow.simulate.report import dumps, is_page, report_page, write_timeseries
 from journeyflow.simulate.runner import Progress as ProgressFn
+from journeyflow.simulate.storeread import StoreReader
+from journeyflow.simulate.storesummary import print_population
 from journeyflow.simulate.summary import print_comparison, print_report
 
 __all__ = ["MAX_CUSTOMERS", "MAX_DAYS", "simulate"]
@@ -88,10 +92,12 @@ def _progress(total: int, label: str) -> Iterator[ProgressFn | None]:
         yield lambda n: bar.advance(task, n)
 
 
-def _run(journey: Journey, plan: Plan, workers: int, dask: str | None) -> Simulation:
+def _run(journey: Journey, plan: Plan, workers: int, dask: str | None,
+         store: StoreReader | None = None) -> Simulation:
     with _progress(plan.customers, f"simulating {Path(journey.file).name}") as progress:
         try:
-            return simulate_plan(journey, plan, workers=workers, dask=dask, progress=progress)
+            return simulate_plan(journey, plan, workers=workers, dask=dask, progress=progress,
+                                 store=store)
         except JourneyError as err:
             _fail(err, None)
 
@@ -117,11 +123,13 @@ def _stdout() -> Console:
               help="A file with a simulate { ... } block to use instead of the journey's.")
 @click.option("--customers", type=click.IntRange(min=1, max=MAX_CUSTOMERS),
               help="How many customers arrive (rescales the arrival rates).")
-@click.option("--days", type=click.IntRange(min=1, max=MAX_DAYS), default=365,
-              show_default=True, help="The horizon in days.")
+@click.option("--days", type=click.IntRange(min=0, max=MAX_DAYS), default=365,
+              show_default=True,
+              help="The horizon in days (0 only with --from-store: the store as it is).")
 @click.option("--start", type=click.DateTime(formats=["%Y-%m-%d"]),
-              default=DEFAULT_START.isoformat(), show_default=True,
-              help="The first day (local midnight in the journey's time zone).")
+              help=f"The first day (local midnight in the journey's time zone); default "
+                   f"{DEFAULT_START.isoformat()}, or the store's latest customer clock with "
+                   "--from-store.")
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True)
 @click.option("--workers", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (or dask workers with --dask local).")
@@ -139,39 +147,109 @@ def _stdout() -> Console:
 @click.option("--compare", "compare_file", type=click.Path(exists=True, dir_okay=False,
                                                            path_type=Path),
               help="Run a second journey with the same behaviour and seed; print differences.")
+@click.option("--from-store", "store_url", metavar="URL",
+              help="Forecast the customers a state store holds now (sqlite:///state.db), "
+                   "each from where it is, instead of new arrivals.")
+@click.option("--with-arrivals", is_flag=True,
+              help="With --from-store: new arrivals of the behaviour model come too, from "
+                   "the store's now (--customers sets how many).")
 def simulate(journey_file: Path, behaviour_file: Path | None, customers: int | None,
-             days: int, start: datetime, seed: int, workers: int, dask: str | None,
+             days: int, start: datetime | None, seed: int, workers: int, dask: str | None,
              by: str | None, out: Path | None, timeseries: Path | None, plot: Path | None,
-             compare_file: Path | None) -> None:
+             compare_file: Path | None, store_url: str | None, with_arrivals: bool) -> None:
     """Simulate customers going through a journey and report funnel, goals and value."""
     if compare_file is not None and (timeseries is not None or plot is not None
                                      or (out is not None and is_page(out))):
         raise click.UsageError("--timeseries, --plot and an HTML --out describe one run; "
                                "leave them out with --compare")
-    if start.date().toordinal() + days > LAST_DAY.toordinal():
-        raise click.UsageError(f"--start {start.date()} with --days {days:,} ends after "
-                               f"{LAST_DAY}: pick an earlier start or fewer days")
+    _check_store_options(store_url, with_arrivals, days, customers, (timeseries, plot))
+    first = start.date() if start is not None else None
+    if (first or DEFAULT_START).toordinal() + days > LAST_DAY.toordinal():
+        raise click.UsageError(f"--start {first or DEFAULT_START} with --days {days:,} ends "
+                               f"after {LAST_DAY}: pick an earlier start or fewer days")
     journey = _load(journey_file)
     try:
         source = behaviour_source(journey, behaviour_file)
     except JourneyError as err:
         _fail(err, None)
     lowered = _behaviour(journey, source)
+    if store_url is not None:
+        population = _Population(store_url, first, with_arrivals, customers)
+        _from_store(journey, lowered, population, days, seed, workers, dask, by,
+                    (out, timeseries, plot), compare_file)
+        return
+    start_date = first or DEFAULT_START
     try:
-        plan = make_plan(journey, lowered.behaviour, start=start.date(), days=days, seed=seed,
+        plan = make_plan(journey, lowered.behaviour, start=start_date, days=days, seed=seed,
                          customers=customers, by=by)
     except JourneyError as err:
         _fail(err, None)
-    if plan.customers > MAX_CUSTOMERS:
-        raise click.UsageError(f"the arrival rates bring {plan.customers:,} customers in "
-                               f"{days:,} days, more than {MAX_CUSTOMERS:,}: pass --customers "
-                               "or fewer --days")
+    _check_size(plan)
     if compare_file is not None:
         _compare(journey, plan, source, compare_file, workers, dask, out)
         return
     began = time.perf_counter()
     result = _run(journey, plan, workers, dask)
     print_report(result.report, _stdout(), time.perf_counter() - began)
+    _outputs(journey, result.report, out, timeseries, plot)
+
+
+def _check_store_options(store_url: str | None, arrivals: bool, days: int,
+                         customers: int | None, charts: tuple[Path | None, Path | None]) -> None:
+    if store_url is None and (days == 0 or arrivals):
+        raise click.UsageError("--days 0 and --with-arrivals go with --from-store" if arrivals
+                               else "--days must be at least 1 (0 only with --from-store, "
+                               "to see the store's customers as they are)")
+    if arrivals and days == 0:
+        raise click.UsageError("--with-arrivals needs --days 1 or more: in 0 days nobody "
+                               "arrives")
+    if days == 0 and any(chart is not None for chart in charts):
+        raise click.UsageError("--timeseries and --plot chart the days of a forecast: with "
+                               "--days 0 there is none")
+    if store_url is not None and customers is not None and not arrivals:
+        raise click.UsageError("--customers does not apply with --from-store: the store's "
+                               "customers are the population (add --with-arrivals for N new "
+                               "arrivals besides)")
+
+
+def _check_size(plan: Plan) -> None:
+    if plan.arrivals > MAX_CUSTOMERS:
+        raise click.UsageError(f"the arrival rates bring {plan.arrivals:,} customers in "
+                               f"{plan.days:,} days, more than {MAX_CUSTOMERS:,}: pass "
+                               "--customers or fewer --days")
+
+
+class _Population(NamedTuple):
+    """Who a forecast from a store simulates: the store's customers, and new arrivals?"""
+
+    url: str
+    start: date | None
+    arrivals: bool
+    customers: int | None
+
+
+def _from_store(journey: Journey, lowered: LoweredBehaviour, population: _Population,
+                days: int, seed: int, workers: int, dask: str | None, by: str | None,
+                outputs: tuple[Path | None, Path | None, Path | None],
+                compare_file: Path | None) -> None:
+    """The forecast of a store's customers; the store is read at one snapshot throughout."""
+    out, timeseries, plot = outputs
+    try:
+        with StoreReader(population.url) as store:
+            plan = store_plan(journey, lowered.behaviour, store, start=population.start,
+                              days=days, seed=seed, by=by, arrivals=population.arrivals,
+                              customers=population.customers)
+            _check_size(plan)
+            if compare_file is not None:
+                _compare(journey, plan, lowered.source, compare_file, workers, dask, out, store)
+                return
+            began = time.perf_counter()
+            result = _run(journey, plan, workers, dask, store)
+    except JourneyError as err:
+        _fail(err, None)
+    console = _stdout()
+    print_population(result.report, console)
+    print_report(result.report, console, time.perf_counter() - began)
     _outputs(journey, result.report, out, timeseries, plot)
 
 
@@ -197,14 +275,19 @@ def _outputs(journey: Journey, report: dict[str, Any], out: Path | None,
 
 
 def _compare(a: Journey, plan: Plan, source: BehaviourSource, other: Path, workers: int,
-             dask: str | None, out: Path | None) -> None:
+             dask: str | None, out: Path | None, store: StoreReader | None = None) -> None:
     """Run A and B on the same customers and streams; print B − A with intervals."""
     b = _load(other)
     # The same behaviour text, checked against B's names: the same arrivals, rates
     # and reactions, so B meets exactly A's customers (same numbers, same streams).
     plan_b = plan.for_journey(b, _behaviour(b, source).behaviour)
-    result_a = _run(a, plan, workers, dask)
-    result_b = _run(b, plan_b, workers, dask)
+    if plan.population is not None:
+        try:
+            check_same_population(plan, b)
+        except JourneyError as err:
+            _fail(err, None)
+    result_a = _run(a, plan, workers, dask, store)
+    result_b = _run(b, plan_b, workers, dask, store)
     goals = [g for g in a.model.goals if g in b.model.goals]
     both_values = a.model.value is not None and b.model.value is not None
     diffs = differences(result_a.tally, result_b.tally, plan.seed, goals, both_values)

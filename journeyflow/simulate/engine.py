@@ -86,16 +86,21 @@ class PartitionRun:
         self._races = [(rates.total, rates.cumulative, (*rates.events, *rates.events[-1:]))
                        for rates in self.tables.stages]
         self.rng = Random(0)  # reseeded for each customer
+        self.first_step = 0  # a run resumed from a store counts on from the store's steps
 
     def run(self, partition: int) -> Tally:
         for index in self.plan.members(partition):
             self.customer(index)
+        return self.close()
+
+    def close(self) -> Tally:
+        """The partition's tally, once all its customers are simulated."""
         tally, stats = self.tally, self.ip.stats
         add_counts((self.events, tally.events), (self.reactions, tally.reactions),
                    (self.deliveries.delivered, tally.delivered))
         for (what, bonus), n in sorted(stats.items()):
             tally.count_bonus("reminded" if what == "bonus_reminded" else "expired", bonus, n)
-        tally.steps = self.ip.steps
+        tally.steps = self.ip.steps - self.first_step
         tally.close_partition()
         return tally
 

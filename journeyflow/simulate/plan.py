@@ -7,6 +7,11 @@ text, so nothing with closures ever crosses a process boundary.
 Customers are numbered ``0 .. customers - 1``. The number decides everything
 about a customer: its arrival line and time, its id and its random stream, so
 any partition of the numbers can be simulated anywhere, in any order.
+
+A forecast from a durable store (``--from-store``) has a ``population``: the stored
+customers, in id order, simulated from the store's "now" (its start) in the first
+partitions; with ``--with-arrivals`` the new arrivals follow in partitions of their own
+(:mod:`journeyflow.simulate.fromstore`).
 """
 
 from __future__ import annotations
@@ -21,8 +26,10 @@ from zoneinfo import ZoneInfo
 from journeyflow.errors import JourneyError, did_you_mean
 from journeyflow.journey import Journey
 from journeyflow.model.behaviour import Behaviour
+from journeyflow.simulate.stored import StoredPopulation
 
-__all__ = ["ArrivalLine", "DAY", "PARTITION_SIZE", "Plan", "make_plan"]
+__all__ = ["ArrivalLine", "DAY", "PARTITION_SIZE", "Plan", "arrival_lines", "check_by",
+           "make_plan"]
 
 DAY = 86400.0
 # Fixed, and independent of the number of workers: partitions are the unit
@@ -56,6 +63,7 @@ class Plan:
     lines: tuple[ArrivalLine, ...]
     by: str | None = None
     partition_size: int = PARTITION_SIZE
+    population: StoredPopulation | None = None  # set: the customers come from a store
 
     @cached_property
     def key(self) -> str:
@@ -69,19 +77,31 @@ class Plan:
         return self.start + self.days * DAY
 
     @property
+    def stored_partitions(self) -> int:
+        """Partitions of stored customers; they come first, before any of new arrivals."""
+        if self.population is None:
+            return 0
+        return -(-self.population.customers // self.partition_size)
+
+    @property
+    def arrivals(self) -> int:
+        """How many new customers arrive (all of them, without a stored population)."""
+        return self.customers - (self.population.customers if self.population else 0)
+
+    @property
     def partitions(self) -> int:
-        return -(-self.customers // self.partition_size)
+        return self.stored_partitions + -(-self.arrivals // self.partition_size)
 
     def members(self, partition: int) -> range:
-        """The customer numbers of one partition."""
-        low = partition * self.partition_size
-        return range(low, min(low + self.partition_size, self.customers))
+        """The arrival numbers of one partition (of new arrivals)."""
+        low = (partition - self.stored_partitions) * self.partition_size
+        return range(low, min(low + self.partition_size, self.arrivals))
 
     def for_journey(self, journey: Journey, behaviour: Behaviour) -> Plan:
         """The same run (population, seed, horizon) for another journey: for --compare."""
         return Plan(journey.source, journey.file, behaviour, self.start, self.start_date,
                     self.days, self.seed, self.customers, self.lines, self.by,
-                    self.partition_size)
+                    self.partition_size, self.population)
 
 
 def _largest_remainder(weights: list[float], total: int) -> list[int]:
@@ -99,7 +119,8 @@ def _largest_remainder(weights: list[float], total: int) -> list[int]:
     return counts
 
 
-def _lines(behaviour: Behaviour, days: int, customers: int | None) -> tuple[ArrivalLine, ...]:
+def arrival_lines(behaviour: Behaviour, days: int,
+                  customers: int | None) -> tuple[ArrivalLine, ...]:
     """Arrival lines; ``for D`` longer than the horizon is cut to the horizon."""
     if not behaviour.arrivals:
         raise JourneyError("the behaviour model has no arrivals, so no customer would ever "
@@ -120,7 +141,7 @@ def _lines(behaviour: Behaviour, days: int, customers: int | None) -> tuple[Arri
     return tuple(lines)
 
 
-def _check_by(journey: Journey, by: str | None) -> None:
+def check_by(journey: Journey, by: str | None) -> None:
     if by is None:
         return
     model = journey.model
@@ -150,8 +171,8 @@ def make_plan(journey: Journey, behaviour: Behaviour, *, start: date, days: int,
     """
     if days < 1:
         raise JourneyError("--days must be at least 1")
-    _check_by(journey, by)
-    lines = _lines(behaviour, days, customers)
+    check_by(journey, by)
+    lines = arrival_lines(behaviour, days, customers)
     total = sum(line.count for line in lines)
     if total == 0:
         raise JourneyError("no customer arrives within the horizon: raise the arrival rate, "

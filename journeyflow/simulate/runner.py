@@ -3,21 +3,30 @@
 Whatever runs them, partitions are merged in partition order, so the result
 (and the report) is byte-identical for ``--workers 1``, ``--workers 2`` and
 ``--dask``: the backends differ only in where :func:`run_partition` executes.
+
+A forecast from a store (``plan.population``) has partitions of stored customers read
+by the parent from a :class:`~journeyflow.simulate.storeread.StoreReader` as the work
+goes: a few partitions are in flight at a time, never the whole store.
 """
 
 from __future__ import annotations
 
 import importlib
+import itertools
 import logging
 import multiprocessing
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 from journeyflow.errors import JourneyError
 from journeyflow.runtime.tuning import batch_gc
 from journeyflow.simulate.engine import run_partition
+from journeyflow.simulate.fromstore import run_stored_partition
 from journeyflow.simulate.plan import Plan
+from journeyflow.simulate.stored import StoredPartition
+from journeyflow.simulate.storeread import StoreReader
 from journeyflow.simulate.tally import Tally
 
 __all__ = ["Progress", "run_plan"]
@@ -37,6 +46,52 @@ def _work(partition: int) -> Tally:
     assert _PLAN is not None, "worker started without a plan"
     with batch_gc():
         return run_partition(_PLAN, partition)
+
+
+def _work_stored(partition: StoredPartition | int) -> Tally:
+    assert _PLAN is not None, "worker started without a plan"
+    with batch_gc():
+        return run_stored_partition(_PLAN, partition)
+
+
+def _in_order(submit: Callable[[Any], Any], items: Iterable[Any],
+              window: int) -> Iterator[Tally]:
+    """The results of ``submit(item)`` in item order, with at most ``window`` in flight,
+    so items are read from their source only as fast as the work goes."""
+    flight: deque[Any] = deque()
+    for item in items:
+        flight.append(submit(item))
+        if len(flight) >= window:
+            yield flight.popleft().result()
+    while flight:
+        yield flight.popleft().result()
+
+
+def _stored(plan: Plan, items: Iterable[StoredPartition | int], workers: int,
+            dask: str | None) -> Iterator[Tally]:
+    """The tallies of stored partitions, read as they are needed (module docstring)."""
+    window = 2 * workers  # each worker has one partition running and one waiting
+    if dask is not None:
+        client, cluster = _client(dask, workers)
+        try:
+            shared = client.scatter(plan, broadcast=True)
+            yield from _in_order(
+                lambda item: client.submit(run_stored_partition, shared, item, pure=False),
+                items, window)
+        finally:
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    elif workers > 1 and plan.partitions > 1:
+        context = multiprocessing.get_context("spawn")  # as in _processes
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_init,
+                                 initargs=(plan,)) as pool:
+            yield from _in_order(lambda item: pool.submit(_work_stored, item), items, window)
+    else:
+        for item in items:
+            with batch_gc():
+                tally = run_stored_partition(plan, item)
+            yield tally
 
 
 def _serial(plan: Plan) -> Iterator[Tally]:
@@ -87,8 +142,20 @@ def _dask(plan: Plan, address: str, workers: int) -> Iterator[Tally]:
             cluster.close()
 
 
-def partitions(plan: Plan, workers: int = 1, dask: str | None = None) -> Iterator[Tally]:
-    """Each partition's tally, in partition order, from the chosen backend."""
+def partitions(plan: Plan, workers: int = 1, dask: str | None = None,
+               store: StoreReader | None = None) -> Iterator[Tally]:
+    """Each partition's tally, in partition order, from the chosen backend.
+
+    ``store`` is where a plan with a stored population reads its customers.
+    """
+    if plan.population is not None:
+        if store is None:
+            raise ValueError("a plan with a stored population needs its store")
+        # The stored customers first, then the new arrivals if any (plan.members).
+        items: Iterable[StoredPartition | int] = itertools.chain(
+            store.partitions(plan.population, plan.partition_size),
+            range(plan.stored_partitions, plan.partitions))
+        return _stored(plan, items, workers, dask)
     if dask is not None:
         return _dask(plan, dask, workers)
     if workers > 1 and plan.partitions > 1:
@@ -97,14 +164,14 @@ def partitions(plan: Plan, workers: int = 1, dask: str | None = None) -> Iterato
 
 
 def run_plan(plan: Plan, workers: int = 1, dask: str | None = None,
-             progress: Progress | None = None) -> Tally:
+             progress: Progress | None = None, store: StoreReader | None = None) -> Tally:
     """Simulate every customer of ``plan`` and merge the partitions in order.
 
     ``dask`` is ``"local"`` (a LocalCluster with ``workers`` processes) or the
     address of a running scheduler, e.g. ``tcp://host:8786``.
     """
     total = Tally(list(_stage_names(plan)), plan.start, plan.days)
-    for tally in partitions(plan, workers, dask):
+    for tally in partitions(plan, workers, dask, store):
         total.merge(tally)
         if progress is not None:
             progress(tally.customers)

@@ -1,0 +1,245 @@
+"""``simulate --from-store``: forecast the customers a durable store holds now.
+
+Instead of new arrivals, the population is the store's customers, each starting where
+the store has it (:mod:`journeyflow.simulate.resume`). The store is read in the parent
+process, one snapshot for the whole command (:mod:`journeyflow.simulate.storeread`), and
+cut into partitions of stored ids that any worker can simulate: customers sorted by id,
+a fixed number per partition, so the report does not depend on the number of workers.
+
+Versions: every stored customer runs on a version of the journey. Customers of the
+file's own version are decoded as they are; customers of another version must first be
+mapped onto it. :func:`population_for` is the one place that turns stored rows into
+customers of a program, and :func:`migrated` the one place that will map rows of
+another version once migration between versions exists; today it refuses with advice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Iterator
+from datetime import date, datetime, time
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from journeyflow.errors import JourneyError
+from journeyflow.journey import Journey
+from journeyflow.live.codec import customer_from_json, timer_from_row
+from journeyflow.model.behaviour import Behaviour
+from journeyflow.runtime.program import Program
+from journeyflow.runtime.state import ACTIVE, Customer
+from journeyflow.runtime.timerkinds import ANYWHERE, DELAYED, RULE
+from journeyflow.runtime.timeutil import format_instant
+from journeyflow.simulate.engine import run_partition
+from journeyflow.simulate.plan import ArrivalLine, Plan, arrival_lines, check_by
+from journeyflow.simulate.resume import Resumed, ResumeRun
+from journeyflow.simulate.stored import StoredPartition, StoredPopulation, StoredRow
+from journeyflow.simulate.storeread import StoreReader
+from journeyflow.simulate.tables import program_for
+from journeyflow.simulate.tally import Tally
+
+__all__ = ["file_version", "migrated", "population_for", "population_report",
+           "run_stored_partition", "store_plan"]
+
+
+def file_version(journey_source: str, declared: int | str | None) -> str:
+    """The version a store records for a journey: ``version N`` if declared, else a
+    hash of its text (the same rule as the durable stores use when they write)."""
+    if declared is not None:
+        return str(declared)
+    return "sha256:" + hashlib.sha256(journey_source.encode()).hexdigest()[:16]
+
+
+def _version_of(journey: Journey) -> str:
+    return file_version(journey.source, journey.model.version)
+
+
+# ---- stored rows to customers ------------------------------------------------------------
+
+
+def population_for(program: Program, version: str, rows: Iterable[StoredRow]) -> Iterator[Resumed]:
+    """The stored ``rows`` as customers of ``program`` (whose version is ``version``).
+
+    Rows of that version are decoded as stored; rows of another version go through
+    :func:`migrated`.
+    """
+    for row in rows:
+        if row.version == version:
+            yield _decoded(program, row)
+        else:
+            yield from migrated(program, version, [row])
+
+
+def migrated(program: Program, version: str, rows: list[StoredRow]) -> Iterator[Resumed]:
+    """Rows stored by another version of the journey, mapped onto ``program``.
+
+    This is where the migration between versions plugs in. Until it does, a stored
+    customer of another version cannot be forecast with this file: it is refused.
+    """
+    held: dict[str, int] = {}
+    for row in rows:
+        held[row.version] = held.get(row.version, 0) + 1
+    raise needs_migration(program.model.name, held, version)
+
+
+def needs_migration(journey: str, held: dict[str, int], version: str,
+                    command: str = "journeyflow migrate --store URL JOURNEY") -> JourneyError:
+    """The refusal for customers stored on another version than the file's."""
+    versions = ", ".join(f"{n:,} on version {v}" for v, n in sorted(held.items()))
+    return JourneyError(
+        f"--from-store: the store holds customers of journey '{journey}' on another version "
+        f"({versions}); this file is version {version}. Migrate them onto this version first "
+        f"({command}), or forecast with the journey file of their version")
+
+
+def _decoded(program: Program, row: StoredRow) -> Resumed:
+    try:
+        c = customer_from_json(program, row.state)
+        timers = tuple(t for due, seq, kind, payload in row.timers
+                       if (t := timer_from_row(due, seq, row.id, kind, payload, c)) is not None)
+    except KeyError as exc:
+        raise _misfit(program, row.id, f"it is in or holds {exc}, which the file does not "
+                                       "declare") from None
+    except (ValueError, TypeError, IndexError) as exc:
+        raise _misfit(program, row.id, f"its stored state cannot be read ({exc})") from None
+    for timer in timers:
+        _check_timer(program, c, timer)
+    return Resumed(c, timers)
+
+
+def _misfit(program: Program, cid: str, why: str) -> JourneyError:
+    """A stored customer of the file's version that the file cannot take."""
+    return JourneyError(f"--from-store: stored customer '{cid}' does not fit "
+                        f"{program.model.file}: {why}. The store was written by another edit "
+                        "of the journey under the same version: give the edit a new version "
+                        "and migrate the customers, or forecast with the file they run on")
+
+
+def _check_timer(program: Program, c: Customer, timer: tuple[Any, ...]) -> None:
+    """A stored timer names its rule or delayed statement by position in the program: a
+    live one must name a timer of the customer's stage (or an ``anywhere`` timer, or an
+    existing delayed statement), or an edit under the same version has moved the rules.
+
+    Timers of an earlier stay or life are skipped when they fire, so any position does.
+    """
+    _, _, _, kind, epoch, which, _ = timer
+    if kind == RULE and c.status is ACTIVE and epoch == c.epoch:
+        fits = any(rule.id == which for rule in program.stages[c.stage].timers)
+    elif kind == ANYWHERE and c.status is ACTIVE and epoch == c.life:
+        fits = any(rule.id == which for rule in program.anywhere_timers)
+    elif kind == DELAYED:
+        fits = isinstance(which, int) and 0 <= which < len(program.delayed)
+    else:
+        return
+    if not fits:
+        where = ("anywhere" if kind == ANYWHERE
+                 else f"stage '{program.stage_names[c.stage]}'")
+        raise _misfit(program, c.id, f"a pending timer of {where} is not one of its timers "
+                                     "in the file (rules were added, removed or reordered)")
+
+
+def run_stored_partition(plan: Plan, partition: StoredPartition | int) -> Tally:
+    """Simulate one partition of a forecast from a store, stored customers or new
+    arrivals (a partition number): the unit of work of every backend."""
+    if isinstance(partition, int):
+        return run_partition(plan, partition)
+    assert plan.population is not None
+    program = program_for(plan.source, plan.file)
+    version = file_version(plan.source, program.model.version)
+    customers = list(population_for(program, version, partition.rows))
+    return ResumeRun(plan).run_stored(customers)
+
+
+# ---- the plan ------------------------------------------------------------------------------
+
+
+def _start(journey: Journey, latest: float, start: date | None) -> float:
+    if start is None:
+        return latest
+    zone = ZoneInfo(journey.model.timezone)
+    first = datetime.combine(start, time(), zone).timestamp()
+    if first < latest:
+        raise JourneyError(f"--start {start}: the store's customers are already at "
+                           f"{format_instant(latest)}; a forecast starts at that time or "
+                           "later (leave --start out to start there)")
+    return first
+
+
+def describe(journey: Journey, reader: StoreReader, start: date | None) -> StoredPopulation:
+    """The store's population of ``journey``, checked: name, versions, clock."""
+    name = journey.model.name
+    held = reader.versions(name)
+    version = _version_of(journey)
+    others = {v: n for v, n in held.items() if v != version}
+    if others:  # refused before any work starts; see migrated()
+        raise needs_migration(name, others, version,
+                              f"journeyflow migrate --store {reader.url} {journey.file}")
+    latest = reader.latest_clock(name)
+    seq, steps = reader.counters(name)
+    return StoredPopulation(
+        url=reader.url, journey=name, version=version, now=_start(journey, latest, start),
+        latest=latest, customers=sum(held.values()), seq=seq, steps=steps,
+        stages=reader.census(name, "stage"), statuses=reader.census(name, "status"),
+        goals=reader.goals(name))
+
+
+def store_plan(journey: Journey, behaviour: Behaviour, reader: StoreReader, *,
+               start: date | None, days: int, seed: int, by: str | None = None,
+               arrivals: bool = False, customers: int | None = None) -> Plan:
+    """The forecast of the store's customers of ``journey`` for ``days`` days from now.
+
+    ``start`` (a local date) moves "now" later than the latest customer clock. With
+    ``arrivals``, the behaviour model's new arrivals come too, from now on
+    (``customers`` of them, if given, as ``--customers`` does); without, the
+    population is only the store's.
+    """
+    if days < 0:
+        raise JourneyError("--days must be 0 or more")
+    if customers is not None and not arrivals:
+        raise JourneyError("customers: the store decides the population of a forecast from "
+                           "a store; new arrivals come only with arrivals=True")
+    check_by(journey, by)
+    lines: tuple[ArrivalLine, ...] = ()
+    if arrivals:
+        if days < 1:
+            raise JourneyError("new arrivals need a horizon of at least 1 day")
+        lines = arrival_lines(behaviour, days, customers)
+    population = describe(journey, reader, start)
+    zone = ZoneInfo(journey.model.timezone)
+    first_day = datetime.fromtimestamp(population.now, zone).date().isoformat()
+    total = population.customers + sum(line.count for line in lines)
+    return Plan(journey.source, journey.file, behaviour, population.now, first_day, days,
+                seed, total, lines, by, population=population)
+
+
+def check_same_population(plan: Plan, journey: Journey) -> None:
+    """``--compare``: the other journey must be able to take the same stored customers."""
+    population = plan.population
+    assert population is not None
+    if journey.model.name != population.journey:
+        raise JourneyError(f"--compare {journey.file}: journey '{journey.model.name}' is not "
+                           f"'{population.journey}', the journey of the store's customers")
+    version = _version_of(journey)
+    if version != population.version:
+        raise needs_migration(population.journey, {population.version: population.customers},
+                              version, f"journeyflow migrate --store {population.url} "
+                              f"{journey.file}")
+
+
+# ---- the report ----------------------------------------------------------------------------
+
+
+def population_report(plan: Plan, journey: Journey) -> dict[str, Any]:
+    """The ``population`` section of a report: the customers the forecast started from,
+    per stage (in the journey's order), per status and per goal already reached, and how
+    many new arrivals came besides."""
+    population = plan.population
+    assert population is not None
+    stages, goals = dict(population.stages), dict(population.goals)
+    return {"store": population.url, "version": population.version,
+            "now": format_instant(population.now),
+            "latest_clock": format_instant(population.latest),
+            "customers": population.customers, "arrivals": plan.arrivals,
+            "stages": {name: stages.get(name, 0) for name in journey.model.stages},
+            "statuses": {status: dict(population.statuses).get(status, 0)
+                         for status in ("active", "final", "parked")},
+            "goals": {name: goals.get(name, 0) for name in journey.model.goals}}

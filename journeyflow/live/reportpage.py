@@ -11,11 +11,10 @@ from html import escape
 from typing import Any
 
 from journeyflow.journey import Journey
+from journeyflow.live.report import STATUSES
 from journeyflow.render.html_parts import row, table
 
 __all__ = ["live_page", "live_sections"]
-
-STATUSES = ("sent", "pending", "dead")
 
 
 def live_page(journey: Journey, report: dict[str, Any]) -> str:

@@ -7,8 +7,10 @@ times to stages and goals, transitions, suppressions, goals and value per split 
 the holdout cohorts) and forgotten, so memory does not grow with the store; the
 report is then made by the simulation's ``build_report``, uplift included. What
 only a live store knows is added beside it: the outbox by delivery status
-(``deliveries``), the rejected events by reason (``rejected``) and the instant the
-report describes (``as_of``). docs/simulate.md lists the differences.
+(``deliveries``), the rejected events by reason (``rejected``), the instant the
+report describes (``as_of``) and, with a holdout, each split arm's uplift over the
+held-out customers of the same arm (``arm_uplift``). docs/simulate.md lists the
+differences.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.codec import customer_from_json
 from journeyflow.live.outbox import DEAD, PENDING, SENT
+from journeyflow.live.reportarms import ArmCohorts
 from journeyflow.live.reportbonus import BonusWatch
 from journeyflow.live.reportread import DeliveryCount, StoredCustomer, StoreReader
 from journeyflow.live.sqlite import journey_version
@@ -58,17 +61,19 @@ def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
     name = journey.name if name is None else name
     _check_store(journey, reader, name)
     as_of, start, days = _frame(reader, name, at)
-    tally = _stream(journey, reader, name, start, days, as_of)
-    report = build_report(tally, _plan(journey, start, days, seed, tally.customers),
-                          journey.model)
+    tally, arms = _stream(journey, reader, name, start, days, as_of)
+    model = journey.model
+    report = build_report(tally, _plan(journey, start, days, seed, tally.customers), model)
     # The behaviour model's counts have no live counterpart; the engine counts its steps.
     steps = reader.counters(name).get("steps", 0)
     report.update(
         format=FORMAT, as_of=format_instant(as_of),
         events={"behaviour": {}, "reactions": {}, "timer_steps": 0, "processed": steps},
         deliveries=deliveries_section(reader.deliveries(name)),
-        rejected=_rejected(reader.rejected(name)))
-    _drop_empty_cohort_rates(report["holdout"])
+        rejected=_rejected(reader.rejected(name)),
+        arm_uplift=arms.section(report, list(model.goals), model.holdout, seed))
+    for holdout in [report["holdout"], *(report["arm_uplift"] or ())]:
+        _drop_empty_cohort_rates(holdout)
     return report
 
 
@@ -129,18 +134,22 @@ def _plan(journey: Journey, start: float, days: int, seed: int, customers: int) 
 
 
 def _stream(journey: Journey, reader: StoreReader, name: str, start: float, days: int,
-            as_of: float) -> Tally:
+            as_of: float) -> tuple[Tally, ArmCohorts]:
+    """Every customer folded into the counts, one at a time."""
     program = Program(journey.model, journey.scenarios)
     tally = Tally(list(journey.model.stages), start, days)
     bonuses = BonusWatch(journey.model)
+    arms = ArmCohorts()
     for stored in reader.customers(name):
         c = _customer(program, stored, reader.location)
         records = _records(stored)
-        tally.absorb(records, c, _outcome(program, c, as_of))
+        outcome = _outcome(program, c, as_of)
+        tally.absorb(records, c, outcome)
         _count_sends(records, tally)
         bonuses.count(records, c.bonuses, c.clock, tally)
+        arms.add(c, outcome.value)
     tally.close_partition()
-    return tally
+    return tally, arms
 
 
 def _customer(program: Program, stored: StoredCustomer, location: str) -> Customer:

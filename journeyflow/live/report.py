@@ -26,7 +26,6 @@ import orjson
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.codec import customer_from_json
-from journeyflow.live.outbox import DEAD, PENDING, SENT
 from journeyflow.live.reportarms import ArmCohorts
 from journeyflow.live.reportbonus import BonusWatch
 from journeyflow.live.reportread import DeliveryCount, StoredCustomer, StoreReader
@@ -46,7 +45,7 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "STATUSES", "live_report"]
 
 FORMAT = "journeyflow-live/1"
-STATUSES = (SENT, PENDING, DEAD)
+STATUSES = ("sent", "pending", "dead")  # of the outbox table's rows, as every store writes them
 NO_EVENT: dict[str, Any] = {}  # the event of a value or segment read outside any step
 
 

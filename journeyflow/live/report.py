@@ -7,8 +7,10 @@ times to stages and goals, transitions, suppressions, goals and value per split 
 the holdout cohorts) and forgotten, so memory does not grow with the store; the
 report is then made by the simulation's ``build_report``, uplift included. What
 only a live store knows is added beside it: the outbox by delivery status
-(``deliveries``), the rejected events by reason (``rejected``) and the instant the
-report describes (``as_of``). docs/simulate.md lists the differences.
+(``deliveries``), the rejected events by reason (``rejected``), the instant the
+report describes (``as_of``) and, with a holdout, each split arm's uplift over the
+held-out customers of the same arm (``arm_uplift``). docs/simulate.md lists the
+differences.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import orjson
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.codec import customer_from_json
+from journeyflow.live.reportarms import ArmCohorts
 from journeyflow.live.reportbonus import BonusWatch
 from journeyflow.live.reportread import DeliveryCount, StoredCustomer, StoreReader
 from journeyflow.live.sqlite import journey_version
@@ -42,12 +45,12 @@ if TYPE_CHECKING:
 __all__ = ["FORMAT", "STATUSES", "live_report"]
 
 FORMAT = "journeyflow-live/1"
-STATUSES = ("sent", "pending", "dead")
+STATUSES = ("sent", "pending", "dead")  # of the outbox table's rows, as every store writes them
 NO_EVENT: dict[str, Any] = {}  # the event of a value or segment read outside any step
 
 
 def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
-                at: float | None = None, seed: int = 0) -> dict[str, Any]:
+                at: float | None = None, seed: int = 1) -> dict[str, Any]:
     """The report of the customers of ``journey`` in the store (see the module docstring).
 
     ``name`` is the journey's name in the store (default: the file's); ``at`` the
@@ -56,6 +59,26 @@ def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
     """
     name = journey.name if name is None else name
     _check_store(journey, reader, name)
+    as_of, start, days = _frame(reader, name, at)
+    tally, arms = _stream(journey, reader, name, start, days, as_of)
+    model = journey.model
+    report = build_report(tally, _plan(journey, start, days, seed, tally.customers), model)
+    # The behaviour model's counts have no live counterpart; the engine counts its steps.
+    steps = reader.counters(name).get("steps", 0)
+    report.update(
+        format=FORMAT, as_of=format_instant(as_of),
+        events={"behaviour": {}, "reactions": {}, "timer_steps": 0, "processed": steps},
+        deliveries=deliveries_section(reader.deliveries(name)),
+        rejected=_rejected(reader.rejected(name)),
+        arm_uplift=arms.section(report, list(model.goals), model.holdout, seed))
+    for holdout in [report["holdout"], *(report["arm_uplift"] or ())]:
+        _drop_empty_cohort_rates(holdout)
+    return report
+
+
+def _frame(reader: StoreReader, name: str, at: float | None) -> tuple[float, float, int]:
+    """The report's instant, and the 24-hour days back from it that cover every arrival:
+    ``(as_of, start, days)``; the last day of the occupancy ends at the instant."""
     span = reader.span(name)
     if span is None:
         raise JourneyError(f"journey '{name}' has no customers in the state store "
@@ -63,23 +86,11 @@ def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
     first, latest = span
     as_of = latest if at is None else at
     if as_of < latest:
-        raise JourneyError(f"--at {format_instant(as_of)} is before the store's latest step "
-                           f"({format_instant(latest)}): a report shows customers as they "
-                           "stand now, not as they stood then")
+        raise JourneyError(f"the report's instant {format_instant(as_of)} (--at) is before "
+                           f"the store's latest step ({format_instant(latest)}): a report "
+                           "shows customers as they stand now, not as they stood then")
     days = max(1, math.ceil((as_of - first) / DAY))
-    start = as_of - days * DAY  # the last 24-hour day of the occupancy ends at as_of
-    tally = _stream(journey, reader, name, start, days, as_of)
-    report = build_report(tally, _plan(journey, start, days, seed, tally.customers),
-                          journey.model)
-    counters = reader.counters(name)
-    report.update(
-        format=FORMAT, as_of=format_instant(as_of),
-        events={"behaviour": {}, "reactions": {}, "timer_steps": 0,
-                "processed": counters.get("steps", 0)},
-        deliveries=deliveries_section(reader.deliveries(name)),
-        rejected=_rejected(reader.rejected(name)))
-    _drop_empty_cohort_rates(report["holdout"])
-    return report
+    return as_of, as_of - days * DAY, days
 
 
 def _drop_empty_cohort_rates(holdout: dict[str, Any] | None) -> None:
@@ -102,6 +113,7 @@ def _check_store(journey: Journey, reader: StoreReader, name: str) -> None:
             f"the state store {reader.location} has no journey '{name}'"
             + (f"; it holds {have}: report with that journey's file, or name it with "
                "--journey" if have else "; it holds no journey yet"))
+    # The store's own rule for a journey's version; it reads nothing but the journey.
     mine = journey_version(cast("Engine", SimpleNamespace(journey=journey)))
     other = {v: n for v, n in reader.versions(name).items() if v != mine}
     if other:
@@ -121,18 +133,22 @@ def _plan(journey: Journey, start: float, days: int, seed: int, customers: int) 
 
 
 def _stream(journey: Journey, reader: StoreReader, name: str, start: float, days: int,
-            as_of: float) -> Tally:
+            as_of: float) -> tuple[Tally, ArmCohorts]:
+    """Every customer folded into the counts, one at a time."""
     program = Program(journey.model, journey.scenarios)
     tally = Tally(list(journey.model.stages), start, days)
     bonuses = BonusWatch(journey.model)
+    arms = ArmCohorts()
     for stored in reader.customers(name):
         c = _customer(program, stored, reader.location)
         records = _records(stored)
-        tally.absorb(records, c, _outcome(program, c, as_of))
+        outcome = _outcome(program, c, as_of)
+        tally.absorb(records, c, outcome)
         _count_sends(records, tally)
         bonuses.count(records, c.bonuses, c.clock, tally)
+        arms.add(c, outcome.value)
     tally.close_partition()
-    return tally
+    return tally, arms
 
 
 def _customer(program: Program, stored: StoredCustomer, location: str) -> Customer:

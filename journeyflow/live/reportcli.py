@@ -8,13 +8,10 @@ from typing import Any, NoReturn
 
 import click
 from rich.console import Console
-from rich.table import Table
 
 from journeyflow.errors import JourneyError
 
 __all__ = ["report"]
-
-SHOWN_REASONS = 10
 
 
 @click.command("report")
@@ -61,7 +58,9 @@ def report(journey_file: Path, store: str, out: str | None, name: str | None,
     except JourneyError as err:
         _fail(err)
     if out != "-":
-        _summary(data, Console(highlight=False))
+        from journeyflow.live.reportsummary import print_live_report
+
+        print_live_report(data, Console(highlight=False))
     _outputs(journey, data, out, timeseries)
 
 
@@ -101,56 +100,6 @@ def _write(path: Path, write: Any) -> None:
             write(stream)
     except OSError as exc:
         _fail(JourneyError(f"cannot write {path}: {exc.strerror}"))
-
-
-def _summary(data: dict[str, Any], console: Console) -> None:
-    """simulate's tables, then what only a live store knows."""
-    from journeyflow.simulate.summary import print_report
-
-    console.print(f"[bold]live report[/bold] as of {data['as_of']}")
-    print_report(_with_all_rates(data), console)
-    deliveries = data["deliveries"]
-    table = Table(title="Deliveries by status (outbox)", title_justify="left",
-                  title_style="bold")
-    for column in ("message", "channel", "sent", "pending", "dead"):
-        table.add_column(column, justify="left" if column in ("message", "channel")
-                         else "right")
-    for message, row in deliveries["messages"].items():
-        table.add_row(message, row["channel"], *(f"{row[s]:,}" for s in
-                                                 ("sent", "pending", "dead")))
-    for handler, row in deliveries["notifications"].items():
-        table.add_row(f"notify {handler}", handler, *(f"{row[s]:,}" for s in
-                                                      ("sent", "pending", "dead")))
-    table.add_section()
-    table.add_row("all", "", *(f"{deliveries[s]:,}" for s in ("sent", "pending", "dead")))
-    console.print(table)
-    rejected = data["rejected"]
-    style = "bold red" if rejected["count"] else "green"
-    console.print(f"[{style}]rejected events: {rejected['count']:,}[/{style}]")
-    # Reasons quote the bad value, so a big store may have thousands: the most frequent
-    # ones here, every one in the JSON.
-    reasons = sorted(rejected["reasons"].items(), key=lambda kv: (-kv[1], kv[0]))
-    for reason, n in reasons[:SHOWN_REASONS]:
-        console.print(f"  {n:,} × {reason}", markup=False)
-    if len(reasons) > SHOWN_REASONS:
-        rest = sum(n for _, n in reasons[SHOWN_REASONS:])
-        console.print(f"  {rest:,} more with {len(reasons) - SHOWN_REASONS:,} other reasons "
-                      "(all of them are in the JSON report)")
-
-
-def _with_all_rates(data: dict[str, Any]) -> dict[str, Any]:
-    """The report with a rate (None) for every goal of a cohort without customers, as
-    simulate's tables expect (the JSON leaves them out: see live.report)."""
-    holdout = data["holdout"]
-    if holdout is None:
-        return data
-    goals = list(data["goals"])
-    filled = {**holdout}
-    for cohort in ("journey", "holdout"):
-        filled[cohort] = {**holdout[cohort],
-                          "goal_rates": {g: holdout[cohort]["goal_rates"].get(g)
-                                         for g in goals}}
-    return {**data, "holdout": filled}
 
 
 def _fail(err: JourneyError) -> NoReturn:

@@ -19,6 +19,7 @@ import importlib
 import json
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -60,7 +61,9 @@ class StoreReader(Protocol):
 
     ``customers`` must stream: a store may hold millions of customers, and the
     report aggregates them as they come, so an implementation keeps at most one
-    customer (and its history) in memory at a time.
+    customer (and its history) in memory at a time. Every method reads the same
+    snapshot of the store, and a store that cannot be read raises
+    :class:`~journeyflow.errors.JourneyError` naming it.
     """
 
     location: str  # the store as people name it, for messages
@@ -120,55 +123,62 @@ class SQLiteReader:
                                f"{', '.join(sorted(missing))} table)")
 
     def journeys(self) -> dict[str, int]:
-        names = {name: 0 for (name,) in self.db.execute(
-            "SELECT name FROM jf_journeys WHERE name != ?", (SHARED,))}
-        for name, n in self.db.execute("SELECT journey, count(*) FROM jf_customers "
-                                       "GROUP BY journey"):
-            names[name] = n
+        with self._reading():
+            names = {name: 0 for (name,) in self.db.execute(
+                "SELECT name FROM jf_journeys WHERE name != ?", (SHARED,))}
+            for name, n in self.db.execute("SELECT journey, count(*) FROM jf_customers "
+                                           "GROUP BY journey"):
+                names[name] = n
         return names
 
     def versions(self, journey: str) -> dict[str, int]:
-        return dict(self.db.execute("SELECT version, count(*) FROM jf_customers WHERE "
-                                    "journey = ? GROUP BY version", (journey,)).fetchall())
+        with self._reading():
+            return dict(self.db.execute("SELECT version, count(*) FROM jf_customers WHERE "
+                                        "journey = ? GROUP BY version", (journey,)).fetchall())
 
     def span(self, journey: str) -> tuple[float, float] | None:
-        first, last = self.db.execute(
-            "SELECT min(json_extract(state, '$.created')), max(json_extract(state, '$.clock')) "
-            "FROM jf_customers WHERE journey = ?", (journey,)).fetchone()
+        with self._reading():
+            first, last = self.db.execute(
+                "SELECT min(json_extract(state, '$.created')), "
+                "max(json_extract(state, '$.clock')) FROM jf_customers WHERE journey = ?",
+                (journey,)).fetchone()
         return None if first is None else (float(first), float(last))
 
     def customers(self, journey: str) -> Iterator[StoredCustomer]:
         # Two ordered scans merged: customers by id (the primary key) and history rows
         # by customer, in commit order (the (journey, customer) index ends in seq). A
         # join would repeat a customer's state on each of its history rows.
-        states = self.db.execute("SELECT id, version, state FROM jf_customers WHERE "
-                                 "journey = ? ORDER BY id", (journey,))
-        rows = self.db.execute("SELECT customer, records FROM jf_history WHERE journey = ? "
-                               "ORDER BY customer, seq", (journey,))
-        row = next(rows, None)
-        for cid, version, state in states:
-            # history of customers the store no longer holds (their events were all
-            # rejected) sorts in between: skip it
-            while row is not None and row[0] < cid:
-                row = next(rows, None)
-            history = []
-            while row is not None and row[0] == cid:
-                history.append(row[1])
-                row = next(rows, None)
-            yield StoredCustomer(cid, version, state, tuple(history))
+        with self._reading():
+            states = self.db.execute("SELECT id, version, state FROM jf_customers WHERE "
+                                     "journey = ? ORDER BY id", (journey,))
+            rows = self.db.execute("SELECT customer, records FROM jf_history WHERE "
+                                   "journey = ? ORDER BY customer, seq", (journey,))
+            row = next(rows, None)
+            for cid, version, state in states:
+                # history of customers the store no longer holds (their events were all
+                # rejected) sorts in between: skip it
+                while row is not None and row[0] < cid:
+                    row = next(rows, None)
+                history = []
+                while row is not None and row[0] == cid:
+                    history.append(row[1])
+                    row = next(rows, None)
+                yield StoredCustomer(cid, version, state, tuple(history))
 
     def deliveries(self, journey: str) -> list[DeliveryCount]:
-        return [DeliveryCount(kind, channel, message, status, rows, attempts or 0)
-                for kind, channel, message, status, rows, attempts in self.db.execute(
-                    "SELECT kind, channel, CASE kind WHEN 'send' THEN "
-                    "json_extract(fields, '$.message') END, status, count(*), sum(attempts) "
-                    "FROM jf_outbox WHERE journey = ? GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4",
-                    (journey,))]
+        with self._reading():
+            return [DeliveryCount(kind, channel, message, status, rows, attempts or 0)
+                    for kind, channel, message, status, rows, attempts in self.db.execute(
+                        "SELECT kind, channel, CASE kind WHEN 'send' THEN "
+                        "json_extract(fields, '$.message') END, status, count(*), "
+                        "sum(attempts) FROM jf_outbox WHERE journey = ? GROUP BY 1, 2, 3, 4 "
+                        "ORDER BY 1, 2, 3, 4", (journey,))]
 
     def rejected(self, journey: str) -> dict[str, int]:
-        return dict(self.db.execute("SELECT reason, count(*) FROM jf_rejected WHERE "
-                                    "journey = ? GROUP BY reason ORDER BY reason",
-                                    (journey,)).fetchall())
+        with self._reading():
+            return dict(self.db.execute("SELECT reason, count(*) FROM jf_rejected WHERE "
+                                        "journey = ? GROUP BY reason ORDER BY reason",
+                                        (journey,)).fetchall())
 
     @classmethod
     def from_url(cls, url: str) -> SQLiteReader:
@@ -181,13 +191,23 @@ class SQLiteReader:
         return cls(Path(path))
 
     def counters(self, journey: str) -> dict[str, int]:
-        row = self.db.execute("SELECT counters FROM jf_journeys WHERE name = ?",
-                              (journey,)).fetchone()
-        counters = json.loads(row[0]) if row else {}
+        with self._reading():
+            row = self.db.execute("SELECT counters FROM jf_journeys WHERE name = ?",
+                                  (journey,)).fetchone()
+            counters = json.loads(row[0]) if row else {}
         return {k: v for k, v in counters.items() if isinstance(v, int)}
 
     def close(self) -> None:
         self.db.close()
+
+    @contextmanager
+    def _reading(self) -> Iterator[None]:
+        """A store that fails while read (a damaged file, a lock held too long) is a
+        message naming the store, not a traceback."""
+        try:
+            yield
+        except (sqlite3.Error, ValueError) as exc:
+            raise JourneyError(f"cannot read the state store {self.location}: {exc}") from exc
 
 
 # The reader of each store URL scheme, as "module:class" imported when used; a class

@@ -221,6 +221,17 @@ def test_split_arms_and_holdout_are_per_customer(shop: Run, runner: CliRunner) -
         assert holdout[name]["goal_rates"]["converted"] == round(rate, 6)
     uplift = holdout["uplift"]["value_per_customer"]
     assert uplift["low"] <= uplift["difference"] <= uplift["high"]
+    # each arm against the held-out customers of the same arm
+    assert [(a["split"], a["arm"]) for a in report["arm_uplift"]] == [
+        ("offer", "coupon"), ("offer", "plain")]
+    for arm in report["arm_uplift"]:
+        members = [cid for cid, name in arm_of.items() if name == arm["arm"]]
+        out = [c for c in members if held(c)]
+        assert arm["customers"] == {"journey": len(members) - len(out), "holdout": len(out)}
+        assert arm["share"] == 20.0
+        mine = [c for c in members if not held(c)]
+        assert arm["journey"]["value_per_customer"] == round(
+            sum(customers[c]["value"] for c in mine) / len(mine), 6)
     # held-out customers got no marketing: their sends are suppressed with reason holdout
     held_suppressed = {r["customer"] for r in shop.trace
                        if r["kind"] == "suppressed" and r["reason"] == "holdout"}
@@ -272,6 +283,7 @@ def test_the_summary_shows_deliveries_and_rejections(shop: Run, runner: CliRunne
     result = runner.invoke(main, ["report", str(shop.journey), "--store", shop.store])
     assert result.exit_code == 0, result.output
     for text in ("live report as of 2026-03", "Funnel", "Deliveries by status", "nudge",
+                 "Uplift per split arm", '"offer" coupon',
                  "rejected events: 2", "unknown event 'bought'", "Uplift over the 20% holdout"):
         assert text in result.output
     stdout = runner.invoke(main, ["report", str(shop.journey), "--store", shop.store,
@@ -294,7 +306,8 @@ def test_the_map_and_the_page_draw_the_live_report(shop: Run, runner: CliRunner)
     assert result.exit_code == 0, result.output
     html = page.read_text("utf-8")
     for text in ("Suppressed sends by reason", "Split offer", "Uplift against the holdout",
-                 "<svg", "Deliveries by status (as of 2026-03", "Rejected events",
+                 "<svg", "Uplift per split arm", "offer: coupon",
+                 "Deliveries by status (as of 2026-03", "Rejected events",
                  "unknown event &#x27;bought&#x27;"):
         assert text in html
     assert html.rstrip().endswith("</body>\n</html>")

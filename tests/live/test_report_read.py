@@ -114,6 +114,17 @@ def test_a_report_reads_one_snapshot(store: Path) -> None:
     again.close()
 
 
+def test_a_store_that_fails_while_read_is_a_message(store: Path) -> None:
+    reader = SQLiteReader(store)
+    customers = reader.customers("reading")
+    next(customers)
+    reader.db.close()  # as a file gone bad under the reader
+    with pytest.raises(JourneyError, match="cannot read the state store"):
+        next(customers)
+    with pytest.raises(JourneyError, match="cannot read the state store"):
+        reader.journeys()
+
+
 def test_urls_and_files_that_are_not_stores(tmp_path: Path) -> None:
     with pytest.raises(JourneyError, match="does not exist"):
         open_reader(f"sqlite:///{tmp_path / 'missing.db'}")

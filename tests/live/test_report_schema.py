@@ -16,7 +16,7 @@ from journeyflow.cli import main
 from tests.conftest import EXAMPLES, ROOT
 
 SCHEMA = json.loads((ROOT / "journeyflow" / "schemas" / "report.schema.json").read_text("utf-8"))
-LIVE_ONLY = {"as_of", "deliveries", "rejected"}
+LIVE_ONLY = {"arm_uplift", "as_of", "deliveries", "rejected"}
 
 
 def live_schema() -> dict[str, Any]:
@@ -41,6 +41,13 @@ def live_schema() -> dict[str, Any]:
     schema["properties"]["rejected"] = {
         "type": "object", "additionalProperties": False, "required": ["count", "reasons"],
         "properties": {"count": {"type": "integer", "minimum": 0}, "reasons": counts}}
+    # each arm's uplift is simulate's holdout section, with the split and the arm named
+    holdout = copy.deepcopy(SCHEMA["properties"]["holdout"])
+    arm = next(branch for branch in holdout["oneOf"] if branch.get("type") == "object")
+    arm["properties"] |= {"split": {"type": "string"}, "arm": {"type": "string"}}
+    arm["required"] = [*arm["required"], "split", "arm"]
+    schema["properties"]["arm_uplift"] = {"oneOf": [{"type": "null"},
+                                                    {"type": "array", "items": arm}]}
     schema["required"] = [*schema["required"], *sorted(LIVE_ONLY)]
     return schema
 

@@ -204,8 +204,9 @@ def _interval(raw: Any, where: str, what: str) -> Interval:
 
 
 def _rates(raw: Any, where: str, what: str) -> dict[str, float]:
+    """Goal rates of a cohort; a cohort with no customers has none (null)."""
     return {str(g): _real(v, where, f"{what}.{g}")
-            for g, v in mapping(raw or {}, where, what).items()}
+            for g, v in mapping(raw or {}, where, what).items() if v is not None}
 
 
 def _list(value: Any, where: str, what: str) -> list[Any]:

@@ -19,15 +19,29 @@ __all__ = ["RESAMPLES", "uplift"]
 
 RESAMPLES = 1000
 LEVEL = 0.95
+# Indices drawn at once: resamples are made a few at a time, so memory stays at a few
+# tens of MB however many customers (all 1,000 at once took 1.6 GB for 100k).
+CHUNK = 4_000_000
+
+
+def _resampled_means(values: np.ndarray[Any, Any],
+                     rng: np.random.Generator) -> np.ndarray[Any, Any]:
+    """The mean of each of RESAMPLES resamples of ``values``, drawn in row order, so
+    the numbers are those of drawing every resample at once."""
+    n = len(values)
+    means = np.empty(RESAMPLES)
+    step = max(1, CHUNK // n)
+    for start in range(0, RESAMPLES, step):
+        rows = min(step, RESAMPLES - start)
+        means[start:start + rows] = values[rng.integers(0, n, size=(rows, n))].mean(axis=1)
+    return means
 
 
 def _interval(journey: np.ndarray[Any, Any], held: np.ndarray[Any, Any],
               rng: np.random.Generator) -> dict[str, float]:
     """The difference of means, and its bootstrap interval."""
     diff = float(journey.mean() - held.mean())
-    a = rng.integers(0, len(journey), size=(RESAMPLES, len(journey)))
-    b = rng.integers(0, len(held), size=(RESAMPLES, len(held)))
-    samples = journey[a].mean(axis=1) - held[b].mean(axis=1)
+    samples = _resampled_means(journey, rng) - _resampled_means(held, rng)
     low, high = np.quantile(samples, [(1 - LEVEL) / 2, 1 - (1 - LEVEL) / 2])
     return {"difference": round(diff, 6), "low": round(float(low), 6),
             "high": round(float(high), 6)}

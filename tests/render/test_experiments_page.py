@@ -68,3 +68,18 @@ def test_a_simulated_report_draws_them_on_the_map_page(tmp_path: Path) -> None:
     for heading in ("Suppressed sends by reason", "Split winback_offer",
                     "Uplift against the holdout"):
         assert heading in text
+
+
+def test_an_empty_holdout_cohort_is_drawn_without_rates(tmp_path: Path) -> None:
+    report = tmp_path / "s.json"
+    runner = CliRunner()
+    done = runner.invoke(main, ["simulate", str(EXAMPLE), "--customers", "5", "--days", "30",
+                                "--out", str(report)])
+    assert done.exit_code == 0, done.output
+    held = json.loads(report.read_text())["holdout"]
+    assert held["customers"]["holdout"] == 0  # five customers: none held out
+    assert set(held["holdout"]["goal_rates"].values()) == {None}
+    drawn = runner.invoke(main, ["render", str(EXAMPLE), "--stats", str(report), "-o",
+                                 str(tmp_path / "m.svg")])
+    assert drawn.exit_code == 0, drawn.output
+    assert (tmp_path / "m.svg").read_text().lstrip().startswith("<?xml")

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 from click.testing import CliRunner
 
 from journeyflow.cli import main
@@ -59,3 +60,17 @@ def test_the_report_has_suppressions_arms_and_uplift(tmp_path: Path) -> None:
     assert held["share"] == 10.0
     assert held["customers"]["journey"] + held["customers"]["holdout"] == 400
     assert "Uplift over the 10% holdout" in result.output
+
+
+def test_resamples_drawn_in_chunks_are_those_drawn_at_once(monkeypatch: pytest.MonkeyPatch
+                                                           ) -> None:
+    import numpy as np
+
+    from journeyflow.simulate import uplift as module
+
+    values = np.random.default_rng(5).random(3000)
+    at_once = np.random.default_rng(3)
+    whole = values[at_once.integers(0, 3000, size=(module.RESAMPLES, 3000))].mean(axis=1)
+    monkeypatch.setattr(module, "CHUNK", 3000 * 7)  # seven resamples at a time
+    chunked = module._resampled_means(values, np.random.default_rng(3))
+    assert np.array_equal(whole, chunked)

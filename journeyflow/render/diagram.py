@@ -118,6 +118,12 @@ class JourneyDiagram:
     def has_stats(self) -> bool:
         return self.customers is not None
 
+    @property
+    def who(self) -> str:
+        """Whose figures the map shows: a forecast's, or a store's real customers."""
+        live = self.report is not None and self.report.live
+        return "customers in the store" if live else "simulated customers"
+
     def stage(self, name: str) -> DiagramStage:
         """The stage called ``name`` (``KeyError`` when there is none)."""
         for stage in self.stages:

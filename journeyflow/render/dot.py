@@ -243,8 +243,8 @@ def _legend(diagram: JourneyDiagram) -> str:
             f"{html_text(diagram.name)}</B></FONT></TD></TR>",
             f"<TR>{cells}</TR>"]
     if diagram.has_stats:
-        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="3">{diagram.customers:,} simulated '
-                    "customers; on each arrow the transitions along it and their share of "
+        rows.append(f'<TR><TD ALIGN="LEFT" COLSPAN="3">{diagram.customers:,} {diagram.who}'
+                    "; on each arrow the transitions along it and their share of "
                     "the entries into the stage it leaves; width shows volume</TD></TR>")
     if diagram.anywhere:
         rows.append('<TR><TD ALIGN="LEFT" COLSPAN="3"><B>In every stage:</B></TD></TR>')

@@ -60,7 +60,7 @@ def export_html(diagram: JourneyDiagram, svg: str) -> str:
         parts += summary_table(report)
     if diagram.has_stats:
         parts += ["<h2>Funnel</h2>",
-                  f"<p>{diagram.customers:,} simulated customers. Light bars: customers who "
+                  f"<p>{diagram.customers:,} {diagram.who}. Light bars: customers who "
                   "reached the stage; dark bars: customers still there at the end.</p>",
                   f'<figure id="funnel">{funnel_svg(diagram)}</figure>']
     if report is not None:

@@ -19,7 +19,8 @@ __all__ = ["message_table", "report_sections", "summary_table"]
 def summary_table(report: SimulationReport) -> list[str]:
     """The headline figures, one per row."""
     span = f" over {report.days:,} days" if report.days else ""
-    rows = [("Customers simulated", f"{report.customers:,}{span}")]
+    who = "Customers in the store" if report.live else "Customers simulated"
+    rows = [(who, f"{report.customers:,}{span}")]
     for goal in report.goals:
         rows.append((f"Goal {escape(goal.name)}",
                      f"{percent(goal.rate)} reached it, half of them within "

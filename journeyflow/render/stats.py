@@ -135,6 +135,7 @@ class SimulationReport:
     bonuses: tuple[BonusStats, ...] = ()
     customer_weeks: float | None = None
     experiments: ExperimentStats | None = None  # suppressions by reason, splits, holdout
+    live: bool = False  # real customers of a store (journeyflow report), not a forecast
 
     @property
     def delivered(self) -> int:
@@ -216,6 +217,7 @@ def _details(top: Mapping[str, Any], where: str) -> dict[str, Any]:
         out["segments"] = tuple(_segment(name, raw, where) for name, raw in
                                 _mapping(top["segments"], where, "segments").items())
     out["experiments"] = parse_experiments(top, where)
+    out["live"] = str(top.get("format", "")).startswith("journeyflow-live/")
     return out
 
 

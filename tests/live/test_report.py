@@ -300,6 +300,8 @@ def test_the_map_and_the_page_draw_the_live_report(shop: Run, runner: CliRunner)
     drawn = svg.read_text("utf-8")
     assert "lapsed" in drawn
     assert "<svg" in drawn
+    assert "customers in the store" in drawn
+    assert "simulated" not in drawn
     page = shop.dir / "report.html"
     result = runner.invoke(main, ["report", str(shop.journey), "--store", shop.store,
                                   "-o", str(page)])
@@ -308,8 +310,9 @@ def test_the_map_and_the_page_draw_the_live_report(shop: Run, runner: CliRunner)
     for text in ("Suppressed sends by reason", "Split offer", "Uplift against the holdout",
                  "<svg", "Uplift per split arm", "offer: coupon",
                  "Deliveries by status (as of 2026-03", "Rejected events",
-                 "unknown event &#x27;bought&#x27;"):
+                 "unknown event &#x27;bought&#x27;", "Customers in the store"):
         assert text in html
+    assert "simulated" not in html
     assert html.rstrip().endswith("</body>\n</html>")
 
 

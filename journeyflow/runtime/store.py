@@ -4,7 +4,7 @@ An engine calls its store around every step: :meth:`Store.before` makes the
 customers and timers due up to a time ready, :meth:`Store.commit` makes what the
 steps since the last commit did durable, deliveries included. The memory store
 keeps everything in the engine; the durable ones live in :mod:`journeyflow.live`
-(``sqlite:///state.db``).
+(``sqlite:///state.db``, ``postgresql://...``).
 """
 
 from __future__ import annotations
@@ -103,4 +103,9 @@ def open_store(spec: Store | str | None) -> Store:
         from journeyflow.live.sqlite import SQLiteStore
 
         return SQLiteStore.open(spec)
-    raise JourneyError(f"unknown store '{spec}': use memory:// or sqlite:///path/to/state.db")
+    if spec.startswith(("postgresql://", "postgres://")):
+        from journeyflow.live.postgres import PostgresStore
+
+        return PostgresStore.open(spec)
+    raise JourneyError(f"unknown store '{spec}': use memory://, sqlite:///path/to/state.db "
+                       "or postgresql://user@host/database")

@@ -282,7 +282,8 @@ class PostgresStore:
         """Everything since the last commit, in one transaction that first checks the
         leases (:class:`LeaseLost` when one was taken over: nothing is written, and what
         this store had not committed is dropped, to be stepped again from the store)."""
-        assert self.engine is not None and self.leases is not None
+        assert self.engine is not None
+        assert self.leases is not None
         engine = self.engine
         ip = engine.interpreter
         executor = ip.executor
@@ -418,7 +419,8 @@ class PostgresStore:
         """Drop everything not committed: the store is the truth again. The steps are not
         lost: their inbox rows (or, for an engine used on its own, its caller) still have
         the events."""
-        assert self.engine is not None and self.leases is not None
+        assert self.engine is not None
+        assert self.leases is not None
         engine = self.engine
         ip = engine.interpreter
         self.leases.forget(lost)
@@ -475,7 +477,8 @@ class PostgresStore:
         and inbox events. Whoever holds the customer's partition may have it in memory: the
         partition's epoch moves on, so that worker's next commit fails its fence and it
         reads the customer (now absent) from the store again."""
-        assert self.engine is not None and self.leases is not None
+        assert self.engine is not None
+        assert self.leases is not None
         j = self.journey
         part = self.partition(cid)
         with self.conn.transaction():

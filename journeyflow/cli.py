@@ -35,6 +35,8 @@ LAZY_COMMANDS = {
     "diff": "journeyflow.versions.command:diff",
     "preview": "journeyflow.runtime.preview:preview",
     "serve": "journeyflow.live.serve:serve",
+    "work": "journeyflow.live.workcli:work",
+    "enqueue": "journeyflow.live.workcli:enqueue",
 }
 
 

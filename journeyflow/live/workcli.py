@@ -117,11 +117,13 @@ def _work_here(journey_files: tuple[Path, ...], store: str, until: str | None, d
     from journeyflow.live.config import channel_specs
     from journeyflow.live.run import channel_handlers, close_handlers
     from journeyflow.live.workerproc import WorkerProcess
+    from journeyflow.runtime.command import _parse_until
 
     journeys = [load_or_exit(path) for path in journey_files]
+    horizon = _parse_until(until, journeys[0].model.timezone)
     handlers, policies = channel_handlers(channel_specs(channels, smtp, mail_from))
     try:
-        process = WorkerProcess(journeys, store, handlers or None, policies, until)
+        process = WorkerProcess(journeys, store, handlers or None, policies, horizon)
     except JourneyError as err:
         click.echo(f"error: {err}", err=True)
         return 1

@@ -3,10 +3,11 @@
 Each turn, for each journey, the worker takes up to ``batch`` inbox events of the
 partitions it holds, in the order they were accepted, steps them (the timers of its
 partitions due before each event fire first, as with any store), fires the timers due
-by its clock, and commits all of it with the deletion of those inbox rows, in one
-fenced transaction (:mod:`journeyflow.live.postgres`). A turn whose fence fails is
-dropped whole: its events are still in the inbox, for whoever holds their partitions
-now. Every ``lease / 3`` seconds the worker renews its leases and rebalances.
+by its clock once it has caught up with the inbox, and commits all of it with the
+deletion of those inbox rows, in one fenced transaction (:mod:`journeyflow.live.postgres`).
+A turn whose fence fails is dropped whole: its events are still in the inbox, for
+whoever holds their partitions now. Every ``lease / 3`` seconds the worker renews its
+leases and rebalances.
 """
 
 from __future__ import annotations
@@ -105,9 +106,13 @@ class Worker:
             return 0  # nothing to do: no transaction
         with batch_gc():
             self._step(engine, store, rows)
-            now = self.now()
-            store.before(now)
-            engine.interpreter.advance(now)
+            # Behind on the inbox, timers fire by the times of the events stepped (as in
+            # `run`); caught up, by the clock. Firing them by the clock while older events
+            # wait would make those events late.
+            if len(rows) < store.options.batch:
+                now = self.now()
+                store.before(now)
+                engine.interpreter.advance(now)
         keys = [key for _, key, _, _ in rows if key is not None]
         try:
             engine.commit(keys)

@@ -14,7 +14,6 @@ from journeyflow.live.pgschema import parse_url
 from journeyflow.live.postgres import PostgresStore
 from journeyflow.live.worker import Worker
 from journeyflow.runtime.engine import Engine
-from journeyflow.runtime.timeutil import parse_instant
 
 __all__ = ["WorkerProcess"]
 
@@ -25,7 +24,7 @@ class WorkerProcess:
     def __init__(self, journeys: Sequence[Journey], store_url: str,
                  channels: Mapping[str, Callable[[Any], object] | None] | None,
                  retry: Mapping[str, ChannelPolicy] | None = None,
-                 until: str | None = None) -> None:
+                 until: float | None = None) -> None:
         options = parse_url(store_url)
         self.engines: list[Engine] = []
         try:
@@ -36,9 +35,7 @@ class WorkerProcess:
         except BaseException:
             self.close()
             raise
-        horizon = None if until is None else parse_instant(until,
-                                                           journeys[0].model.timezone)
-        self.worker = Worker(self.engines, until=horizon)
+        self.worker = Worker(self.engines, until=until)
         self.name = options.worker
         self._sender: threading.Thread | None = None
 

@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 
 from journeyflow.journey import Journey
-from journeyflow.live.pgschema import PgOptions, connect, partition_of
+from journeyflow.live.pgschema import PgOptions, connect, key_ids, partition_of
 from journeyflow.live.sqlite import journey_version
 from journeyflow.runtime.events import EventValidator, Rejection
 from journeyflow.runtime.timeutil import format_instant
@@ -145,8 +145,8 @@ class Intake:
                 part = queued[start:start + chunk]
                 added.update(self.conn.execute(
                     "INSERT INTO jf_inbox (journey, part, customer, key, line, event) "
-                    "SELECT * FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[], "
-                    "%s::int[], %s::text[]) ON CONFLICT (journey, key) DO NOTHING "
+                    "SELECT * FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[], "
+                    "%b::int[], %b::text[]) ON CONFLICT (journey, key) DO NOTHING "
                     "RETURNING journey, key",
                     ([q.journey for q in part],
                      [partition_of(q.customer, self.partitions[q.journey]) for q in part],
@@ -155,18 +155,20 @@ class Intake:
             repeats = _repeats(queued, added)
             if refuse_repeats:
                 rejected = [*rejected, *(_repeat(q) for q in repeats)]
+            keyed = []
             if rejected:
                 self.conn.execute(
                     "INSERT INTO jf_rejected (journey, customer, line, reason, event) "
-                    "SELECT * FROM unnest(%s::text[], %s::text[], %s::int[], %s::text[], "
-                    "%s::text[])",
+                    "SELECT * FROM unnest(%b::text[], %b::text[], %b::int[], %b::text[], "
+                    "%b::text[])",
                     ([r.journey for r in rejected], [r.customer for r in rejected],
                      [r.line for r in rejected], [r.reason for r in rejected],
                      [orjson.dumps(r.event, default=str).decode() for r in rejected]))
+                keyed = [r for r in rejected if r.key]
+            if keyed:
                 self.conn.execute(
-                    "INSERT INTO jf_events (journey, key) SELECT * FROM unnest(%s::text[], "
-                    "%s::text[]) ON CONFLICT DO NOTHING",
-                    ([r.journey for r in rejected if r.key], [r.key for r in rejected if r.key]))
+                    "INSERT INTO jf_events (id) SELECT unnest(%b::uuid[]) ON CONFLICT DO NOTHING",
+                    ([ident for r in keyed for ident in key_ids(r.journey, [r.key or ""])],))
         return repeats
 
     def waiting(self) -> int:
@@ -176,8 +178,10 @@ class Intake:
         return int(row[0]) if row else 0
 
     def committed_keys(self, journey: str, keys: list[str]) -> set[str]:
-        return {row[0] for row in self.conn.execute(
-            "SELECT key FROM jf_events WHERE journey = %s AND key = ANY(%s)", (journey, keys))}
+        ids = key_ids(journey, keys)
+        found = {row[0] for row in self.conn.execute(
+            "SELECT id FROM jf_events WHERE id = ANY(%b::uuid[])", (ids,))}
+        return {key for key, ident in zip(keys, ids, strict=True) if ident in found}
 
     def close(self) -> None:
         self.conn.close()

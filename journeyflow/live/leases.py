@@ -35,7 +35,7 @@ class LeaseLost(Exception):
 
 _FENCE = (
     "UPDATE jf_leases AS l SET expires = clock_timestamp() + make_interval(secs => %s), "
-    "deliveries = h.d FROM unnest(%s::int[], %s::bigint[], %s::bigint[]) AS h(p, e, d) "
+    "deliveries = h.d FROM unnest(%b::int[], %b::bigint[], %b::bigint[]) AS h(p, e, d) "
     "WHERE l.journey = %s AND l.part = h.p AND l.worker = %s AND l.epoch = h.e "
     "RETURNING l.part")
 
@@ -106,7 +106,7 @@ class Leases:
             return
         self.conn.execute(
             "UPDATE jf_leases AS l SET worker = NULL, expires = NULL FROM "
-            "unnest(%s::int[], %s::bigint[]) AS h(p, e) WHERE l.journey = %s AND "
+            "unnest(%b::int[], %b::bigint[]) AS h(p, e) WHERE l.journey = %s AND "
             "l.part = h.p AND l.worker = %s AND l.epoch = h.e",
             (parts, [self.held[p] for p in parts], self.journey, self.worker))
         for part in parts:

@@ -33,7 +33,7 @@ from journeyflow.live.codec import (
 from journeyflow.live.leases import LeaseLost, Leases
 from journeyflow.live.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.live.pgoutbox import PostgresOutbox
-from journeyflow.live.pgschema import PgOptions, connect, parse_url, partition_of
+from journeyflow.live.pgschema import PgOptions, connect, key_ids, parse_url, partition_of
 from journeyflow.live.sqlite import _customer_of, _history_rows, journey_version
 from journeyflow.runtime.trace import record_to_dict
 
@@ -208,15 +208,16 @@ class PostgresStore:
         return int(row[0]) if row else 0
 
     def committed(self, key: str) -> bool:
-        return self.conn.execute("SELECT 1 FROM jf_events WHERE journey = %s AND key = %s",
-                                 (self.journey, key)).fetchone() is not None
+        return self.conn.execute("SELECT 1 FROM jf_events WHERE id = %s",
+                                 (key_ids(self.journey, [key])[0],)).fetchone() is not None
 
     def committed_keys(self, keys: list[str]) -> set[str]:
         if not keys:
             return set()
-        return {row[0] for row in self.conn.execute(
-            "SELECT key FROM jf_events WHERE journey = %s AND key = ANY(%s)",
-            (self.journey, keys))}
+        ids = key_ids(self.journey, keys)
+        found = {row[0] for row in self.conn.execute(
+            "SELECT id FROM jf_events WHERE id = ANY(%b::uuid[])", (ids,))}
+        return {key for key, ident in zip(keys, ids, strict=True) if ident in found}
 
     def history(self, cid: str) -> list[dict[str, Any]]:
         out: list[dict[str, Any]] = []
@@ -336,7 +337,7 @@ class PostgresStore:
         changed = [(cid, c) for cid in (ip.touched or ()) if (c := dict.get(cache, cid))]
         if changed:
             run("INSERT INTO jf_customers (journey, id, part, version, state) SELECT %s, u.id, "
-                "u.part, %s, u.state FROM unnest(%s::text[], %s::int[], %s::text[]) AS "
+                "u.part, %s, u.state FROM unnest(%b::text[], %b::int[], %b::text[]) AS "
                 "u(id, part, state) ON CONFLICT (journey, id) DO UPDATE SET "
                 "version = EXCLUDED.version, state = EXCLUDED.state",
                 (j, self.version, [cid for cid, _ in changed],
@@ -345,35 +346,35 @@ class PostgresStore:
         in_heap = {timer[1] for timer in ip.timers}
         gone = (self._loaded - in_heap) | self._dropped
         if gone:
-            run("DELETE FROM jf_timers WHERE journey = %s AND seq = ANY(%s::bigint[])",
+            run("DELETE FROM jf_timers WHERE journey = %s AND seq = ANY(%b::bigint[])",
                 (j, list(gone)))
         new = [timer_to_row(t) for t in ip.timers
                if t[1] not in self._loaded and dict.get(cache, t[2]) is not None]
         if new:
             run("INSERT INTO jf_timers (journey, due, seq, part, customer, kind, payload) "
-                "SELECT %s, u.* FROM unnest(%s::float8[], %s::bigint[], %s::int[], "
-                "%s::text[], %s::int[], %s::text[]) AS u",
-                (j, [r[0] for r in new], [r[1] for r in new],
+                "SELECT %s, u.* FROM unnest(%b::float8[], %b::bigint[], %b::int[], "
+                "%b::text[], %b::int[], %b::text[]) AS u",
+                (j, [float(r[0]) for r in new], [r[1] for r in new],
                  [self.partition(r[2]) for r in new], [r[2] for r in new],
                  [r[3] for r in new], [r[4] for r in new]))
         keys = list(keys)
         if keys:
-            run("INSERT INTO jf_events (journey, key) SELECT %s, unnest(%s::text[]) "
-                "ON CONFLICT DO NOTHING", (j, keys))
+            run("INSERT INTO jf_events (id) SELECT unnest(%b::uuid[]) ON CONFLICT DO NOTHING",
+                (key_ids(j, keys),))
         if rejected:
             run("INSERT INTO jf_rejected (journey, customer, line, reason, event) "
-                "SELECT %s, u.* FROM unnest(%s::text[], %s::int[], %s::text[], %s::text[]) AS u",
+                "SELECT %s, u.* FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[]) AS u",
                 (j, [_customer_of(r.event) for r in rejected], [r.line for r in rejected],
                  [r.reason for r in rejected], [dumps(r.event) for r in rejected]))
         history = _history_rows(j, records)
         if history:
             run("INSERT INTO jf_history (journey, customer, records) SELECT %s, u.* FROM "
-                "unnest(%s::text[], %s::text[]) AS u",
+                "unnest(%b::text[], %b::text[]) AS u",
                 (j, [h[1] for h in history], [h[2] for h in history]))
         if outbox:
             self._insert_outbox(outbox)
         if self.consumed:
-            run("DELETE FROM jf_inbox WHERE seq = ANY(%s::bigint[])", (self.consumed,))
+            run("DELETE FROM jf_inbox WHERE seq = ANY(%b::bigint[])", (self.consumed,))
         processed, warnings, steps = self._saved
         run("UPDATE jf_journeys SET processed = processed + %s, warnings = warnings + %s, "
             "steps = steps + %s WHERE name = %s",
@@ -383,10 +384,10 @@ class PostgresStore:
     def _insert_outbox(self, rows: list[OutboxRow]) -> None:
         self.conn.execute(
             "INSERT INTO jf_outbox (journey, customer, key, kind, channel, at, fields, context, "
-            "status, next_at) SELECT %s, u.*, %s, 0 FROM unnest(%s::text[], %s::text[], "
-            "%s::text[], %s::text[], %s::float8[], %s::text[], %s::text[]) AS u",
+            "status, next_at) SELECT %s, u.*, %s, 0 FROM unnest(%b::text[], %b::text[], "
+            "%b::text[], %b::text[], %b::float8[], %b::text[], %b::text[]) AS u",
             (self.journey, PENDING, [r.customer for r in rows], [r.key for r in rows],
-             [r.kind for r in rows], [r.channel for r in rows], [r.at for r in rows],
+             [r.kind for r in rows], [r.channel for r in rows], [float(r.at) for r in rows],
              [dumps(r.fields) for r in rows],
              [None if r.context is None else context_to_json(r.context) for r in rows]))
 

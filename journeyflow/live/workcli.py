@@ -140,6 +140,9 @@ def _work_here(journey_files: tuple[Path, ...], store: str, until: str | None, d
     except (OSError, JourneyError) as exc:
         log.error("the worker stopped: %s", exc)
         return 1
+    except Exception:  # a bug: logged as a JSON line like everything else, not a traceback
+        log.exception("the worker stopped")
+        return 1
     finally:
         process.close()
         close_handlers(handlers)

@@ -6,8 +6,8 @@ partitions due before each event fire first, as with any store), fires the timer
 by its clock once it has caught up with the inbox, and commits all of it with the
 deletion of those inbox rows, in one fenced transaction (:mod:`journeyflow.live.postgres`).
 A turn whose fence fails is dropped whole: its events are still in the inbox, for
-whoever holds their partitions now. Every ``lease / 3`` seconds the worker renews its
-leases and rebalances.
+whoever holds their partitions now. Every second (or ``lease / 3``, when shorter) the
+worker renews its leases and rebalances.
 """
 
 from __future__ import annotations
@@ -94,8 +94,10 @@ class Worker:
                 log.info("partitions", extra={"journey": store.journey,
                                               "gained": sorted(gained), "given": sorted(given),
                                               "held": len(leases.held)})
+        # Often enough that a worker joining gets its share within a second or so, and
+        # leases are renewed well before they run out.
         lease = min(store.options.lease for store in self.stores)
-        self._balanced_at = time.monotonic() + lease / 3
+        self._balanced_at = time.monotonic() + min(lease / 3, 1.0)
 
     def _turn(self, engine: Engine, store: PostgresStore) -> int:
         assert store.leases is not None

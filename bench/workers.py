@@ -1,0 +1,135 @@
+"""One worker against two on the same PostgreSQL store, draining the same inbox.
+
+    .venv/bin/python bench/workers.py [--customers 10000] [--seed 1] [--batch 2000]
+                                      [--partitions 64] [--fast]
+
+The events of bench/baselines/workload.py (~20 per customer, lifecycle journey; 10,000
+customers make ~200,000 events) go into the inbox of a fresh database with
+`journeyflow enqueue` (timed apart); then N `journeyflow work --drain --until H`
+processes (N = 1, then 2) step them all and fire every timer up to the workload's
+horizon. Events/s is events / (wall time of the drain - a worker's start-up, which an
+empty drain measures). Peak RSS is each worker process's own (ru_maxrss). Both runs
+must end with the same final state. The PostgreSQL server is started by the bench
+(tests/pgserver.py), durable (fsync on) unless --fast, and shares the machine's cores
+with the workers: on a 2-core machine, two workers compete with the server for them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+import psycopg  # noqa: E402
+from baselines.workload import cached_workload, load, raw_events  # noqa: E402
+
+from tests.pgserver import postgres_running  # noqa: E402
+
+JOURNEY = ROOT / "examples" / "lifecycle.journey"
+EXE = str(Path(sys.executable).with_name("journeyflow"))
+
+
+def write_events(customers: int, seed: int) -> tuple[Path, float, int]:
+    workload = load(cached_workload(customers, seed))
+    path = Path(tempfile.gettempdir()) / f"journeyflow-workers-{customers}-{seed}.jsonl"
+    if not path.exists():
+        with path.open("w", encoding="utf-8") as out:
+            for start in range(0, len(workload), 100_000):
+                for event in raw_events(workload, start, min(len(workload), start + 100_000)):
+                    out.write(json.dumps(event) + "\n")
+    return path, workload.horizon, len(workload)
+
+
+def database(server_url: str, name: str) -> str:
+    with psycopg.connect(server_url, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
+
+
+def drain(url: str, workers: int,
+          until: str) -> tuple[float, list[float], list[int], list[float]]:
+    """Wall seconds for ``workers`` processes to drain the inbox; each one's peak RSS (MB),
+    events stepped and CPU seconds."""
+    started = time.perf_counter()
+    procs = [subprocess.Popen([EXE, "work", str(JOURNEY), "--store", url, "--until", until,
+                               "--drain", "--log-level", "info"], stderr=subprocess.PIPE,
+                              text=True) for _ in range(workers)]
+    peaks: dict[int, float] = {}
+    cpu: dict[int, float] = {}
+    while len(peaks) < len(procs):
+        pid, status, usage = os.wait4(-1, 0)
+        if os.waitstatus_to_exitcode(status) != 0:
+            raise SystemExit(f"a worker failed: {[p.stderr.read() for p in procs if p.stderr]}")
+        peaks[pid] = usage.ru_maxrss / 1024
+        cpu[pid] = usage.ru_utime + usage.ru_stime
+    wall = time.perf_counter() - started
+    events = []
+    for proc in procs:
+        assert proc.stderr is not None
+        for line in proc.stderr.read().splitlines():
+            if line.startswith("{") and json.loads(line)["message"] == "worker stopped":
+                events.append(int(json.loads(line)["events"]))
+        proc.returncode = 0  # reaped by wait4 above
+    return wall, [peaks[p.pid] for p in procs], events, [cpu[p.pid] for p in procs]
+
+
+def final_state(url: str) -> dict[str, object]:
+    out = subprocess.run([EXE, "run", str(JOURNEY), "--events", os.devnull, "--store", url,
+                          "--state", "-"], capture_output=True, text=True, check=True).stdout
+    return dict(json.loads(out))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--customers", type=int, default=10_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--batch", type=int, default=2000)
+    parser.add_argument("--partitions", type=int, default=64)
+    parser.add_argument("--fast", action="store_true",
+                        help="run the server without fsync (figures of the CPU work alone)")
+    options = parser.parse_args()
+    events, horizon, count = write_events(options.customers, options.seed)
+    until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(horizon))
+    query = f"?batch={options.batch}&partitions={options.partitions}&lease=10"
+    with postgres_running(durable=not options.fast) as server:
+        empty = database(server.url, "empty") + query
+        startup = min(drain(empty, 1, until)[0] for _ in range(2))
+        results = {}
+        for workers in (1, 2):
+            url = database(server.url, f"w{workers}") + query
+            started = time.perf_counter()
+            subprocess.run([EXE, "enqueue", str(JOURNEY), "--events", str(events), "--store",
+                            url], check=True, capture_output=True)
+            enqueued = time.perf_counter() - started
+            wall, peaks, stepped, cpu = drain(url, workers, until)
+            results[workers] = (wall, peaks, stepped, cpu, enqueued, final_state(url))
+    print(f"{count:,} events, {options.customers:,} customers, lifecycle journey; "
+          f"batch {options.batch}, {options.partitions} partitions, PostgreSQL "
+          f"{'without fsync' if options.fast else 'durable (fsync on)'}; "
+          f"worker start-up {startup:.2f} s (subtracted); {os.cpu_count()} cores")
+    rates = {}
+    for workers, (wall, peaks, stepped, cpu, enqueued, _) in results.items():
+        rates[workers] = count / max(1e-9, wall - startup)
+        print(f"  {workers} worker{'s' if workers > 1 else ' '}: {wall:6.2f} s, "
+              f"{rates[workers]:8,.0f} events/s; per worker: events {stepped}, CPU "
+              f"{', '.join(f'{c:.1f} s' for c in cpu)}, peak RSS "
+              f"{', '.join(f'{p:.0f} MB' for p in peaks)}  (enqueue {enqueued:.1f} s)")
+    same = results[1][5] == results[2][5]
+    print(f"  2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (target: at least 1.6x); "
+          f"same final state: {same}")
+    if not same:
+        raise SystemExit("the final states differ")
+
+
+if __name__ == "__main__":
+    main()

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import subprocess
 import sys
 import threading
 from contextlib import ExitStack
@@ -72,43 +71,38 @@ def work(journey_files: tuple[Path, ...], store: str, workers: int, until: str |
     setup_logging(log_level)
     _postgres_url(store)
     if workers > 1:
-        sys.exit(_supervise(workers))
+        from journeyflow.live.pool import work_argv
+
+        options = [*(["--until", until] if until else []), *(["--drain"] if drain else []),
+                   *(f"--channel={c}" for c in channels),
+                   *([f"--smtp={smtp}"] if smtp else []), f"--mail-from={mail_from}",
+                   f"--log-level={log_level}"]
+        sys.exit(_supervise(work_argv([str(p) for p in journey_files], store, options),
+                            workers, drain))
     sys.exit(_work_here(journey_files, store, until, drain, channels, smtp, mail_from))
 
 
-def _supervise(count: int) -> int:
-    """Start ``count`` worker processes (this command with --workers 1), pass SIGTERM and
-    Ctrl-C on to them, and wait; non-zero when one failed."""
-    argv = _child_argv(sys.argv[1:])
-    children = [subprocess.Popen([sys.executable, "-c",  # noqa: S603 - our own command
-                                  "from journeyflow.cli import main; main()", *argv])
-                for _ in range(count)]
+def _supervise(argv: list[str], count: int, drain: bool) -> int:
+    """Run ``count`` worker processes (``argv``: this command with --workers 1) until
+    SIGTERM or Ctrl-C, starting again any that dies; with --drain, until they have all
+    finished. Non-zero when one failed."""
+    from journeyflow.live.pool import WorkerPool
 
-    def forward(signum: int, _frame: Any) -> None:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signum)
+    pool = WorkerPool(argv, count, restart=not drain)
+    stop = threading.Event()
 
-    signal.signal(signal.SIGTERM, forward)
-    signal.signal(signal.SIGINT, forward)
-    codes = [child.wait() for child in children]
-    return next((code for code in codes if code != 0), 0)
+    def stopping(signum: int, _frame: Any) -> None:
+        stop.set()
 
-
-def _child_argv(argv: list[str]) -> list[str]:
-    out: list[str] = []
-    skip = False
-    for arg in argv:
-        if skip:
-            skip = False
-            continue
-        if arg == "--workers":
-            skip = True
-            continue
-        if arg.startswith("--workers="):
-            continue
-        out.append(arg)
-    return [*out, "--workers", "1"]
+    signal.signal(signal.SIGTERM, stopping)
+    signal.signal(signal.SIGINT, stopping)
+    pool.start()
+    while not stop.is_set():
+        if drain and all(child.poll() is not None for child in pool.children):
+            break
+        stop.wait(0.2)
+    pool.stop()
+    return next((c.returncode for c in pool.children if c.returncode not in (0, None)), 0)
 
 
 def _work_here(journey_files: tuple[Path, ...], store: str, until: str | None, drain: bool,

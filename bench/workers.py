@@ -8,7 +8,8 @@ customers make ~200,000 events) go into the inbox of a fresh database with
 `journeyflow enqueue` (timed apart); then N `journeyflow work --drain --until H`
 processes (N = 1, then 2) step them all and fire every timer up to the workload's
 horizon. Events/s is events / (wall time of the drain - a worker's start-up, which an
-empty drain measures). Peak RSS is each worker process's own (ru_maxrss). Both runs
+empty drain measures). Peak RSS and CPU time are each worker process's own (wait4);
+the server's CPU time during the drain is read from /proc. Both runs
 must end with the same final state. The PostgreSQL server is started by the bench
 (tests/pgserver.py), durable (fsync on) unless --fast, and shares the machine's cores
 with the workers: on a 2-core machine, two workers compete with the server for them.
@@ -83,6 +84,29 @@ def drain(url: str, workers: int,
     return wall, [peaks[p.pid] for p in procs], events, [cpu[p.pid] for p in procs]
 
 
+def server_cpu(data: Path) -> float:
+    """CPU seconds the PostgreSQL server has used: its postmaster, the backends it has
+    reaped, and the ones still running."""
+    tick = os.sysconf("SC_CLK_TCK")
+    postmaster = int((data / "postmaster.pid").read_text().split()[0])
+
+    def fields(pid: int) -> list[str]:
+        text = Path(f"/proc/{pid}/stat").read_text()
+        return text[text.rindex(")") + 2:].split()
+
+    own = fields(postmaster)
+    total = sum(int(v) for v in own[11:15])  # utime, stime, cutime, cstime
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = fields(int(entry.name))
+            except OSError:
+                continue
+            if int(stat[1]) == postmaster:
+                total += int(stat[11]) + int(stat[12])
+    return total / tick
+
+
 def final_state(url: str) -> dict[str, object]:
     out = subprocess.run([EXE, "run", str(JOURNEY), "--events", os.devnull, "--store", url,
                           "--state", "-"], capture_output=True, text=True, check=True).stdout
@@ -111,19 +135,26 @@ def main() -> None:
             subprocess.run([EXE, "enqueue", str(JOURNEY), "--events", str(events), "--store",
                             url], check=True, capture_output=True)
             enqueued = time.perf_counter() - started
+            before = server_cpu(server.data)
             wall, peaks, stepped, cpu = drain(url, workers, until)
-            results[workers] = (wall, peaks, stepped, cpu, enqueued, final_state(url))
+            pg_cpu = server_cpu(server.data) - before
+            results[workers] = (wall, peaks, stepped, cpu, enqueued, final_state(url), pg_cpu)
     print(f"{count:,} events, {options.customers:,} customers, lifecycle journey; "
           f"batch {options.batch}, {options.partitions} partitions, PostgreSQL "
           f"{'without fsync' if options.fast else 'durable (fsync on)'}; "
           f"worker start-up {startup:.2f} s (subtracted); {os.cpu_count()} cores")
     rates = {}
-    for workers, (wall, peaks, stepped, cpu, enqueued, _) in results.items():
+    for workers, (wall, peaks, stepped, cpu, enqueued, _, pg_cpu) in results.items():
         rates[workers] = count / max(1e-9, wall - startup)
         print(f"  {workers} worker{'s' if workers > 1 else ' '}: {wall:6.2f} s, "
               f"{rates[workers]:8,.0f} events/s; per worker: events {stepped}, CPU "
               f"{', '.join(f'{c:.1f} s' for c in cpu)}, peak RSS "
-              f"{', '.join(f'{p:.0f} MB' for p in peaks)}  (enqueue {enqueued:.1f} s)")
+              f"{', '.join(f'{p:.0f} MB' for p in peaks)}; PostgreSQL CPU {pg_cpu:.1f} s "
+              f"(enqueue {enqueued:.1f} s)")
+    per_event = {w: (sum(r[3]) + r[6]) / count * 1e6 for w, r in results.items()}
+    print(f"  CPU per event, workers and server together: {per_event[1]:.0f} us with 1 worker, "
+          f"{per_event[2]:.0f} us with 2; load average of the machine "
+          f"{', '.join(f'{x:.1f}' for x in os.getloadavg())} (other processes share the cores)")
     same = results[1][5] == results[2][5]
     print(f"  2 workers / 1 worker: {rates[2] / rates[1]:.2f}x (target: at least 1.6x); "
           f"same final state: {same}")

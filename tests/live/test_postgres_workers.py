@@ -115,6 +115,7 @@ def test_one_worker_in_process_gives_the_run_result(pg_url: str, journey_file: P
         "field 'amount' must be a number, got 'lots'"]
 
 
+@pytest.mark.slow
 def test_two_worker_processes_give_what_one_gives(pg_url: str, journey_file: Path,
                                                   tmp_path: Path) -> None:
     events_file = write_events(tmp_path / "events.jsonl", busy_events(300, 8))
@@ -131,6 +132,7 @@ def test_two_worker_processes_give_what_one_gives(pg_url: str, journey_file: Pat
     assert final_state(url, journey_file) == expected
 
 
+@pytest.mark.slow
 def test_each_customer_s_events_are_stepped_in_order(pg_url: str, tmp_path: Path) -> None:
     journey_file = tmp_path / "order.journey"
     journey_file.write_text(JOURNEY_ORDER, "utf-8")

@@ -7,8 +7,9 @@ The events of bench/baselines/workload.py (~20 per customer, lifecycle journey; 
 customers make ~200,000 events) go into the inbox of a fresh database with
 `journeyflow enqueue` (timed apart); then N `journeyflow work --drain --until H`
 processes (N = 1, then 2) step them all and fire every timer up to the workload's
-horizon. Events/s is events / (wall time of the drain - a worker's start-up, which an
-empty drain measures). Peak RSS and CPU time are each worker process's own (wait4);
+horizon. Events/s is events / the drain's wall time, from the first worker ready (its
+"worker started" log line, after start-up) to the last one done ("worker stopped").
+Peak RSS and CPU time are each worker process's own (wait4);
 the server's CPU time during the drain is read from /proc. Both runs
 must end with the same final state. The PostgreSQL server is started by the bench
 (tests/pgserver.py), durable (fsync on) unless --fast, and shares the machine's cores
@@ -23,7 +24,9 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,29 +62,42 @@ def database(server_url: str, name: str) -> str:
 
 def drain(url: str, workers: int,
           until: str) -> tuple[float, list[float], list[int], list[float]]:
-    """Wall seconds for ``workers`` processes to drain the inbox; each one's peak RSS (MB),
-    events stepped and CPU seconds."""
-    started = time.perf_counter()
+    """Seconds for ``workers`` processes to drain the inbox, from the first worker ready to
+    the last one done (their own log lines: start-up is not counted); each one's peak RSS
+    (MB), events stepped and CPU seconds (start-up included)."""
     procs = [subprocess.Popen([EXE, "work", str(JOURNEY), "--store", url, "--until", until,
                                "--drain", "--log-level", "info"], stderr=subprocess.PIPE,
                               text=True) for _ in range(workers)]
+    logs: dict[int, list[str]] = {proc.pid: [] for proc in procs}
+    readers = [threading.Thread(target=lambda p=proc: logs[p.pid].extend(p.stderr or []))
+               for proc in procs]
+    for reader in readers:
+        reader.start()
     peaks: dict[int, float] = {}
     cpu: dict[int, float] = {}
     while len(peaks) < len(procs):
         pid, status, usage = os.wait4(-1, 0)
         if os.waitstatus_to_exitcode(status) != 0:
-            raise SystemExit(f"a worker failed: {[p.stderr.read() for p in procs if p.stderr]}")
+            raise SystemExit(f"a worker failed: {logs}")
         peaks[pid] = usage.ru_maxrss / 1024
         cpu[pid] = usage.ru_utime + usage.ru_stime
-    wall = time.perf_counter() - started
-    events = []
+    for reader in readers:
+        reader.join()
+    started, stopped, events = [], [], []
     for proc in procs:
-        assert proc.stderr is not None
-        for line in proc.stderr.read().splitlines():
-            if line.startswith("{") and json.loads(line)["message"] == "worker stopped":
-                events.append(int(json.loads(line)["events"]))
         proc.returncode = 0  # reaped by wait4 above
-    return wall, [peaks[p.pid] for p in procs], events, [cpu[p.pid] for p in procs]
+        for line in logs[proc.pid]:
+            if not line.startswith("{"):
+                continue
+            entry = json.loads(line)
+            when = datetime.fromisoformat(entry["time"].replace("Z", "+00:00")).timestamp()
+            if entry["message"] == "worker started":
+                started.append(when)
+            elif entry["message"] == "worker stopped":
+                stopped.append(when)
+                events.append(int(entry["events"]))
+    return (max(stopped) - min(started), [peaks[p.pid] for p in procs], events,
+            [cpu[p.pid] for p in procs])
 
 
 def server_cpu(data: Path) -> float:
@@ -126,8 +142,6 @@ def main() -> None:
     until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(horizon))
     query = f"?batch={options.batch}&partitions={options.partitions}&lease=10"
     with postgres_running(durable=not options.fast) as server:
-        empty = database(server.url, "empty") + query
-        startup = min(drain(empty, 1, until)[0] for _ in range(2))
         results = {}
         for workers in (1, 2):
             url = database(server.url, f"w{workers}") + query
@@ -142,10 +156,10 @@ def main() -> None:
     print(f"{count:,} events, {options.customers:,} customers, lifecycle journey; "
           f"batch {options.batch}, {options.partitions} partitions, PostgreSQL "
           f"{'without fsync' if options.fast else 'durable (fsync on)'}; "
-          f"worker start-up {startup:.2f} s (subtracted); {os.cpu_count()} cores")
+          f"{os.cpu_count()} cores")
     rates = {}
     for workers, (wall, peaks, stepped, cpu, enqueued, _, pg_cpu) in results.items():
-        rates[workers] = count / max(1e-9, wall - startup)
+        rates[workers] = count / max(1e-9, wall)
         print(f"  {workers} worker{'s' if workers > 1 else ' '}: {wall:6.2f} s, "
               f"{rates[workers]:8,.0f} events/s; per worker: events {stepped}, CPU "
               f"{', '.join(f'{c:.1f} s' for c in cpu)}, peak RSS "

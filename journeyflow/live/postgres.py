@@ -303,10 +303,11 @@ class PostgresStore:
             self._discard(exc.partitions)
             exc.partitions -= self.leases.readopt(exc.partitions)
             if self.exclusive:
+                why = (f"another worker took over partitions {sorted(exc.partitions)}"
+                       if exc.partitions else "another process forgot a customer under it")
                 raise JourneyError(
-                    f"journey '{self.journey}': another worker took over partitions "
-                    f"{sorted(exc.partitions)} of the store {self.options.shown}; the steps "
-                    "since the last commit were not saved") from None
+                    f"journey '{self.journey}' in the store {self.options.shown}: {why}; the "
+                    "steps since the last commit were not saved") from None
             raise
         except psycopg.OperationalError as exc:
             self._discard(set())

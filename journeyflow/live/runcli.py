@@ -34,7 +34,8 @@ def run_live(journey: Journey, events_file: str, until_at: float | None,
     if trace_file is None and hasattr(engine.store, "keep_trace"):
         engine.store.keep_trace = False  # no trace file: keep memory flat, the store has it
     live = LiveRun(engine)
-    failures: tuple[type[Exception], ...] = (sqlite3.Error, OSError, *_driver_errors(store))
+    failures: tuple[type[Exception], ...] = (sqlite3.Error, OSError, JourneyError,
+                                             *_driver_errors(store))
     try:
         _run(engine, live, events_file, fmt, until_at, trace_file, state_file, start)
         customers = engine.store.count()

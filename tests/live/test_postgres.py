@@ -212,7 +212,8 @@ def test_export_and_forget_a_customer(pg_url: str) -> None:
 
 
 def _worker_store(url: str, name: str) -> tuple[journeyflow.Engine, PostgresStore]:
-    store = PostgresStore(parse_url(url + f"&worker={name}"), exclusive=False)
+    joined = "&" if "?" in url else "?"
+    store = PostgresStore(parse_url(f"{url}{joined}worker={name}"), exclusive=False)
     engine = journeyflow.Engine(journeyflow.loads(JOURNEY), store=store)
     return engine, store
 
@@ -245,3 +246,19 @@ def test_a_worker_whose_lease_was_taken_cannot_commit(pg_url: str) -> None:
     assert b.customer("c1").attributes["points"] == 3  # type: ignore[union-attr]
     a.close()
     b.close()
+
+
+def test_an_engine_on_its_own_that_lost_its_partitions_says_so(pg_url: str) -> None:
+    engine = journeyflow.Engine(journeyflow.loads(JOURNEY), store=pg_url + "?partitions=2")
+    engine.handle({"at": T0, "customer": "c1", "event": "signed_up"})
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("UPDATE jf_leases SET expires = now() - interval '1 second'")
+    worker, store = _worker_store(pg_url + "?partitions=2", "w")
+    assert store.leases is not None
+    assert store.leases.claim(2) == {0, 1}
+    with pytest.raises(JourneyError, match=r"another worker took over partitions \[0, 1\]"):
+        engine.handle({"at": T0 + 60, "customer": "c1", "event": "purchased",
+                       "data": {"amount": 2}})
+    assert worker.customer("c1").attributes["points"] == 0  # type: ignore[union-attr]
+    worker.close()
+    engine.close()

@@ -36,6 +36,8 @@ LAZY_COMMANDS = {
     "preview": "journeyflow.runtime.preview:preview",
     "serve": "journeyflow.live.serve:serve",
     "report": "journeyflow.live.reportcli:report",
+    "work": "journeyflow.live.workcli:work",
+    "enqueue": "journeyflow.live.workcli:enqueue",
 }
 
 

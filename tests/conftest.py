@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from tests.peers import Hook, Inbox, http_hook_running, smtp_sink_running
+from tests.pgserver import pg_url, postgres_server  # noqa: F401 - fixtures of the PostgreSQL tests
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"

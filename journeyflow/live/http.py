@@ -1,9 +1,10 @@
 """The HTTP face of the service (Starlette): events in, customers out, health, metrics.
 
 ``POST /events`` takes one JSON event, or NDJSON (one event a line, any number); it
-answers 202 only once every event is committed, and 400 with each rejected event's
-line and reason (a rejected event is kept among the rejected; the others of the same
-batch are committed and counted in ``accepted``).
+answers 202 only once every event is committed (on a PostgreSQL store: committed to the
+inbox, for the workers), and 400 with each rejected event's line and reason (a
+rejected event is kept among the rejected; the others of the same batch are committed
+and counted in ``accepted``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from journeyflow.live.pool import WorkerPool
 from journeyflow.live.service import EventOutcome, LiveService, Unreadable
 
 __all__ = ["make_app"]
@@ -91,17 +93,22 @@ class _Routes:
         return run
 
 
-def make_app(service: LiveService) -> Starlette:
-    """The app; its lifespan starts the service and, on shutdown (SIGTERM), lets it finish
-    the queued events, commit and close the store."""
+def make_app(service: LiveService, workers: WorkerPool | None = None) -> Starlette:
+    """The app; its lifespan starts the service (and its worker processes, on a PostgreSQL
+    store) and, on shutdown (SIGTERM), lets it finish the queued events, commit and close
+    the store, and stops the workers the same way."""
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service.start()
+        if workers is not None:
+            workers.start()
         try:
             yield
         finally:
             service.stop()
+            if workers is not None:
+                workers.stop()
 
     routes = _Routes(service)
     return Starlette(lifespan=lifespan, routes=[

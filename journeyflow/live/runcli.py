@@ -13,7 +13,6 @@ from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.config import channel_specs
 from journeyflow.live.run import LiveRun, channel_handlers, close_handlers
-from journeyflow.live.sqlite import SQLiteStore
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.jsonio import dump_document
 from journeyflow.runtime.timeutil import format_instant
@@ -32,18 +31,23 @@ def run_live(journey: Journey, events_file: str, until_at: float | None,
         click.echo(f"error: {err}", err=True)
         sys.exit(1)
     start = len(engine.interpreter.records)
-    if trace_file is None and isinstance(engine.store, SQLiteStore):
+    if trace_file is None and hasattr(engine.store, "keep_trace"):
         engine.store.keep_trace = False  # no trace file: keep memory flat, the store has it
     live = LiveRun(engine)
+    failures: tuple[type[Exception], ...] = (sqlite3.Error, OSError, JourneyError,
+                                             *_driver_errors(store))
     try:
         _run(engine, live, events_file, fmt, until_at, trace_file, state_file, start)
         customers = engine.store.count()
-    except (sqlite3.Error, OSError) as exc:
+    except failures as exc:
         click.echo(f"error: the run stopped: {exc}; what was committed is kept, and running "
                    "again on the same file continues from there", err=True)
         sys.exit(1)
     finally:
-        engine.close()
+        try:
+            engine.close()
+        except failures as exc:  # the store is gone: the error above says what is kept
+            click.echo(f"error: the store could not be closed cleanly: {exc}", err=True)
         close_handlers(handlers)
     s = live.summary
     mails = ", ".join(f"{n} {status}" for status, n in s.deliveries.items())
@@ -52,6 +56,15 @@ def run_live(journey: Journey, events_file: str, until_at: float | None,
                + (f", until {format_instant(live.horizon)}" if live.horizon is not None
                   else "")
                + (f"; deliveries: {mails}" if mails else ""), err=True)
+
+
+def _driver_errors(store: str) -> tuple[type[Exception], ...]:
+    """What a lost database connection raises mid-run, besides OSError."""
+    if store.startswith(("postgresql://", "postgres://")):
+        import psycopg
+
+        return (psycopg.Error,)
+    return ()
 
 
 def _run(engine: Engine, live: LiveRun, events_file: str, fmt: str, until_at: float | None,

@@ -1,6 +1,12 @@
 """The long-running service behind ``journeyflow serve``: engines, one worker thread,
 a wall-clock scheduler and the delivery loop.
 
+On a PostgreSQL store the service steps nothing itself: requests' events go to the
+store's inbox (:mod:`journeyflow.live.inbox`), in one transaction per group, and are
+acknowledged once it commits; worker processes (``serve --workers N``, or ``journeyflow
+work`` anywhere) step them, fire the timers and send the deliveries. Reads, export and
+forget go to the store directly.
+
 Every engine call happens on one worker thread, so the interpreter needs no locks.
 Requests queue their events; the worker takes everything queued, steps it, commits
 once and only then answers every request of the group (group commit: a busy service
@@ -25,6 +31,10 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
+from journeyflow.live.cache import CustomerCache
+from journeyflow.live.inbox import Intake
+from journeyflow.live.pgschema import parse_url
+from journeyflow.live.postgres import PostgresStore
 from journeyflow.live.sendlog import StoredSendLog
 from journeyflow.live.sqlite import SQLiteDatabase, SQLiteStore
 from journeyflow.runtime.delivery_loop import ChannelPolicy, DeliveryLoop
@@ -99,27 +109,49 @@ class Metrics:
 
 
 class LiveService:
-    """Engines for one or more journeys over one SQLite store."""
+    """Engines for one or more journeys over one store: SQLite (stepped here) or
+    PostgreSQL (accepted into its inbox here, stepped by workers)."""
 
     def __init__(self, journeys: Sequence[Journey], store_url: str,
                  channels: Mapping[str, Callable[[Any], object] | None] | None,
                  retry: Mapping[str, ChannelPolicy] | None = None, tick: float = 1.0,
                  now: Callable[[], float] = time.time) -> None:
-        if not store_url.startswith("sqlite:///"):
-            raise JourneyError("serve needs a durable store: --store sqlite:///state.db")
         names = [j.name for j in journeys]
         if len(set(names)) != len(names):
             raise JourneyError("two journey files have the same journey name")
-        template = SQLiteStore.open(store_url)
-        self.database: SQLiteDatabase = template.database
         self.lock = threading.Lock()
         self.metrics = Metrics()
         self.now = now
         self.tick = tick
         self.engines: dict[str, Engine] = {}
-        # Several journeys count every journey's deliveries toward each `limit`.
-        self.sends = StoredSendLog(self.database.db) if len(journeys) > 1 else None
+        self.database: SQLiteDatabase | None = None
+        self.intake: Intake | None = None
+        # Several journeys count every journey's deliveries toward each `limit` (SQLite:
+        # one process steps every journey; PostgreSQL workers keep their own, see docs).
+        self.sends: StoredSendLog | None = None
         self._prune_at = float("-inf")
+        if store_url.startswith(("postgresql://", "postgres://")):
+            self._open_postgres(journeys, store_url)
+            channels = None  # the workers deliver
+        elif store_url.startswith("sqlite:///"):
+            self._open_sqlite(journeys, store_url, channels, retry)
+        else:
+            raise JourneyError("serve needs a durable store: --store sqlite:///state.db or "
+                               "postgresql://USER@HOST/DB")
+        self.loops = [self._delivery_loop(engine, channels, retry)
+                      for engine in self.engines.values() if channels is not None]
+        self._queue: queue.Queue[tuple[list[Any], Future[list[EventOutcome]]] | None] = (
+            queue.Queue())
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _open_sqlite(self, journeys: Sequence[Journey], store_url: str,
+                     channels: Mapping[str, Callable[[Any], object] | None] | None,
+                     retry: Mapping[str, ChannelPolicy] | None) -> None:
+        template = SQLiteStore.open(store_url)
+        self.database = template.database
+        if len(journeys) > 1:
+            self.sends = StoredSendLog(self.database.db)
         try:
             for journey in journeys:
                 store = SQLiteStore(self.database, cache=template.cache_limit,
@@ -135,12 +167,19 @@ class LiveService:
         except BaseException:
             self.database.close()
             raise
-        self.loops = [self._delivery_loop(engine, channels, retry)
-                      for engine in self.engines.values() if channels is not None]
-        self._queue: queue.Queue[tuple[list[Any], Future[list[EventOutcome]]] | None] = (
-            queue.Queue())
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
+
+    def _open_postgres(self, journeys: Sequence[Journey], store_url: str) -> None:
+        """The inbox, and an engine per journey that only reads (it holds no partition)."""
+        options = parse_url(store_url)
+        self.intake = Intake(options, journeys, now=self.now)
+        try:
+            for journey in journeys:
+                store = PostgresStore(options, exclusive=False)
+                store.keep_trace = False
+                self.engines[journey.name] = Engine(journey, store=store, trace=True)
+        except BaseException:
+            self._close_stores()
+            raise
 
     def _delivery_loop(self, engine: Engine, channels: Any, retry: Any) -> DeliveryLoop:
         journey = engine.journey.name
@@ -172,10 +211,16 @@ class LiveService:
         self._stop.set()
         for thread in self._threads:
             thread.join(timeout)
+        self._close_stores()
+        log.info("service stopped")
+
+    def _close_stores(self) -> None:
         for engine in self.engines.values():
             engine.store.close()
-        self.database.close()
-        log.info("service stopped")
+        if self.database is not None:
+            self.database.close()
+        if self.intake is not None:
+            self.intake.close()
 
     # ---- events ----------------------------------------------------------------------
 
@@ -219,16 +264,10 @@ class LiveService:
         count = 0
         with self.lock:
             try:
-                for events, future in group:
-                    if len(events) == 1 and isinstance(events[0], _Call):
-                        answers.append(self._run_call(events[0], future))
-                        continue
-                    count += len(events)
-                    answers.append((future, [self._step(raw) for raw in events], None))
-                for engine in self.engines.values():
-                    engine.commit()
-                if self.sends is not None:
-                    self.sends.evict(SENDS_HELD)
+                if self.intake is not None:
+                    count = self._admit_group(group, answers)
+                else:
+                    count = self._step_group(group, answers)
             except BaseException as exc:  # noqa: BLE001 - every waiting request must hear
                 log.exception("a group of events could not be committed")
                 answers = [(future, None, exc) for _, future in group]
@@ -240,6 +279,60 @@ class LiveService:
         if count:
             self.metrics.commit_seconds.observe(time.perf_counter() - started)
             self.metrics.group_size.observe(count)
+
+    def _step_group(self, group: list[tuple[list[Any], Future[Any]]],
+                    answers: list[tuple[Future[Any], Any, BaseException | None]]) -> int:
+        count = 0
+        for events, future in group:
+            if len(events) == 1 and isinstance(events[0], _Call):
+                answers.append(self._run_call(events[0], future))
+                continue
+            count += len(events)
+            answers.append((future, [self._step(raw) for raw in events], None))
+        for engine in self.engines.values():
+            engine.commit()
+        if self.sends is not None:
+            self.sends.evict(SENDS_HELD)
+        return count
+
+    def _admit_group(self, group: list[tuple[list[Any], Future[Any]]],
+                     answers: list[tuple[Future[Any], Any, BaseException | None]]) -> int:
+        """Every request's events into the inbox, in one transaction; each request
+        answered with what became of its events at the door."""
+        intake = self.intake
+        assert intake is not None
+        count = 0
+        queued: list[Any] = []
+        refused: list[Any] = []
+        pending: list[tuple[Future[Any], list[tuple[Any, list[Any]]]]] = []
+        for events, future in group:
+            if len(events) == 1 and isinstance(events[0], _Call):
+                answers.append(self._run_call(events[0], future))
+                continue
+            count += len(events)
+            admitted = []
+            for raw in events:
+                reason = raw.reason if isinstance(raw, Unreadable) else None
+                admission, q, r = intake.admit(raw.text if reason else raw, unreadable=reason)
+                queued += q
+                refused += r
+                admitted.append((admission, q))
+            pending.append((future, admitted))
+        repeats = {id(q) for q in intake.write(queued, refused, refuse_repeats=True)}
+        for future, admitted in pending:
+            answers.append((future, [self._outcome(a, q, repeats) for a, q in admitted], None))
+        return count
+
+    def _outcome(self, admission: Any, queued: list[Any], repeats: set[int]) -> EventOutcome:
+        reasons = dict(admission.reasons)
+        for q in queued:
+            if id(q) in repeats:
+                reasons[q.journey] = f"duplicate event id '{(q.key or '')[3:]}': already accepted"
+        for name in admission.queued:
+            self.metrics.events.labels(name, "rejected" if name in reasons else "accepted").inc()
+        for name in admission.reasons:
+            self.metrics.events.labels(name, "rejected").inc()
+        return EventOutcome(not reasons, reasons)
 
     @staticmethod
     def _run_call(call: _Call, future: Future[Any]) -> tuple[Future[Any], Any,
@@ -281,7 +374,10 @@ class LiveService:
         return [next(iter(self.engines))]
 
     def _advance(self) -> None:
-        """Fire the timers due by the wall clock (and, hourly, prune the send log)."""
+        """Fire the timers due by the wall clock (on PostgreSQL, the workers do), and
+        hourly prune the send log."""
+        if self.intake is not None:
+            return
         now = self.now()
         with self.lock:
             if self.sends is not None and now >= self._prune_at:
@@ -316,7 +412,8 @@ class LiveService:
         out: dict[str, Any] = {}
         for name, engine in self.engines.items():
             store = engine.store
-            assert isinstance(store, SQLiteStore)
+            assert isinstance(store, SQLiteStore | PostgresStore)
+            _fresh(engine)
             state = engine.customer(cid)
             if state is None:
                 continue
@@ -329,7 +426,8 @@ class LiveService:
     def export(self, cid: str) -> dict[str, Any]:
         found = {}
         for name, engine in self.engines.items():
-            assert isinstance(engine.store, SQLiteStore)
+            assert isinstance(engine.store, SQLiteStore | PostgresStore)
+            _fresh(engine)
             exported = engine.store.export(cid)
             if exported is not None:
                 found[name] = exported
@@ -338,20 +436,31 @@ class LiveService:
     def forget(self, cid: str) -> bool:
         deleted = False
         for engine in self.engines.values():
-            assert isinstance(engine.store, SQLiteStore)
+            assert isinstance(engine.store, SQLiteStore | PostgresStore)
             deleted |= engine.store.forget(cid)
         return deleted
 
     def health(self) -> dict[str, Any]:
-        return {"status": "ok", "journeys": list(self.engines),
-                "queued": self._queue.qsize()}
+        found = {"status": "ok", "journeys": list(self.engines),
+                 "queued": self._queue.qsize()}
+        if self.intake is not None:
+            found["inbox"] = self.intake.waiting()
+        return found
 
     def refresh_gauges(self) -> None:
         for name, engine in self.engines.items():
             store = engine.store
-            assert isinstance(store, SQLiteStore)
+            assert isinstance(store, SQLiteStore | PostgresStore)
             self.metrics.customers.labels(name).set(store.count())
             self.metrics.outbox.labels(name).set(store.outbox.pending_count())
+
+
+def _fresh(engine: Engine) -> None:
+    """On PostgreSQL, workers change customers under this process: read them again."""
+    cache = engine.interpreter.customers
+    if isinstance(engine.store, PostgresStore) and isinstance(cache, CustomerCache):
+        dict.clear(cache)
+        cache.absent.clear()
 
 
 @dataclass(frozen=True)

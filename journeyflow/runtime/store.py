@@ -4,7 +4,7 @@ An engine calls its store around every step: :meth:`Store.before` makes the
 customers and timers due up to a time ready, :meth:`Store.commit` makes what the
 steps since the last commit did durable, deliveries included. The memory store
 keeps everything in the engine; the durable ones live in :mod:`journeyflow.live`
-(``sqlite:///state.db``).
+(``sqlite:///state.db``, ``postgresql://...``).
 """
 
 from __future__ import annotations
@@ -93,6 +93,8 @@ class MemoryStore:
 # importing them keeps this module below it, and loads one only when a URL asks for it.
 DURABLE_STORES: dict[str, str] = {
     "sqlite:///": "journeyflow.live.sqlite:SQLiteStore",
+    "postgresql://": "journeyflow.live.postgres:PostgresStore",
+    "postgres://": "journeyflow.live.postgres:PostgresStore",
 }
 
 
@@ -108,4 +110,5 @@ def open_store(spec: Store | str | None) -> Store:
             module, _, name = target.partition(":")
             opened: Store = getattr(importlib.import_module(module), name).open(spec)
             return opened
-    raise JourneyError(f"unknown store '{spec}': use memory:// or sqlite:///path/to/state.db")
+    raise JourneyError(f"unknown store '{spec}': use memory://, sqlite:///path/to/state.db "
+                       "or postgresql://user@host/database")

@@ -1,0 +1,509 @@
+"""The shared durable store: PostgreSQL, any number of workers on any number of machines.
+
+It keeps what the SQLite store keeps, with the same promise: everything a step did
+(customers, timers, event keys, rejected events, history, deliveries) is written in
+one transaction by :meth:`PostgresStore.commit`. Customers are split into partitions,
+and a store writes only the customers of the partitions it holds a lease on
+(:mod:`journeyflow.live.leases`); the lease check is part of that transaction, so a
+worker that lost a partition cannot write it. An engine used on its own
+(``Engine(journey, store="postgresql://...")``, ``journeyflow run``) holds every
+partition of its journey; a worker (:mod:`journeyflow.live.worker`) holds its share.
+"""
+
+from __future__ import annotations
+
+import heapq
+import json
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import psycopg
+
+from journeyflow.errors import JourneyError
+from journeyflow.live.cache import CustomerCache
+from journeyflow.live.codec import (
+    context_to_json,
+    customer_from_json,
+    customer_to_json,
+    dumps,
+    loads,
+    timer_from_row,
+    timer_to_row,
+)
+from journeyflow.live.leases import LeaseLost, Leases
+from journeyflow.live.pgoutbox import PostgresOutbox
+from journeyflow.live.pgschema import PgOptions, connect, key_ids, parse_url, partition_of
+from journeyflow.live.sqlite import _customer_of, _history_rows, journey_version
+from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
+from journeyflow.runtime.trace import record_to_dict
+
+if TYPE_CHECKING:
+    from journeyflow.runtime.engine import Engine
+    from journeyflow.runtime.state import Customer
+
+__all__ = ["PostgresStore"]
+
+BLOCK = 1 << 32  # timer numbers a store hands out before it takes a fresh block
+
+
+class PostgresStore:
+    """One journey's view of a PostgreSQL database (see ``runtime.store.Store``)."""
+
+    durable = True
+
+    def __init__(self, options: PgOptions, exclusive: bool = True) -> None:
+        self.options = options
+        self.exclusive = exclusive  # hold every partition (an engine on its own)
+        self.conn = connect(options, create=True)
+        self.cache_limit = options.cache
+        self.keep_trace = True
+        self.keep_rejected = True
+        self.engine: Engine | None = None
+        self.journey = ""
+        self.version = ""
+        self.partitions = options.partitions
+        self.leases: Leases | None = None
+        self.outbox = PostgresOutbox(options, "")
+        self.consumed: list[int] = []  # inbox rows stepped since the last commit
+        self._loaded: set[int] = set()
+        self._dropped: set[int] = set()
+        self._cursor: tuple[float, int] = (float("-inf"), 0)
+        self._next_due: float | None = None
+        self._block_end = 0
+        self._records_mark = 0
+        self._rejected_mark = 0
+        self._saved: tuple[int, int, int] = (0, 0, 0)  # processed, warnings, steps committed
+
+    @classmethod
+    def open(cls, url: str) -> PostgresStore:
+        return cls(parse_url(url))
+
+    # ---- binding to an engine ------------------------------------------------------
+
+    def attach(self, engine: Engine) -> dict[str, Any]:
+        self.engine = engine
+        self.journey = engine.journey.name
+        self.version = journey_version(engine)
+        self.outbox.journey = self.journey
+        self.partitions = self._register()
+        self._check_version()
+        ip = engine.interpreter
+        ip.customers = CustomerCache(self.load_customer, self.cache_limit, self.load_customers)
+        ip.touched = set()
+        row = self.conn.execute("SELECT processed, warnings, steps FROM jf_journeys "
+                                "WHERE name = %s", (self.journey,)).fetchone()
+        assert row is not None
+        processed, warnings, steps = (int(v) for v in row)
+        ip.steps = steps
+        self._saved = (processed, warnings, steps)
+        self.leases = Leases(self.conn, self.journey, self.options.worker, self.partitions,
+                             self.options.lease)
+        if self.exclusive:
+            self.leases.claim_all(self.options.wait)
+            self._new_block()
+        counters: dict[str, Any] = {"processed": processed, "warnings": warnings,
+                                    "rejected": self._rejected() if self.exclusive else []}
+        self._records_mark = len(ip.records)
+        self._rejected_mark = len(counters["rejected"])
+        self._next_due = self._min_due()
+        return counters
+
+    def _register(self) -> int:
+        """The journey's row (made on first open); its partition count."""
+        self.conn.execute(
+            "INSERT INTO jf_journeys (name, version, partitions) VALUES (%s, %s, %s) "
+            "ON CONFLICT (name) DO NOTHING", (self.journey, self.version, self.partitions))
+        row = self.conn.execute("SELECT partitions FROM jf_journeys WHERE name = %s",
+                                (self.journey,)).fetchone()
+        assert row is not None
+        return int(row[0])
+
+    def _check_version(self) -> None:
+        other = self.conn.execute(
+            "SELECT version, count(*) FROM jf_customers WHERE journey = %s AND version != %s "
+            "GROUP BY version", (self.journey, self.version)).fetchall()
+        if other:
+            held = ", ".join(f"{n} on version {v}" for v, n in other)
+            raise JourneyError(
+                f"the state store {self.options.shown} holds customers of another version of "
+                f"journey '{self.journey}' ({held}); this file is version {self.version}. "
+                "Migrate them first, or open the store with the version they run on")
+
+    def _rejected(self) -> list[dict[str, Any]]:
+        return [{"reason": reason, "line": line,
+                 "event": None if event is None else json.loads(event)}
+                for reason, line, event in self.conn.execute(
+                    "SELECT reason, line, event FROM jf_rejected WHERE journey = %s "
+                    "ORDER BY seq", (self.journey,))]
+
+    def _new_block(self) -> None:
+        """Fresh timer numbers, above every number handed out before: a customer taken
+        over from another worker gets later timers numbered after its earlier ones."""
+        assert self.engine is not None
+        row = self.conn.execute("SELECT nextval('jf_timer_blocks')").fetchone()
+        assert row is not None
+        start = int(row[0]) * BLOCK
+        self.engine.interpreter.seq = start
+        self._block_end = start + BLOCK // 2
+
+    # ---- partitions --------------------------------------------------------------------
+
+    def partition(self, cid: str) -> int:
+        return partition_of(cid, self.partitions)
+
+    def _held(self) -> list[int] | None:
+        """The partitions to read timers of; None when all."""
+        assert self.leases is not None
+        return None if self.leases.all else sorted(self.leases.held)
+
+    def gained(self, parts: set[int]) -> None:
+        """Partitions just taken over: their customers are read from the store again."""
+        if parts:
+            self.drop(parts)
+            self._new_block()
+
+    def drop(self, parts: set[int]) -> None:
+        """Forget the cached customers of these partitions (lost, given back, or taken)."""
+        assert self.engine is not None
+        cache = self.engine.interpreter.customers
+        assert isinstance(cache, CustomerCache)
+        for cid in [cid for cid in cache if self.partition(cid) in parts]:
+            del cache[cid]
+        cache.absent.clear()
+        self._next_due = self._min_due()
+
+    # ---- reading ------------------------------------------------------------------------
+
+    def load_customer(self, cid: str) -> Customer | None:
+        row = self.conn.execute("SELECT state FROM jf_customers WHERE journey = %s AND id = %s",
+                                (self.journey, cid)).fetchone()
+        if row is None:
+            return None
+        assert self.engine is not None
+        return customer_from_json(self.engine.program, row[0])
+
+    def load_customers(self, cids: list[str]) -> dict[str, Customer]:
+        assert self.engine is not None
+        program = self.engine.program
+        rows = self.conn.execute("SELECT id, state FROM jf_customers WHERE journey = %s AND "
+                                 "id = ANY(%s)", (self.journey, cids))
+        return {cid: customer_from_json(program, text) for cid, text in rows}
+
+    def customers(self) -> Iterator[Customer]:
+        assert self.engine is not None
+        cache = self.engine.interpreter.customers
+        program = self.engine.program
+        # A server-side cursor: a million customers need not fit in memory.
+        with psycopg.Connection.connect(self.options.conninfo) as reader, \
+                reader.cursor(name="jf_customers") as rows:
+            rows.execute("SELECT id, state FROM jf_customers WHERE journey = %s ORDER BY id",
+                         (self.journey,))
+            for cid, text in rows:
+                held = dict.get(cache, cid)
+                yield held if held is not None else customer_from_json(program, text)
+
+    def count(self) -> int:
+        row = self.conn.execute("SELECT count(*) FROM jf_customers WHERE journey = %s",
+                                (self.journey,)).fetchone()
+        return int(row[0]) if row else 0
+
+    def committed(self, key: str) -> bool:
+        return self.conn.execute("SELECT 1 FROM jf_events WHERE id = %s",
+                                 (key_ids(self.journey, [key])[0],)).fetchone() is not None
+
+    def committed_keys(self, keys: list[str]) -> set[str]:
+        if not keys:
+            return set()
+        ids = key_ids(self.journey, keys)
+        found = {row[0] for row in self.conn.execute(
+            "SELECT id FROM jf_events WHERE id = ANY(%b::uuid[])", (ids,))}
+        return {key for key, ident in zip(keys, ids, strict=True) if ident in found}
+
+    def history(self, cid: str) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        for (text,) in self.conn.execute("SELECT records FROM jf_history WHERE journey = %s "
+                                         "AND customer = %s ORDER BY seq", (self.journey, cid)):
+            out.extend(record_to_dict((at, cid, kind, fields))
+                       for at, kind, fields in loads(text))
+        return out
+
+    # ---- timers -------------------------------------------------------------------------
+
+    def _min_due(self, after: float = float("-inf")) -> float | None:
+        held = self._held() if self.leases is not None else []
+        if held is not None and not held:
+            return None
+        sql = "SELECT min(due) FROM jf_timers WHERE journey = %s AND due > %s"
+        args: tuple[Any, ...] = (self.journey, after)
+        if held is not None:
+            sql += " AND part = ANY(%s)"
+            args += (held,)
+        row = self.conn.execute(sql, args).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def timers_due(self, at: float) -> bool:
+        return self._next_due is not None and self._next_due <= at
+
+    def before(self, at: float) -> None:
+        """Load the timers due up to ``at`` of the held partitions, a chunk ahead (as the
+        SQLite store does: the table is the truth again after each commit)."""
+        while self._next_due is not None and at >= self._next_due:
+            self._load_timers()
+
+    def _load_timers(self, chunk: int = 2000) -> None:
+        assert self.engine is not None
+        ip = self.engine.interpreter
+        customers = ip.customers
+        assert isinstance(customers, CustomerCache)
+        due_after, seq_after = self._cursor
+        held = self._held()
+        sql = ("SELECT due, seq, customer, kind, payload FROM jf_timers WHERE journey = %s AND "
+               "(due > %s OR (due = %s AND seq > %s))")
+        args: tuple[Any, ...] = (self.journey, due_after, due_after, seq_after)
+        if held is not None:
+            sql += " AND part = ANY(%s)"
+            args += (held,)
+        rows = self.conn.execute(sql + " ORDER BY due, seq LIMIT %s", (*args, chunk)).fetchall()
+        customers.preload([row[2] for row in rows])
+        for due, seq, cid, kind, payload in rows:
+            c = customers.get(cid)
+            timer = None if c is None else timer_from_row(due, seq, cid, kind, payload, c)
+            if timer is None:
+                self._dropped.add(seq)
+                continue
+            self._loaded.add(seq)
+            heapq.heappush(ip.timers, timer)
+        if rows:
+            self._cursor = (rows[-1][0], rows[-1][1])
+        self._next_due = rows[-1][0] if len(rows) == chunk else None
+
+    # ---- committing ---------------------------------------------------------------------
+
+    def commit(self, keys: Iterable[str] = ()) -> None:
+        """Everything since the last commit, in one transaction that first checks the
+        leases (:class:`LeaseLost` when one was taken over: nothing is written, and what
+        this store had not committed is dropped, to be stepped again from the store)."""
+        assert self.engine is not None
+        assert self.leases is not None
+        engine = self.engine
+        ip = engine.interpreter
+        executor = ip.executor
+        outbox = executor.take() if isinstance(executor, OutboxExecutor) else []
+        deliveries = self._number(outbox)
+        records = ip.records[self._records_mark:]
+        rejected = engine.rejected[self._rejected_mark:]
+        try:
+            with self.conn.transaction():
+                lost = self.leases.fence(self.conn, deliveries)
+                if lost:
+                    raise LeaseLost(lost)
+                with self.conn.pipeline():
+                    self._write(keys, outbox, records, rejected)
+        except LeaseLost as exc:
+            self._discard(exc.partitions)
+            exc.partitions -= self.leases.readopt(exc.partitions)
+            if self.exclusive:
+                why = (f"another worker took over partitions {sorted(exc.partitions)}"
+                       if exc.partitions else "another process forgot a customer under it")
+                raise JourneyError(
+                    f"journey '{self.journey}' in the store {self.options.shown}: {why}; the "
+                    "steps since the last commit were not saved") from None
+            raise
+        except psycopg.OperationalError as exc:
+            self._discard(set())
+            raise ConnectionError(f"the state store {self.options.shown} failed: "
+                                  f"{str(exc).strip()}") from None
+        self.leases.deliveries = deliveries
+        self._after_commit(records, rejected)
+
+    def _number(self, rows: list[OutboxRow]) -> dict[int, int]:
+        """Number the deliveries per partition (part of their idempotency key)."""
+        assert self.leases is not None
+        counts = dict(self.leases.deliveries)
+        for row in rows:
+            part = self.partition(row.customer)
+            counts[part] = counts.get(part, 0) + 1
+            row.number(counts[part] * self.partitions + part)
+        return counts
+
+    def _write(self, keys: Iterable[str], outbox: list[OutboxRow], records: list[Any],
+               rejected: list[Any]) -> None:
+        assert self.engine is not None
+        engine = self.engine
+        ip = engine.interpreter
+        cache = ip.customers
+        program = engine.program
+        j = self.journey
+        run = self.conn.execute
+        changed = [(cid, c) for cid in (ip.touched or ()) if (c := dict.get(cache, cid))]
+        if changed:
+            run("INSERT INTO jf_customers (journey, id, part, version, state) SELECT %s, u.id, "
+                "u.part, %s, u.state FROM unnest(%b::text[], %b::int[], %b::text[]) AS "
+                "u(id, part, state) ON CONFLICT (journey, id) DO UPDATE SET "
+                "version = EXCLUDED.version, state = EXCLUDED.state",
+                (j, self.version, [cid for cid, _ in changed],
+                 [self.partition(cid) for cid, _ in changed],
+                 [customer_to_json(program, c) for _, c in changed]))
+        in_heap = {timer[1] for timer in ip.timers}
+        gone = (self._loaded - in_heap) | self._dropped
+        if gone:
+            run("DELETE FROM jf_timers WHERE journey = %s AND seq = ANY(%b::bigint[])",
+                (j, list(gone)))
+        new = [timer_to_row(t) for t in ip.timers
+               if t[1] not in self._loaded and dict.get(cache, t[2]) is not None]
+        if new:
+            run("INSERT INTO jf_timers (journey, due, seq, part, customer, kind, payload) "
+                "SELECT %s, u.* FROM unnest(%b::float8[], %b::bigint[], %b::int[], "
+                "%b::text[], %b::int[], %b::text[]) AS u",
+                (j, [float(r[0]) for r in new], [r[1] for r in new],
+                 [self.partition(r[2]) for r in new], [r[2] for r in new],
+                 [r[3] for r in new], [r[4] for r in new]))
+        keys = list(keys)
+        if keys:
+            run("INSERT INTO jf_events (id) SELECT unnest(%b::uuid[]) ON CONFLICT DO NOTHING",
+                (key_ids(j, keys),))
+        if rejected:
+            run("INSERT INTO jf_rejected (journey, customer, line, reason, event) "
+                "SELECT %s, u.* FROM unnest(%b::text[], %b::int[], %b::text[], %b::text[]) AS u",
+                (j, [_customer_of(r.event) for r in rejected], [r.line for r in rejected],
+                 [r.reason for r in rejected], [dumps(r.event) for r in rejected]))
+        history = _history_rows(j, records)
+        if history:
+            run("INSERT INTO jf_history (journey, customer, records) SELECT %s, u.* FROM "
+                "unnest(%b::text[], %b::text[]) AS u",
+                (j, [h[1] for h in history], [h[2] for h in history]))
+        if outbox:
+            self._insert_outbox(outbox)
+        if self.consumed:
+            run("DELETE FROM jf_inbox WHERE seq = ANY(%b::bigint[])", (self.consumed,))
+        processed, warnings, steps = self._saved
+        run("UPDATE jf_journeys SET processed = processed + %s, warnings = warnings + %s, "
+            "steps = steps + %s WHERE name = %s",
+            (engine.processed - processed, engine.validator.warnings - warnings,
+             ip.steps - steps, j))
+
+    def _insert_outbox(self, rows: list[OutboxRow]) -> None:
+        self.conn.execute(
+            "INSERT INTO jf_outbox (journey, customer, key, kind, channel, at, fields, context, "
+            "status, next_at) SELECT %s, u.*, %s, 0 FROM unnest(%b::text[], %b::text[], "
+            "%b::text[], %b::text[], %b::float8[], %b::text[], %b::text[]) AS u",
+            (self.journey, PENDING, [r.customer for r in rows], [r.key for r in rows],
+             [r.kind for r in rows], [r.channel for r in rows], [float(r.at) for r in rows],
+             [dumps(r.fields) for r in rows],
+             [None if r.context is None else context_to_json(r.context) for r in rows]))
+
+    def _after_commit(self, records: list[Any], rejected: list[Any]) -> None:
+        assert self.engine is not None
+        engine = self.engine
+        ip = engine.interpreter
+        self._saved = (engine.processed, engine.validator.warnings, ip.steps)
+        self.consumed = []
+        ip.touched = set()
+        ip.timers.clear()  # all saved: the table is the truth until the next load
+        self._loaded.clear()
+        self._dropped.clear()
+        self._cursor = (float("-inf"), 0)
+        if ip.seq >= self._block_end:
+            self._new_block()
+        self._next_due = self._min_due()
+        self._rejected_mark += len(rejected)
+        if not self.keep_rejected:
+            del engine.rejected[:]
+            self._rejected_mark = 0
+        if self.keep_trace:
+            self._records_mark = len(ip.records)
+        else:
+            del ip.records[:]
+            self._records_mark = 0
+        ip.customers.evict()  # type: ignore[attr-defined]
+
+    def _discard(self, lost: set[int]) -> None:
+        """Drop everything not committed: the store is the truth again. The steps are not
+        lost: their inbox rows (or, for an engine used on its own, its caller) still have
+        the events."""
+        assert self.engine is not None
+        assert self.leases is not None
+        engine = self.engine
+        ip = engine.interpreter
+        self.leases.forget(lost)
+        cache = ip.customers
+        assert isinstance(cache, CustomerCache)
+        dict.clear(cache)
+        cache.absent.clear()
+        ip.touched = set()
+        ip.timers.clear()
+        if isinstance(ip.executor, OutboxExecutor):
+            ip.executor.take()
+        del ip.records[self._records_mark:]
+        del engine.rejected[self._rejected_mark:]
+        engine.processed, engine.validator.warnings, ip.steps = self._saved
+        self.consumed = []
+        self._loaded.clear()
+        self._dropped.clear()
+        self._cursor = (float("-inf"), 0)
+        self._next_due = self._min_due()
+
+    # ---- forgetting ------------------------------------------------------------------------
+
+    def export(self, cid: str) -> dict[str, Any] | None:
+        """Everything the store holds about one customer (for a data-protection request)."""
+        assert self.engine is not None
+        row = self.conn.execute("SELECT state FROM jf_customers WHERE journey = %s AND id = %s",
+                                (self.journey, cid)).fetchone()
+        if row is None:
+            return None
+        c = customer_from_json(self.engine.program, row[0])
+        j = self.journey
+        run = self.conn.execute
+        return {
+            "journey": j, "version": self.version, "customer": cid,
+            "state": self.engine.snapshot(c).model_dump(mode="json"),
+            "stored": json.loads(row[0]),
+            "history": self.history(cid),
+            "timers": [{"due": due, "kind": kind} for due, kind in run(
+                "SELECT due, kind FROM jf_timers WHERE journey = %s AND customer = %s "
+                "ORDER BY due, seq", (j, cid))],
+            "deliveries": [
+                {"key": key, "channel": channel, "status": status, "attempts": attempts,
+                 "fields": json.loads(fields), "error": error}
+                for key, channel, status, attempts, fields, error in run(
+                    "SELECT key, channel, status, attempts, fields, error FROM jf_outbox "
+                    "WHERE journey = %s AND customer = %s ORDER BY id", (j, cid))],
+            "rejected": [{"reason": reason, "line": line} for reason, line in run(
+                "SELECT reason, line FROM jf_rejected WHERE journey = %s AND customer = %s "
+                "ORDER BY seq", (j, cid))],
+        }
+
+    def forget(self, cid: str) -> bool:
+        """Delete a customer: state, timers, history, rejected events, pending deliveries
+        and inbox events. Whoever holds the customer's partition may have it in memory: the
+        partition's epoch moves on, so that worker's next commit fails its fence and it
+        reads the customer (now absent) from the store again."""
+        assert self.engine is not None
+        assert self.leases is not None
+        j = self.journey
+        part = self.partition(cid)
+        with self.conn.transaction():
+            self.conn.execute("UPDATE jf_leases SET epoch = epoch + 1 WHERE journey = %s AND "
+                              "part = %s", (j, part))
+            found = self.conn.execute("DELETE FROM jf_customers WHERE journey = %s AND id = %s",
+                                      (j, cid)).rowcount > 0
+            for table in ("jf_timers", "jf_history", "jf_rejected", "jf_outbox"):
+                self.conn.execute(f"DELETE FROM {table} WHERE journey = %s AND "  # noqa: S608
+                                  "customer = %s", (j, cid))
+            self.conn.execute("DELETE FROM jf_inbox WHERE journey = %s AND part = %s AND "
+                              "customer = %s", (j, part, cid))
+        if part in self.leases.held:
+            self.leases.held[part] += 1  # this store's own forget keeps its lease
+        ip = self.engine.interpreter
+        dict.pop(ip.customers, cid, None)
+        if ip.touched is not None:
+            ip.touched.discard(cid)
+        self._next_due = self._min_due()
+        return found
+
+    def close(self) -> None:
+        if self.leases is not None:
+            self.leases.leave()
+        self.outbox.close()
+        self.conn.close()

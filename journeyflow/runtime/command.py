@@ -73,7 +73,8 @@ def _open_events(stack: ExitStack, events_file: str) -> IO[bytes]:
 @click.option("--state", "state_file", default="-", show_default=True,
               help="Write the final state (JSON) here; - for stdout.")
 @click.option("--store", default="memory://", show_default=True,
-              help="State store: memory:// or sqlite:///state.db (resumes a previous run).")
+              help="State store: memory://, sqlite:///state.db or postgresql://USER@HOST/DB "
+                   "(resumes a previous run).")
 @click.option("--format", "fmt", type=click.Choice(["auto", "jsonl", "csv"]), default="auto",
               show_default=True, help="Input format; auto looks at the file's extension.")
 @click.option("--smtp", metavar="HOST:PORT",

@@ -212,7 +212,9 @@ class SQLiteReader:
 
 # The reader of each store URL scheme, as "module:class" imported when used; a class
 # has ``from_url(url)``. A new kind of store adds its line here.
-READERS = {"sqlite": "journeyflow.live.reportread:SQLiteReader"}
+READERS = {"sqlite": "journeyflow.live.reportread:SQLiteReader",
+           "postgresql": "journeyflow.live.pgreportread:PostgresReader",
+           "postgres": "journeyflow.live.pgreportread:PostgresReader"}
 
 
 def open_reader(url: str) -> StoreReader:

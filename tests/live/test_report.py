@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from journeyflow.cli import main
-from journeyflow.runtime.program import holdout_test
+from journeyflow.runtime.splits import holdout_test
 from tests.conftest import EXAMPLES
 from tests.peers import free_port, http_hook_running
 
@@ -415,7 +415,7 @@ def test_a_missing_store_is_a_clear_error(shop: Run, runner: CliRunner,
     assert "does not exist" in out
     assert not (tmp_path / "none.db").exists()  # reading never makes one
     out = fails(runner, str(shop.journey), "--store", "memory://")
-    assert "reports read sqlite:// stores" in out
+    assert "reports read postgres://, postgresql://, sqlite:// stores" in out
     garbage = tmp_path / "garbage.db"
     garbage.write_text("not a database", "utf-8")
     assert "cannot read the state store" in fails(runner, str(shop.journey), "--store",

@@ -13,6 +13,7 @@ import journeyflow
 from journeyflow.errors import JourneyError
 from journeyflow.live.reportread import SQLiteReader, StoreReader, open_reader
 from journeyflow.live.sqlite import SQLiteStore
+from tests.peers import free_port
 
 JOURNEY = """journey "reading"
 event signed_up {}
@@ -130,8 +131,10 @@ def test_urls_and_files_that_are_not_stores(tmp_path: Path) -> None:
         open_reader(f"sqlite:///{tmp_path / 'missing.db'}")
     with pytest.raises(JourneyError, match="names no file"):
         open_reader("sqlite:///")
-    with pytest.raises(JourneyError, match="reports read sqlite:// stores, not .postgresql."):
-        open_reader("postgresql://localhost/journeys")
+    with pytest.raises(JourneyError, match="reports read .*sqlite:// stores, not .redis."):
+        open_reader("redis://localhost/journeys")
+    with pytest.raises(JourneyError, match="cannot open the state store"):
+        open_reader(f"postgresql://nobody@127.0.0.1:{free_port()}/journeys")
     other = tmp_path / "other.db"
     sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
     with pytest.raises(JourneyError, match="is not a journeyflow state store"):

@@ -21,13 +21,11 @@ import hashlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from journeyflow.journey import Journey
-from journeyflow.live.delivery import ChannelPolicy, DeliveryLoop, check_channels
-from journeyflow.live.outbox import OutboxExecutor
 from journeyflow.runtime.clock import Clock, SystemClock
 from journeyflow.runtime.events import Event, EventValidator, Rejection, ValidEvent
 from journeyflow.runtime.executor import ActionExecutor
@@ -40,6 +38,9 @@ from journeyflow.runtime.state import Customer
 from journeyflow.runtime.store import Store, open_store
 from journeyflow.runtime.timeutil import format_instant, instant_of, parse_instant
 from journeyflow.runtime.trace import Trace
+
+if TYPE_CHECKING:
+    from journeyflow.live.delivery import ChannelPolicy
 
 __all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
 
@@ -140,6 +141,9 @@ class Engine:
         self.program = Program(journey.model, journey.scenarios)
         self.clock = clock or SystemClock()
         self.store = open_store(store)
+        if channels is not None:  # deliveries: the outbox and its loop (and SMTP, Jinja2)
+            from journeyflow.live.delivery import DeliveryLoop, check_channels
+            from journeyflow.live.outbox import OutboxExecutor
         if executor is None and channels is not None:
             if self.store.durable:
                 check_channels(self.program, channels)

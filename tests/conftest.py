@@ -3,6 +3,7 @@ SMTP and HTTP peers of the delivery tests."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,6 +15,12 @@ from tests.peers import Hook, Inbox, http_hook_running, smtp_sink_running
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _journey_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled journeys go to a folder of the session's, not the user's cache."""
+    os.environ["JOURNEYFLOW_CACHE_DIR"] = str(tmp_path_factory.mktemp("journey-cache"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -18,8 +18,8 @@ from journeyflow.runtime.batch import run_batch, run_in_order
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.fieldvalues import Rejection, timestamp
 from journeyflow.runtime.io import read_events
-from journeyflow.runtime.jsonio import dump_document
 from journeyflow.runtime.scenarios import ScenarioResult, run_scenarios
+from journeyflow.runtime.statefile import write_state
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import TraceWriter
 from journeyflow.runtime.tuning import batch_gc
@@ -129,7 +129,7 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
             if result is None:
                 result = run_batch(engine, read_events(stream, fmt), until_at, writer)
         out = _open_out(stack, state_file)
-        out.write(dump_document(engine.state(result.pending)))
+        write_state(out, engine.state_entries(), engine.state_totals(result.pending))
         out.flush()
     engine.close()
     horizon = result.horizon

@@ -18,7 +18,7 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -299,38 +299,48 @@ class Engine:
         return None if c is None else self.snapshot(c)
 
     def snapshot(self, c: Customer) -> CustomerState:
-        p = self.program
-        attrs = {k: (format_instant(v) if k in p.date_attributes and isinstance(v, float)
-                     else v) for k, v in c.attrs.items()}
-        now = c.clock
-        value = p.value(c, {}, now) if p.value is not None else None
-        return CustomerState(
-            id=c.id, stage=p.stage_names[c.stage], status=c.status, attributes=attrs,
-            tags=sorted(c.tags),
-            bonuses={k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()},
-            goals=list(c.goals),
-            segments=[name for name, test in p.segment_tests.items() if test(c, {}, now)],
-            pending=[{"message": x["message"], "due": format_instant(x["due"])}
-                     for x in c.pending],
-            value=value)
+        return CustomerState(id=c.id, **self._entry(c))
 
-    def state(self, pending_events: int = 0) -> dict[str, Any]:
-        """The state file of ``journeyflow run`` (docs/language.md)."""
-        customers = {}
+    def _entry(self, c: Customer) -> dict[str, Any]:
+        """``c`` as the state file shows it, without its id, as plain values: the state
+        file of a large run is written from these without a model per customer."""
+        p = self.program
+        dates = p.date_attributes
+        # A list is copied: what a caller does with the entry must not reach the customer.
+        attrs = {k: (format_instant(v) if k in dates and isinstance(v, float)
+                     else list(v) if type(v) is list else v) for k, v in c.attrs.items()}
+        now = c.clock
+        entry: dict[str, Any] = {
+            "stage": p.stage_names[c.stage], "status": c.status, "attributes": attrs,
+            "tags": sorted(c.tags),
+            "bonuses": {k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()},
+            "goals": list(c.goals),
+            "segments": [name for name, test in p.segment_tests.items() if test(c, {}, now)],
+            "pending": [{"message": x["message"], "due": format_instant(x["due"])}
+                        for x in c.pending]}
+        if p.value is not None:  # a number, shown as one with a fraction (72.0), as ever
+            entry["value"] = float(p.value(c, {}, now))
+        return entry
+
+    def state_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(id, entry)`` of every customer, as the state file's ``customers`` holds
+        them, one at a time (``journeyflow run`` streams them to the file)."""
         for c in self.store.customers():
-            snap = self.snapshot(c).model_dump()
-            cid = snap.pop("id")
-            if self.program.value is None:
-                del snap["value"]
-            customers[cid] = snap
+            yield c.id, self._entry(c)
+
+    def state_totals(self, pending_events: int = 0) -> dict[str, Any]:
+        """The state file's fields after ``customers``."""
         return {
-            "customers": customers,
             "processed": self.processed,
             "rejected": [{"line": r.line, "reason": r.reason} if r.line is not None
                          else {"reason": r.reason} for r in self.rejected],
             "pending": pending_events,
             "warnings": self.warnings,
         }
+
+    def state(self, pending_events: int = 0) -> dict[str, Any]:
+        """The state file of ``journeyflow run`` (docs/language.md)."""
+        return {"customers": dict(self.state_entries()), **self.state_totals(pending_events)}
 
     # ---- persistence -------------------------------------------------------------------
 

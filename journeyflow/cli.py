@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import networkx as nx
 
 from journeyflow.cliutil import load_or_exit, print_diagnostics, read_source
 from journeyflow.errors import Diagnostic, JourneyError, diagnostics_to_json
-from journeyflow.journey import loads
 
 __all__ = ["main"]
 
@@ -26,7 +24,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 # Commands that live beside their own package, loaded when used: `run` need not pay
-# for the simulator's numpy and dask, nor the service's web stack.
+# for the simulator's numpy and dask, nor the service's web stack. The commands
+# defined here import the compiler and networkx inside their bodies, for the same
+# reason: `run` on a cached journey needs neither.
 LAZY_COMMANDS = {
     "run": "journeyflow.runtime.command:run",
     "test": "journeyflow.runtime.command:test",
@@ -70,6 +70,8 @@ def main() -> None:
               show_default=True, help="json prints one list of diagnostics for editors and CI.")
 def check(files: tuple[Path, ...], fmt: str) -> None:
     """Check journey files and report every error and warning in them."""
+    from journeyflow.journey import loads
+
     all_diags: list[Diagnostic] = []
     failed = False
     for path in files:
@@ -165,6 +167,8 @@ def _warn_moved_splits(path: Path, before: str, after: str) -> None:
               help="Node-link JSON of the compiled graph (the default and only format).")
 def graph(file: Path, as_json: bool) -> None:
     """Print the compiled journey graph as node-link JSON."""
+    import networkx as nx
+
     journey = load_or_exit(file)
     data = nx.node_link_data(journey.graph, edges="edges")
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))

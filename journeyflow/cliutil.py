@@ -37,9 +37,14 @@ def read_source(path: Path) -> str:
         raise click.UsageError(str(err)) from err
 
 
-def load_or_exit(path: Path) -> Any:
-    """Compile ``path`` or print its diagnostics and exit 1."""
+def load_or_exit(path: Path, *, cache: bool = False) -> Any:
+    """Compile ``path`` or print its diagnostics and exit 1; with ``cache``, through the
+    compiled-journey cache (:mod:`journeyflow.journey_cache`), unless it is turned off."""
     try:
+        if cache:
+            from journeyflow.journey_cache import cache_folder, load_cached
+
+            return load_cached(path, cache_folder())
         return load(path)
     except JourneyError as err:
         sources = {str(path): read_source(path)}

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
-
-from journeyflow.compile.lower import CompileResult, compile_scenarios, compile_tree
 from journeyflow.errors import CompileError, Diagnostic, JourneyError
-from journeyflow.model.behaviour import Behaviour
-from journeyflow.model.journey import JourneyModel
-from journeyflow.model.scenario import Scenario
-from journeyflow.syntax.parser import parse_journey, parse_scenarios
+
+if TYPE_CHECKING:  # a journey loaded from the cache needs neither networkx nor the compiler
+    import networkx as nx
+
+    from journeyflow.compile.lower import CompileResult
+    from journeyflow.model.behaviour import Behaviour
+    from journeyflow.model.journey import JourneyModel
+    from journeyflow.model.scenario import Scenario
 
 __all__ = ["Journey", "check_text", "load", "loads", "read_source"]
 
@@ -49,6 +51,9 @@ class Journey:
 
 def check_text(text: str, file: str = "<journey>") -> CompileResult:
     """Parse and check ``text``; syntax errors are raised, everything else returned."""
+    from journeyflow.compile.lower import compile_tree
+    from journeyflow.syntax.parser import parse_journey
+
     tree = parse_journey(text, file)
     return compile_tree(tree, text, file)
 
@@ -71,6 +76,9 @@ def loads(text: str, file: str = "<journey>") -> Journey:
     warnings = tuple(d for d in result.diagnostics if not d.is_error)
     sidecar = Path(file).with_suffix(".scenario") if not file.startswith("<") else None
     if sidecar is not None and sidecar.is_file():
+        from journeyflow.compile.lower import compile_scenarios
+        from journeyflow.syntax.parser import parse_scenarios
+
         side_text = sidecar.read_text("utf-8")
         extra, diags = compile_scenarios(parse_scenarios(side_text, str(sidecar)),
                                          result.context, side_text, str(sidecar))

@@ -3,6 +3,7 @@ SMTP and HTTP peers of the delivery tests."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -15,6 +16,12 @@ from tests.pgserver import pg_url, postgres_server  # noqa: F401 - fixtures of t
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLES = ROOT / "examples"
 GOLDEN = Path(__file__).resolve().parent / "golden"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _journey_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Compiled journeys go to a folder of the session's, not the user's cache."""
+    os.environ["JOURNEYFLOW_CACHE_DIR"] = str(tmp_path_factory.mktemp("journey-cache"))
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

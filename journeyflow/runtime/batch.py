@@ -140,9 +140,19 @@ def run_in_order(engine: Engine, lines: Iterable[RawLine], until: float | None,
     (what was processed and written so far is then to be thrown away)."""
     process = engine.process
     records = engine.interpreter.records
+    validate_line, check = engine.validator.validate_line, engine.validator.check
     last = -float("inf")
     pending = 0
-    for number, raw, valid, ident in _valid_lines(engine, lines, trace):
+    # Each line is validated here, not through _valid_lines: a generator less per
+    # event is 2% of a run, and nearly every file is in time order.
+    for number, raw, error in lines:
+        try:
+            if error is not None:
+                raise Rejection(error, raw)
+            valid, ident = validate_line(raw) if type(raw) is bytes else check(raw, None)
+        except Rejection as rejection:
+            _refuse(engine, rejection, number, trace)
+            continue
         at = valid[3]
         if at < last:
             return None
@@ -180,26 +190,26 @@ def _valid_lines(engine: Engine, lines: Iterable[RawLine], trace: TraceWriter | 
                  ) -> Iterator[tuple[int, Any, ValidEvent, str | None]]:
     """``(line number, raw, valid event, id)`` of each good line; each bad one is rejected
     with its line number (and its time and customer when they could be read)."""
-    validate_line = engine.validator.validate_line
-    check = engine.validator.check
-    records = engine.interpreter.records
+    validate_line, check = engine.validator.validate_line, engine.validator.check
     for number, raw, error in lines:
-        if error is None:
-            try:
-                if type(raw) is bytes:
-                    valid, ident = validate_line(raw)
-                else:
-                    valid, ident = check(raw, None)
-            except Rejection as rejection:
-                engine.reject(rejection.reason, rejection.event, number, rejection.at,
-                              rejection.customer)
-            else:
-                yield number, raw, valid, ident
-                continue
+        try:
+            if error is not None:
+                raise Rejection(error, raw)
+            valid, ident = validate_line(raw) if type(raw) is bytes else check(raw, None)
+        except Rejection as rejection:
+            _refuse(engine, rejection, number, trace)
         else:
-            engine.reject(error, raw, number)
-        if len(records) >= FLUSH:
-            _flush(records, trace)
+            yield number, raw, valid, ident
+
+
+def _refuse(engine: Engine, rejection: Rejection, number: int,
+            trace: TraceWriter | None) -> None:
+    """Reject a line that is not a valid event, with its line number (and its time and
+    customer when they could be read)."""
+    engine.reject(rejection.reason, rejection.event, number, rejection.at, rejection.customer)
+    records = engine.interpreter.records
+    if len(records) >= FLUSH:
+        _flush(records, trace)
 
 
 def _flush(records: list[Any], trace: TraceWriter | None) -> None:

@@ -18,8 +18,8 @@ from journeyflow.runtime.batch import run_batch, run_in_order
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.fieldvalues import Rejection, timestamp
 from journeyflow.runtime.io import read_events
-from journeyflow.runtime.jsonio import dump_document
 from journeyflow.runtime.scenarios import ScenarioResult, run_scenarios
+from journeyflow.runtime.statefile import write_state
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import TraceWriter
 from journeyflow.runtime.tuning import batch_gc
@@ -84,9 +84,12 @@ def _open_events(stack: ExitStack, events_file: str) -> IO[bytes]:
 @click.option("--channel", "channels", multiple=True, metavar="NAME=TARGET",
               help="Deliver a channel: smtp://HOST:PORT, http(s)://URL (a webhook) or trace "
                    "(recorded only); ?attempts=N&backoff=SECONDS set its retries. Repeatable.")
+@click.option("--no-cache", "no_cache", is_flag=True,
+              help="Compile JOURNEY afresh instead of reusing the compiled journey kept from "
+                   "an earlier run of the same text (JOURNEYFLOW_NO_CACHE=1 does the same).")
 def run(journey_file: Path, events_file: str, until: str | None, trace_file: str | None,
         state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str,
-        channels: tuple[str, ...]) -> None:
+        channels: tuple[str, ...], no_cache: bool) -> None:
     """Step customers through JOURNEY with the events of a file.
 
     With --store, every group of events is committed with the deliveries it decided;
@@ -94,7 +97,7 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
     """
     from journeyflow.cliutil import load_or_exit
 
-    journey = load_or_exit(journey_file)
+    journey = load_or_exit(journey_file, cache=not no_cache)
     until_at = _parse_until(until, journey.model.timezone)
     if fmt == "auto":
         fmt = "csv" if events_file.lower().endswith(".csv") else "jsonl"
@@ -127,7 +130,7 @@ def run(journey_file: Path, events_file: str, until: str | None, trace_file: str
             if result is None:
                 result = run_batch(engine, read_events(stream, fmt), until_at, writer)
         out = _open_out(stack, state_file)
-        out.write(dump_document(engine.state(result.pending)))
+        write_state(out, engine.state_entries(), engine.state_totals(result.pending))
         out.flush()
     engine.close()
     horizon = result.horizon

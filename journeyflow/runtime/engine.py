@@ -18,29 +18,30 @@ True
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
 from journeyflow.journey import Journey
 from journeyflow.runtime.clock import Clock, SystemClock
-from journeyflow.runtime.delivery_loop import ChannelPolicy, DeliveryLoop, check_channels
 from journeyflow.runtime.events import Event, EventValidator, Rejection, ValidEvent
 from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.fieldvalues import customer_id
 from journeyflow.runtime.interpreter import Interpreter
 from journeyflow.runtime.jsonio import decode_line, json_safe, line_text
 from journeyflow.runtime.localdates import local_dates
-from journeyflow.runtime.outbox import OutboxExecutor
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.sendlog import SendLog
 from journeyflow.runtime.state import Customer
 from journeyflow.runtime.store import Store, open_store
 from journeyflow.runtime.timeutil import format_instant, instant_of, parse_instant
 from journeyflow.runtime.trace import Trace
+
+if TYPE_CHECKING:
+    from journeyflow.runtime.delivery_loop import ChannelPolicy
 
 __all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
 
@@ -145,6 +146,9 @@ class Engine:
         self.program = Program(journey.model, journey.scenarios)
         self.clock = clock or SystemClock()
         self.store = open_store(store)
+        if channels is not None:  # deliveries: the outbox and its loop (and SMTP, Jinja2)
+            from journeyflow.runtime.delivery_loop import DeliveryLoop, check_channels
+            from journeyflow.runtime.outbox import OutboxExecutor
         if executor is None and channels is not None:
             if self.store.durable:
                 check_channels(self.program, channels)
@@ -303,38 +307,48 @@ class Engine:
         return None if c is None else self.snapshot(c)
 
     def snapshot(self, c: Customer) -> CustomerState:
-        p = self.program
-        attrs = {k: (format_instant(v) if k in p.date_attributes and isinstance(v, float)
-                     else v) for k, v in c.attrs.items()}
-        now = c.clock
-        value = p.value(c, {}, now) if p.value is not None else None
-        return CustomerState(
-            id=c.id, stage=p.stage_names[c.stage], status=c.status, attributes=attrs,
-            tags=sorted(c.tags),
-            bonuses={k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()},
-            goals=list(c.goals),
-            segments=[name for name, test in p.segment_tests.items() if test(c, {}, now)],
-            pending=[{"message": x["message"], "due": format_instant(x["due"])}
-                     for x in c.pending],
-            value=value)
+        return CustomerState(id=c.id, **self._entry(c))
 
-    def state(self, pending_events: int = 0) -> dict[str, Any]:
-        """The state file of ``journeyflow run`` (docs/language.md)."""
-        customers = {}
+    def _entry(self, c: Customer) -> dict[str, Any]:
+        """``c`` as the state file shows it, without its id, as plain values: the state
+        file of a large run is written from these without a model per customer."""
+        p = self.program
+        dates = p.date_attributes
+        # A list is copied: what a caller does with the entry must not reach the customer.
+        attrs = {k: (format_instant(v) if k in dates and isinstance(v, float)
+                     else list(v) if type(v) is list else v) for k, v in c.attrs.items()}
+        now = c.clock
+        entry: dict[str, Any] = {
+            "stage": p.stage_names[c.stage], "status": c.status, "attributes": attrs,
+            "tags": sorted(c.tags),
+            "bonuses": {k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()},
+            "goals": list(c.goals),
+            "segments": [name for name, test in p.segment_tests.items() if test(c, {}, now)],
+            "pending": [{"message": x["message"], "due": format_instant(x["due"])}
+                        for x in c.pending]}
+        if p.value is not None:  # a number, shown as one with a fraction (72.0), as ever
+            entry["value"] = float(p.value(c, {}, now))
+        return entry
+
+    def state_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """``(id, entry)`` of every customer, as the state file's ``customers`` holds
+        them, one at a time (``journeyflow run`` streams them to the file)."""
         for c in self.store.customers():
-            snap = self.snapshot(c).model_dump()
-            cid = snap.pop("id")
-            if self.program.value is None:
-                del snap["value"]
-            customers[cid] = snap
+            yield c.id, self._entry(c)
+
+    def state_totals(self, pending_events: int = 0) -> dict[str, Any]:
+        """The state file's fields after ``customers``."""
         return {
-            "customers": customers,
             "processed": self.processed,
             "rejected": [{"line": r.line, "reason": r.reason} if r.line is not None
                          else {"reason": r.reason} for r in self.rejected],
             "pending": pending_events,
             "warnings": self.warnings,
         }
+
+    def state(self, pending_events: int = 0) -> dict[str, Any]:
+        """The state file of ``journeyflow run`` (docs/language.md)."""
+        return {"customers": dict(self.state_entries()), **self.state_totals(pending_events)}
 
     # ---- persistence -------------------------------------------------------------------
 

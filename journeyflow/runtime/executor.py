@@ -11,11 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from journeyflow.runtime.message_texts import MessageTexts, RenderFailure
 from journeyflow.runtime.timeutil import to_datetime
 from journeyflow.runtime.trace import TraceRecord
 
 if TYPE_CHECKING:
+    from journeyflow.runtime.message_texts import MessageTexts
     from journeyflow.runtime.program import Program
     from journeyflow.runtime.state import Customer
 
@@ -89,6 +89,8 @@ class ChannelExecutor:
         """The compiled subject and body of ``message`` (read and compiled once)."""
         texts = self._texts.get(message)
         if texts is None:
+            from journeyflow.runtime.message_texts import MessageTexts  # Jinja2: when used
+
             texts = self._texts[message] = MessageTexts(program.model,
                                                         program.model.messages[message])
         return texts
@@ -98,6 +100,8 @@ class ChannelExecutor:
         handler = self.channels.get(fields["channel"])
         if handler is None:
             return
+        from journeyflow.runtime.message_texts import RenderFailure
+
         context = template_context(program, c, event)
         try:
             subject, body = self.texts(program, fields["message"]).render(context)

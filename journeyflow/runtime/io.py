@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable, Iterator
 from typing import IO, Any, cast
 
 import orjson
@@ -30,6 +30,7 @@ RawLine = tuple[int, bytes | dict[str, Any] | str, str | None]
 CSV_CELL_LIMIT = 131_072  # characters in one CSV cell (128 KiB of ASCII), csv's own limit
 _UTF8_BOM = codecs.BOM_UTF8
 _CHUNK = 1 << 16
+_BLOCK = 1 << 20  # bytes of a UTF-8 file read at once
 
 
 def detect_encoding(head: bytes) -> str:
@@ -61,13 +62,52 @@ def _peek(stream: IO[bytes]) -> tuple[IO[bytes], bytes]:
 def read_jsonl(stream: IO[bytes]) -> Iterator[RawLine]:
     stream, head = _peek(stream)
     encoding = detect_encoding(head)
-    lines = stream if encoding == "utf-8" else _utf16_lines(stream, encoding)
-    return _split_lines(lines)
+    if encoding == "utf-8":
+        return _utf8_lines(stream)
+    return _split_lines(_utf16_lines(stream, encoding))
 
 
-def _split_lines(lines: Iterable[bytes | tuple[str, str]]) -> Iterator[RawLine]:
-    """Numbered, stripped, non-blank lines; a lone carriage return also ends a line."""
-    shift = 0  # lines ended by a lone CR before this one
+def _utf8_lines(stream: IO[bytes]) -> Iterator[RawLine]:
+    """:func:`_split_lines` of a UTF-8 stream, read a block at a time.
+
+    Most blocks hold nothing but objects ended by LF: their lines are split at once
+    and each is checked for its first byte only, which costs a third of taking the
+    lines one by one. A block with a carriage return anywhere is left to
+    :func:`_split_lines`, line by line, as is the numbering after it.
+    """
+    number = 0  # the last line's number, as _split_lines counts them
+    pieces: list[bytes] = []  # the start of a line that did not end in the last block
+    while block := stream.read(_BLOCK):
+        end = block.rfind(b"\n") + 1
+        if not end:  # one long line, still going on
+            pieces.append(block)
+            continue
+        if pieces:
+            pieces.append(block)
+            block = b"".join(pieces)
+            end = block.rfind(b"\n") + 1
+        pieces = [block[end:]] if end < len(block) else []
+        lines = block[:end].split(b"\n")
+        lines.pop()  # the empty text after the last LF
+        if b"\r" in block[:end]:
+            number = yield from _split_lines((line + b"\n" for line in lines), number)
+            continue
+        for line in lines:
+            number += 1
+            if line[:1] == b"{":
+                yield number, line, None
+            elif text := line.strip():
+                yield number, text[3:] if text.startswith(_UTF8_BOM) else text, None
+    if pieces:
+        number = yield from _split_lines([b"".join(pieces)], number)
+
+
+def _split_lines(lines: Iterable[bytes | tuple[str, str]], before: int = 0
+                 ) -> Generator[RawLine, None, int]:
+    """Numbered, stripped, non-blank lines; a lone carriage return also ends a line.
+    Numbers start after ``before``; the last number given is returned."""
+    shift = before  # lines before these, and lines ended by a lone CR among them
+    number = 0
     for number, line in enumerate(lines, start=1):
         # Most lines are an object and end in LF or CRLF: orjson skips the line end.
         if type(line) is bytes and line[:1] == b"{" and (
@@ -92,6 +132,7 @@ def _split_lines(lines: Iterable[bytes | tuple[str, str]]) -> Iterator[RawLine]:
             if part:
                 yield number + shift + offset, part, None
         shift += len(parts) - 1
+    return number + shift
 
 
 def _utf16_lines(stream: IO[bytes], encoding: str) -> Iterator[bytes | tuple[str, str]]:

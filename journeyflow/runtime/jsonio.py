@@ -19,11 +19,12 @@ import orjson
 
 from journeyflow.runtime.fieldvalues import Rejection, show, valid_unicode
 
-__all__ = ["decode_line", "dump_line", "dump_document", "json_safe", "line_text"]
+__all__ = ["decode_line", "dump_document", "dump_line", "dump_value", "json_safe", "line_text"]
 
 MAX_DEPTH = 64  # nesting kept when a value is made safe; deeper parts are cut
 _LINE = orjson.OPT_APPEND_NEWLINE
 _DOCUMENT = orjson.OPT_APPEND_NEWLINE | orjson.OPT_INDENT_2
+_VALUE = orjson.OPT_INDENT_2
 _NOT_NUMBERS = ("-Infinity", "-NaN", "Infinity", "NaN")
 
 
@@ -100,6 +101,15 @@ def dump_document(value: Any) -> bytes:
         return orjson.dumps(value, default=_fallback, option=_DOCUMENT)
     except TypeError:
         return orjson.dumps(json_safe(value), option=_DOCUMENT)
+
+
+def dump_value(value: Any, depth: int = 0) -> bytes:
+    """``value`` indented as it is inside a document (no newline after it); never fails.
+    ``depth`` is where it sits in that document, for :func:`json_safe`'s cut."""
+    try:
+        return orjson.dumps(value, default=_fallback, option=_VALUE)
+    except TypeError:
+        return orjson.dumps(json_safe(value, depth), option=_VALUE)
 
 
 def _fallback(value: Any) -> Any:

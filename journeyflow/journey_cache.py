@@ -23,12 +23,12 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import stat
 import sys
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from journeyflow.cachedir import cache_folder, private
 from journeyflow.journey import Journey, loads, read_source
 
 if TYPE_CHECKING:
@@ -42,24 +42,13 @@ _DIGEST = hashlib.sha256().digest_size
 _PACKAGE = Path(__file__).resolve().parent
 
 
-def cache_folder() -> Path | None:
-    """Where compiled journeys are kept, or None when the cache is turned off."""
-    if os.environ.get("JOURNEYFLOW_NO_CACHE", "") not in ("", "0"):
-        return None
-    given = os.environ.get("JOURNEYFLOW_CACHE_DIR")
-    if given:
-        return Path(given)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "journeyflow"
-
-
 def load_cached(path: Path, folder: Path | None) -> Journey:
     """``journeyflow.load(path)``, from ``folder`` when an entry there is still valid.
 
     Raises :class:`~journeyflow.errors.JourneyError` exactly as ``load`` does.
     """
     text = read_source(path)
-    key = _key(path, text) if folder is not None and _private(folder) else None
+    key = _key(path, text) if folder is not None and private(folder) else None
     if folder is None or key is None:
         return loads(text, str(path))
     entry = folder / f"{key}.journey.pickle"
@@ -120,17 +109,6 @@ def _package_files(folder: Path) -> list[tuple[str, int, int]]:
 
 
 # ---- reading -------------------------------------------------------------------------
-
-def _private(folder: Path) -> bool:
-    """The folder exists (it is made if not), is ours and nobody else can write to it:
-    an entry is unpickled, so nobody else may have put it there."""
-    try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        info = folder.stat()
-    except OSError:
-        return False
-    return info.st_uid == os.getuid() and not info.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
-
 
 def _read(entry: Path, path: Path, text: str) -> Journey | None:
     """The journey of ``entry``, or None when it is missing, damaged or stale."""

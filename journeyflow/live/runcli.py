@@ -14,7 +14,7 @@ from journeyflow.journey import Journey
 from journeyflow.live.config import channel_specs
 from journeyflow.live.run import LiveRun, channel_handlers, close_handlers
 from journeyflow.runtime.engine import Engine
-from journeyflow.runtime.jsonio import dump_document
+from journeyflow.runtime.statefile import write_state
 from journeyflow.runtime.timeutil import format_instant
 
 __all__ = ["run_live"]
@@ -88,5 +88,6 @@ def _write_outputs(engine: Engine, trace_file: str | None, state_file: str, pend
         if trace_file is not None:
             engine.interpreter.trace.write_jsonl(_open_out(stack, trace_file), start)
         out = _open_out(stack, state_file)
-        out.write(dump_document(engine.state(pending)))
+        # One customer at a time from the store: a store of millions is never all in memory.
+        write_state(out, engine.state_entries(), engine.state_totals(pending))
         out.flush()

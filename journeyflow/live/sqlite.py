@@ -35,7 +35,9 @@ from journeyflow.live.codec import (
     timer_to_row,
 )
 from journeyflow.live.outbox import PENDING, OutboxExecutor, OutboxRow
+from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, record_source
 from journeyflow.runtime.trace import record_to_dict
+from journeyflow.versions.migrate_store import migrate_rows
 
 if TYPE_CHECKING:
     from journeyflow.runtime.engine import Engine
@@ -212,15 +214,20 @@ class SQLiteStore:
             raise JourneyError(
                 f"the state store {self.database.path} belongs to journey "
                 f"{', '.join(repr(n) for n in names)}, not '{self.journey}'; use another store")
-        other = self.db.execute(
-            "SELECT version, count(*) FROM jf_customers WHERE journey = ? AND version != ? "
-            "GROUP BY version", (self.journey, self.version)).fetchall()
-        if other:
-            held = ", ".join(f"{n} on version {v}" for v, n in other)
-            raise JourneyError(
-                f"the state store {self.database.path} holds customers of another version of "
-                f"journey '{self.journey}' ({held}); this file is version {self.version}. "
-                "Migrate them first, or open the store with the version they run on")
+        if self.db.execute("SELECT 1 FROM jf_customers WHERE journey = ? AND version != ? "
+                           "LIMIT 1", (self.journey, self.version)).fetchone() is not None:
+            self._migrate()
+        assert self.engine is not None
+        record_source(self.db, self.journey, self.version, self.engine.journey.source)
+
+    def _migrate(self) -> None:
+        """Move the customers of other versions to this one, or fail with what blocks it."""
+        assert self.engine is not None
+        rows = SQLiteMigrationRows(self.db, self.journey, self.version)
+        report = migrate_rows(rows, self.engine.journey, self.engine.program)
+        if report.blocked:
+            raise JourneyError(f"the state store {self.database.path} holds customers of "
+                               f"another version: {report.text()}".rstrip())
 
     def mark_shared(self) -> None:
         """Several journeys of one service share this store."""

@@ -13,8 +13,8 @@ KINDS = (
     "journey.name", "journey.version", "journey.timezone", "journey.timezone_attribute",
     "attribute", "event", "event.field", "message", "message.channel", "message.subject",
     "message.body", "message.template", "message.transactional", "consent", "holdout", "channel",
-    "limit", "quiet_hours", "send_window", "segment", "goal", "value", "reentry", "stage",
-    "stage.start", "stage.final", "rule", "rule.trigger", "rule.guard", "rule.target",
+    "limit", "quiet_hours", "send_window", "segment", "goal", "value", "reentry", "migrate",
+    "stage", "stage.start", "stage.final", "rule", "rule.trigger", "rule.guard", "rule.target",
     "rule.order", "action", "action.target", "action.timer", "action.condition", "action.split",
     "action.split_position",
 )

@@ -131,9 +131,9 @@ class Correspondence:
     def __init__(self, old: ProgramIndex, new: ProgramIndex) -> None:
         self.old = old
         self.new = new
-        self.rules = _pair(old.rules, new.rules)
+        self.rules, self.unchanged_rules = _pair(old.rules, new.rules)
         self.rule_origin = {new_id: old_id for old_id, new_id in self.rules.items()}
-        self.delayed = _pair(old.delayed, new.delayed)
+        self.delayed, _ = _pair(old.delayed, new.delayed)
         self.splits = dict(zip(old.unnamed_splits, new.unnamed_splits, strict=False))
 
     def rule(self, old_id: int) -> int | None:
@@ -145,10 +145,12 @@ class Correspondence:
 
 
 def _pair(old: list[RuleInfo] | list[DelayedInfo],
-          new: list[RuleInfo] | list[DelayedInfo]) -> dict[int, int]:
-    """Old id -> new id, the strictest key first; each new one is taken once."""
+          new: list[RuleInfo] | list[DelayedInfo]) -> tuple[dict[int, int], set[int]]:
+    """Old id -> new id, the strictest key first (each new one is taken once); and the old
+    ids whose statement is unchanged."""
     out: dict[int, int] = {}
     taken: set[int] = set()
+    unchanged: set[int] = set()
     for level in range(3):
         free: dict[Hashable, list[int]] = {}
         for info in new:
@@ -159,7 +161,9 @@ def _pair(old: list[RuleInfo] | list[DelayedInfo],
             if ids:
                 out[info.id] = ids.pop(0)
                 taken.add(out[info.id])
-    return out
+                if level == 0:
+                    unchanged.add(info.id)
+    return out, unchanged
 
 
 def _loose(rule: m.Rule, names: Mapping[str, str]) -> Hashable:

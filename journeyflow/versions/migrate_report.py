@@ -24,6 +24,7 @@ class MigrationReport:
     added_attributes: Counter[str] = field(default_factory=Counter)
     dropped_attributes: Counter[str] = field(default_factory=Counter)
     dropped_goals: Counter[str] = field(default_factory=Counter)
+    timers_kept: int = 0
     timers_recomputed: int = 0
     timers_due_now: int = 0
     delayed_kept: int = 0
@@ -72,6 +73,7 @@ class MigrationReport:
         out += [f"attribute {name} dropped: {_n(n)}" for name, n in
                 sorted(self.dropped_attributes.items())]
         out += [f"goal {name} dropped: {_n(n)}" for name, n in sorted(self.dropped_goals.items())]
+        out.append(f"stage timers kept (rule unchanged): {self.timers_kept:,}")
         out.append(f"stage timers recomputed: {self.timers_recomputed:,} "
                    f"({self.timers_due_now:,} already due: they fire at the next step)")
         out.append(f"delayed statements kept: {self.delayed_kept:,}")
@@ -100,7 +102,8 @@ class MigrationReport:
                            "added": dict(sorted(self.added_attributes.items())),
                            "dropped": dict(sorted(self.dropped_attributes.items()))},
             "goals_dropped": dict(sorted(self.dropped_goals.items())),
-            "timers": {"recomputed": self.timers_recomputed, "due_now": self.timers_due_now},
+            "timers": {"kept": self.timers_kept, "recomputed": self.timers_recomputed,
+                       "due_now": self.timers_due_now},
             "delayed": {"kept": self.delayed_kept,
                         "dropped": dict(sorted(self.delayed_dropped.items()))},
             "deferred_sends": {"kept": self.sends_kept,

@@ -192,7 +192,8 @@ class _Customer:
         stage timers are left out (set again from the new version)."""
         kept: list[StoredTimer] = []
         waits = self._old_waits()
-        self.live_rules: set[int] = set()
+        self.live_rules: set[int] = set()  # old rules whose timer still waits
+        self.kept_rules: set[int] = set()  # new rules whose timer is kept as it was
         epoch, life = self.data["epoch"], self.data["life"]
         for due, kind, (a, b, extra) in self.timers:
             if kind == DELIVER and a in pending:
@@ -200,12 +201,24 @@ class _Customer:
             elif kind in (EXPIRE, REMIND) and self._bonus_grant(a) == b:
                 kept.append((due, kind, [a, b, extra]))
             elif kind == RULE and a == epoch or kind == ANYWHERE and a == life:
-                self.live_rules.add(b)
+                kept += self._rule_timer(due, kind, a, b, extra)
             elif kind == DELAYED and a == epoch:
                 timer = self._delayed(due, a, b, extra, waits)
                 if timer is not None:
                     kept.append(timer)
         return kept
+
+    def _rule_timer(self, due: float, kind: int, stay: int, old_id: int,
+                    extra: Any) -> list[StoredTimer]:
+        """A rule that did not change keeps its timer as it was; a changed one has its
+        timer set again (see :meth:`_stage_timers`)."""
+        self.live_rules.add(old_id)
+        if self.pair is None or old_id not in self.pair.unchanged_rules:
+            return []
+        new_id = self.pair.rules[old_id]
+        self.kept_rules.add(new_id)
+        self.report.timers_kept += 1
+        return [(due, kind, [stay, new_id, extra])]
 
     def _bonus_grant(self, name: str) -> int | None:
         held = self.data["bonuses"].get(name)
@@ -311,7 +324,7 @@ class _Customer:
 
     def _timer(self, c: Customer, rule: CompiledRule, kind: int, stay: int,
                start: float) -> list[StoredTimer]:
-        if not self._still_waiting(rule):
+        if rule.id in self.kept_rules or not self._still_waiting(rule):
             return []
         due = self._due(c, rule, start)
         if due is None:
@@ -340,8 +353,8 @@ class _Customer:
                 first = zones.anniversary(c, value, start)
                 return first if first > now else zones.anniversary(c, value, now)
             return float(value) if value > start else None
-        if rule.kind == "every":
-            periods = max(1, math.ceil((now - start) / rule.duration))
+        if rule.kind == "every":  # the next repetition after now; missed ones are not made up
+            periods = max(1, math.floor((now - start) / rule.duration) + 1)
             return start + periods * rule.duration
         if rule.without_slot is not None:
             last = getattr(c, rule.without_slot)

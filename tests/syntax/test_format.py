@@ -93,7 +93,7 @@ def doc_journeys() -> list[tuple[str, str]]:
     blocks = _markdown_blocks(LANGUAGE_DOC.read_text("utf-8"))
     found = [(f"journey-{i}", b) for i, b in enumerate(blocks) if b.startswith("journey ")]
     found += [(f"block-{i}", 'journey "x"\n' + b) for i, b in enumerate(blocks)
-              if b.startswith(("simulate {", "scenario "))]
+              if b.startswith(("simulate {", "scenario ", "migrate {"))]
     return found
 
 

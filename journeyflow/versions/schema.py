@@ -75,6 +75,20 @@ _CHANGE: dict[str, Any] = {
         "everyone": {"type": "boolean"},
         "rules": {"type": "array", "items": _RULE},
         "note": {"type": ["string", "null"]},
+        # with --store only: the in-flight customers it touches, the migration it blocks
+        "in_flight": {"type": "integer", "minimum": 0},
+        "blocks": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_STORE: dict[str, Any] = {
+    "type": "object",
+    "required": ["url", "customers", "by_stage", "migration"],
+    "additionalProperties": False,
+    "properties": {
+        "url": {"type": "string"},
+        "customers": {"type": "integer", "minimum": 0},
+        "by_stage": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "migration": {"type": "object"},  # the report of `journeyflow migrate --format json`
     },
 }
 DIFF_SCHEMA: dict[str, Any] = {
@@ -89,5 +103,6 @@ DIFF_SCHEMA: dict[str, Any] = {
         "changed": {"type": "boolean"},
         "count": {"type": "integer", "minimum": 0},
         "changes": {"type": "array", "items": _CHANGE},
+        "store": _STORE,  # with --store only
     },
 }

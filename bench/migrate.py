@@ -96,13 +96,15 @@ def build(path: Path, customers: int, template: int) -> None:
 def run_one(path: Path, mode: str) -> dict[str, float]:
     """One measured run, in this process (started by :func:`measure`)."""
     import journeyflow
+    from journeyflow.live.sqlite import SQLiteDatabase
     from journeyflow.live.sqlite_migrate import SQLiteMigrationRows
     from journeyflow.runtime.program import Program
     from journeyflow.versions.migrate_store import migrate_rows, version_of
 
     journey = journeyflow.loads(new_version(JOURNEY.read_text("utf-8")), "lifecycle.journey")
     program = Program(journey.model)
-    db = sqlite3.connect(path, isolation_level=None)
+    database = SQLiteDatabase(path)  # the store's own connection settings (cache, WAL)
+    db = database.db
     rows = SQLiteMigrationRows(db, journey.name, version_of(journey))
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     start = time.perf_counter()
@@ -114,7 +116,7 @@ def run_one(path: Path, mode: str) -> dict[str, float]:
         count = sum(report.customers.values())
     seconds = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    db.close()
+    database.close()
     return {"customers": count, "seconds": seconds, "peak_mb": peak / 1024,
             "growth_mb": (peak - before) / 1024}
 

@@ -82,6 +82,8 @@ class _Customer:
         self.blocked = False
         self.dropped: list[str] = []
         self.record: dict[str, Any] = {"from": version, "to": m.version}
+        self.live_rules: set[int] = set()  # old rules whose timer still waits
+        self.kept_rules: set[int] = set()  # new rules whose timer is kept as it was
 
     def block(self, problem: Problem) -> None:
         self.report.problems.add(problem)
@@ -192,8 +194,6 @@ class _Customer:
         stage timers are left out (set again from the new version)."""
         kept: list[StoredTimer] = []
         waits = self._old_waits()
-        self.live_rules: set[int] = set()  # old rules whose timer still waits
-        self.kept_rules: set[int] = set()  # new rules whose timer is kept as it was
         epoch, life = self.data["epoch"], self.data["life"]
         for due, kind, (a, b, extra) in self.timers:
             if kind == DELIVER and a in pending:

@@ -18,6 +18,7 @@ class MigrationReport:
     dry_run: bool = False
     applied: bool = False
     moves: dict[str, str] = field(default_factory=dict)  # the migrate block's mapping
+    old_stages: set[str] = field(default_factory=set)  # of the earlier versions it knows
     customers: Counter[str] = field(default_factory=Counter)  # by the version they ran on
     moved: Counter[tuple[str, str]] = field(default_factory=Counter)
     rewritten: Counter[str] = field(default_factory=Counter)
@@ -60,9 +61,17 @@ class MigrationReport:
         verb = "would move" if self.dry_run or not self.applied else "moved"
         lines = [head, f"{verb} them to {version_name(self.version)}:"]
         lines += [f"  {line}" for line in self._changes()]
-        lines += [f"  warning: stage '{old}' -> '{self.moves[old]}' moved nobody (was "
-                  f"'{old}' empty, or is the name misspelt?)" for old in self.unused_moves]
+        lines += [f"  warning: {self.unused_move_text(old)}" for old in self.unused_moves]
         return "\n".join(lines) + "\n"
+
+    def unused_move_text(self, old: str) -> str:
+        """Why a mapping moved nobody, as far as the earlier versions' files tell."""
+        head = f"stage {old} -> {self.moves[old]} moved nobody"
+        if old in self.old_stages:
+            return f"{head}: '{old}' was empty"
+        if self.old_stages:
+            return f"{head}: no earlier version in the store has a stage '{old}' (misspelt?)"
+        return f"{head} ('{old}' was empty, or the name is misspelt)"
 
     def _changes(self) -> list[str]:
         out = [f"stage {old} -> {new}: {_n(n)}" for (old, new), n in sorted(self.moved.items())]

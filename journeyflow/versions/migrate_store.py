@@ -74,6 +74,7 @@ def migrate_rows(rows: MigrationRows, journey: Journey, program: Program, *,
     if not versions:
         return report
     programs = _old_programs({**rows.sources(), **(old or {})}, versions, journey.name)
+    report.old_stages = {stage for p in programs.values() for stage in p.stage_names}
     now = at if at is not None else rows.latest_time() or 0.0
     migrator = CustomerMigrator(program, version, programs, now, report)
     write = not dry_run

@@ -36,6 +36,18 @@ def test_a_dry_run_reports_and_changes_nothing(tmp_path: Path, runner: CliRunner
     assert stored_versions(store) == {"1": 3}
 
 
+def test_a_mapping_from_a_stage_no_version_had_is_a_warning(tmp_path: Path,
+                                                            runner: CliRunner) -> None:
+    store, new = _setup(tmp_path)
+    Path(new).write_text(RENAMED.replace("migrate {", "migrate { stage trail -> onboarding"),
+                         "utf-8")
+    result = runner.invoke(main, ["migrate", "--store", store, new, "--dry-run"])
+    assert result.exit_code == 0
+    assert result.output.endswith(
+        "  warning: stage trail -> onboarding moved nobody: no earlier version in the store "
+        "has a stage 'trail' (misspelt?)\n")
+
+
 def test_a_migration_moves_the_customers(tmp_path: Path, runner: CliRunner) -> None:
     store, new = _setup(tmp_path)
     result = runner.invoke(main, ["migrate", "--store", store, new])

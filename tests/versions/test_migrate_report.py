@@ -40,8 +40,19 @@ def test_the_text_counts_every_change() -> None:
         "  deferred sends kept: 2\n"
         "  deferred send of tip dropped: 1\n"
         "  `when` rules that may fire again (gone or changed): 3\n"
-        "  warning: stage 'demo' -> 'onboarding' moved nobody (was 'demo' empty, or is the "
-        "name misspelt?)\n")
+        "  warning: stage demo -> onboarding moved nobody ('demo' was empty, or the name is "
+        "misspelt)\n")
+
+
+def test_an_unused_mapping_is_explained_by_the_old_stages() -> None:
+    report = _report()
+    report.old_stages = {"trial"}
+    assert report.unused_move_text("demo") == (
+        "stage demo -> onboarding moved nobody: no earlier version in the store has a stage "
+        "'demo' (misspelt?)")
+    report.old_stages = {"trial", "demo"}
+    assert report.unused_move_text("demo") == ("stage demo -> onboarding moved nobody: 'demo' "
+                                               "was empty")
 
 
 def test_an_applied_migration_says_moved() -> None:

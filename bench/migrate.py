@@ -77,7 +77,14 @@ def build(path: Path, customers: int, template: int) -> None:
     engine.advance(events[-1]["at"] + DAY)
     engine.close()
     db = sqlite3.connect(path, isolation_level=None)
+    # Setting up, not measured: no flushes, a large cache, indexes made once at the end.
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("PRAGMA cache_size=-524288")
+    indexes = db.execute("SELECT sql FROM sqlite_master WHERE type = 'index' AND "
+                         "tbl_name = 'jf_timers' AND sql IS NOT NULL").fetchall()
     db.execute("BEGIN")
+    for (sql,) in indexes:
+        db.execute("DROP INDEX " + sql.split(" ON ")[0].split()[-1])
     seq = db.execute("SELECT max(seq) FROM jf_timers").fetchone()[0] or 0
     for copy in range(1, customers // template):
         suffix = f"-{copy}"
@@ -86,10 +93,13 @@ def build(path: Path, customers: int, template: int) -> None:
                    (suffix, suffix))
         db.execute("INSERT INTO jf_timers SELECT journey, seq + ?, due, customer || ?, kind, "
                    "payload FROM jf_timers WHERE instr(customer, '-') = 0", (copy * seq, suffix))
+    for (sql,) in indexes:
+        db.execute(sql)
     counters = json.loads(db.execute("SELECT counters FROM jf_journeys").fetchone()[0])
     counters["seq"] = seq * (customers // template + 1)
     db.execute("UPDATE jf_journeys SET counters = ?", (json.dumps(counters),))
     db.execute("COMMIT")
+    db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     db.close()
 
 

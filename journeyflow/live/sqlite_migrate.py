@@ -94,7 +94,8 @@ class SQLiteMigrationRows:
                     f"jf_timers_customer WHERE journey = ? AND customer IN ({marks})",
                     (self.journey, *chunk)):
                 found.setdefault(cid, []).append((due, seq, kind, payload))
-        return {cid: [(due, kind, loads(payload)) for due, _, kind, payload in sorted(timers)]
+        return {cid: [(due, seq, kind, loads(payload))
+                      for due, seq, kind, payload in sorted(timers)]
                 for cid, timers in found.items()}
 
     def begin(self) -> None:
@@ -121,9 +122,11 @@ class SQLiteMigrationRows:
                     ) -> list[tuple[Any, ...]]:
         rows = []
         for cid, _, timers, _ in batch:
-            for due, kind, payload in timers:
-                self._seq += 1
-                rows.append((self.journey, due, self._seq, cid, kind, dumps(payload)))
+            for due, seq, kind, payload in timers:
+                if seq is None:  # a timer set anew: after every one the store had
+                    self._seq += 1
+                    seq = self._seq
+                rows.append((self.journey, due, seq, cid, kind, dumps(payload)))
         return rows
 
     def commit(self) -> None:

@@ -1,7 +1,7 @@
 """Moving stored customers of an earlier version of a journey to the current one.
 
 Works on what a store keeps per customer (the JSON of ``live.codec``, and its timers as
-``(due, kind, [a, b, extra])``), one customer at a time, so a store streams its rows
+``(due, seq, kind, [a, b, extra])``), one customer at a time, so a store streams its rows
 through :class:`CustomerMigrator` in batches of any size. Nothing here touches a store.
 
 What carries over: stage (by name, or by the ``migrate`` mapping), time of entry,
@@ -27,7 +27,9 @@ from journeyflow.versions.migrate_report import MigrationReport
 
 __all__ = ["CustomerMigrator", "Migrated", "StoredTimer"]
 
-StoredTimer = tuple[float, int, list[Any]]  # (due, kind, [a, b, extra]) as a store keeps it
+# (due, seq, kind, [a, b, extra]) as a store keeps it; a timer the migration sets anew has no
+# seq yet. A kept timer keeps its seq, so timers due at one instant keep their order.
+StoredTimer = tuple[float, int | None, int, list[Any]]
 Migrated = tuple[str, list[StoredTimer], dict[str, Any]]  # state, timers, `migrated` fields
 EMPTY: dict[str, Any] = {}
 
@@ -190,35 +192,35 @@ class _Customer:
         return kept
 
     def _kept_timers(self, pending: set[int]) -> list[StoredTimer]:
-        """Deferred sends, bonus timers and delayed statements that still apply, renumbered;
-        stage timers are left out (set again from the new version)."""
+        """Deferred sends, bonus timers, unchanged rules' timers and delayed statements that
+        still apply, renumbered; other stage timers are set again (see _stage_timers)."""
         kept: list[StoredTimer] = []
         waits = self._old_waits()
         epoch, life = self.data["epoch"], self.data["life"]
-        for due, kind, (a, b, extra) in self.timers:
+        for due, seq, kind, (a, b, extra) in self.timers:
             if kind == DELIVER and a in pending:
-                kept.append((due, kind, [a, b, extra]))
+                kept.append((due, seq, kind, [a, b, extra]))
             elif kind in (EXPIRE, REMIND) and self._bonus_grant(a) == b:
-                kept.append((due, kind, [a, b, extra]))
+                kept.append((due, seq, kind, [a, b, extra]))
             elif kind == RULE and a == epoch or kind == ANYWHERE and a == life:
-                kept += self._rule_timer(due, kind, a, b, extra)
+                kept += self._rule_timer((due, seq, kind, [a, b, extra]))
             elif kind == DELAYED and a == epoch:
-                timer = self._delayed(due, a, b, extra, waits)
+                timer = self._delayed((due, seq, kind, [a, b, extra]), waits)
                 if timer is not None:
                     kept.append(timer)
         return kept
 
-    def _rule_timer(self, due: float, kind: int, stay: int, old_id: int,
-                    extra: Any) -> list[StoredTimer]:
+    def _rule_timer(self, timer: StoredTimer) -> list[StoredTimer]:
         """A rule that did not change keeps its timer as it was; a changed one has its
         timer set again (see :meth:`_stage_timers`)."""
+        due, seq, kind, (stay, old_id, extra) = timer
         self.live_rules.add(old_id)
         if self.pair is None or old_id not in self.pair.unchanged_rules:
             return []
         new_id = self.pair.rules[old_id]
         self.kept_rules.add(new_id)
         self.report.timers_kept += 1
-        return [(due, kind, [stay, new_id, extra])]
+        return [(due, seq, kind, [stay, new_id, extra])]
 
     def _bonus_grant(self, name: str) -> int | None:
         held = self.data["bonuses"].get(name)
@@ -236,8 +238,8 @@ class _Customer:
             history[key] = []
         return waits
 
-    def _delayed(self, due: float, epoch: int, old_id: int, extra: list[Any],
-                 waits: dict[int, list[Any]]) -> StoredTimer | None:
+    def _delayed(self, timer: StoredTimer, waits: dict[int, list[Any]]) -> StoredTimer | None:
+        due, seq, kind, (epoch, old_id, extra) = timer
         if self.pair is None:
             return None
         info = self.pair.old.delayed[old_id]
@@ -254,7 +256,7 @@ class _Customer:
             wait = waits[extra[2]]
             key = self.m.waits_keys[slot]
             self.data["history"][key].append([wait[0], new_id, *wait[2:]])
-        return due, DELAYED, [epoch, new_id, extra]
+        return due, seq, kind, [epoch, new_id, extra]
 
     def _delayed_gone(self, messages: frozenset[str], stages: frozenset[str],
                       new_id: int | None, extra: list[Any]) -> str | None:
@@ -333,7 +335,7 @@ class _Customer:
         if due <= self.m.now:
             self.report.timers_due_now += 1
             due = self.m.now
-        return [(due, kind, [stay, rule.id, None])]
+        return [(due, None, kind, [stay, rule.id, None])]
 
     def _still_waiting(self, rule: CompiledRule) -> bool:
         """A rule the old version had is set again only if its timer was still waiting."""

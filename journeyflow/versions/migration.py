@@ -6,8 +6,9 @@ through :class:`CustomerMigrator` in batches of any size. Nothing here touches a
 
 What carries over: stage (by name, or by the ``migrate`` mapping), time of entry,
 attributes (new ones get their default, removed ones are dropped), tags, bonuses, goals,
-history, split arms, deferred sends. Stage timers are set again from the new version,
-counted from the original entry; delayed statements keep their due time.
+history, split arms, deferred sends. A rule that did not change keeps its timer; a changed
+or new one is set again from the new version, counted from the original entry. Delayed
+statements keep their due time. What blocks the move is counted in the report's problems.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from journeyflow.versions.blocking import Problem, version_name
 from journeyflow.versions.matching import Correspondence, ProgramIndex
 from journeyflow.versions.migrate_report import MigrationReport
 
-__all__ = ["CustomerMigrator", "Migrated", "StoredTimer"]
+__all__ = ["CustomerMigrator", "Migrated", "StoredTimer", "fits", "type_of"]
 
 # (due, seq, kind, [a, b, extra]) as a store keeps it; a timer the migration sets anew has no
 # seq yet. A kept timer keeps its seq, so timers due at one instant keep their order.

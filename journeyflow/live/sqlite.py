@@ -37,6 +37,7 @@ from journeyflow.live.codec import (
 from journeyflow.live.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, record_source
 from journeyflow.runtime.trace import record_to_dict
+from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import migrate_rows
 
 if TYPE_CHECKING:
@@ -187,6 +188,8 @@ class SQLiteStore:
         self.journey = engine.journey.name
         self.version = journey_version(engine)
         self.outbox.journey = self.journey
+        # What opening it with this version moved, for an embedding to log (None: nothing).
+        self.migration: MigrationReport | None = None
         self._check_journey()
         ip = engine.interpreter
         ip.customers = CustomerCache(self.load_customer, self.cache_limit, self.load_customers)
@@ -224,7 +227,7 @@ class SQLiteStore:
         """Move the customers of other versions to this one, or fail with what blocks it."""
         assert self.engine is not None
         rows = SQLiteMigrationRows(self.db, self.journey, self.version)
-        report = migrate_rows(rows, self.engine.journey, self.engine.program)
+        report = self.migration = migrate_rows(rows, self.engine.journey, self.engine.program)
         if report.blocked:
             raise JourneyError(f"the state store {self.database.path} holds customers of "
                                f"another version: {report.text()}".rstrip())

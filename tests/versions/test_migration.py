@@ -31,6 +31,9 @@ def test_a_rename_with_a_mapping_moves_every_customer(tmp_path: Path) -> None:
     run_and_close(V1, store, signups(3), T0 + DAY)
     e = engine(RENAMED, store)
     assert {c["stage"] for c in e.state()["customers"].values()} == {"onboarding"}
+    report = e.store.migration  # type: ignore[attr-defined]
+    assert report.applied
+    assert report.moved == {("trial", "onboarding"): 3}
     e.close()
     assert versions(store) == {"2": 3}
     records = history(store, "migrated")

@@ -35,7 +35,7 @@ from journeyflow.live.codec import (
     timer_to_row,
 )
 from journeyflow.live.outbox import PENDING, OutboxExecutor, OutboxRow
-from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, record_source
+from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, record_source
 from journeyflow.runtime.trace import record_to_dict
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import migrate_rows
@@ -217,16 +217,19 @@ class SQLiteStore:
             raise JourneyError(
                 f"the state store {self.database.path} belongs to journey "
                 f"{', '.join(repr(n) for n in names)}, not '{self.journey}'; use another store")
-        if self.db.execute("SELECT 1 FROM jf_customers WHERE journey = ? AND version != ? "
-                           "LIMIT 1", (self.journey, self.version)).fetchone() is not None:
-            self._migrate()
         assert self.engine is not None
+        edited = edited_source(self.db, self.engine.journey, self.version)
+        if edited is not None or self.db.execute(
+                "SELECT 1 FROM jf_customers WHERE journey = ? AND version != ? LIMIT 1",
+                (self.journey, self.version)).fetchone() is not None:
+            self._migrate(in_place=edited is not None)
         record_source(self.db, self.journey, self.version, self.engine.journey.source)
 
-    def _migrate(self) -> None:
-        """Move the customers of other versions to this one, or fail with what blocks it."""
+    def _migrate(self, in_place: bool) -> None:
+        """Move the customers of other versions (and, ``in_place``, of an earlier edit of
+        this one) to this journey, or fail with what blocks it."""
         assert self.engine is not None
-        rows = SQLiteMigrationRows(self.db, self.journey, self.version)
+        rows = SQLiteMigrationRows(self.db, self.journey, self.version, in_place=in_place)
         report = self.migration = migrate_rows(rows, self.engine.journey, self.engine.program)
         if report.blocked:
             raise JourneyError(f"the state store {self.database.path} holds customers of "

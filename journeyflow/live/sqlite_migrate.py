@@ -14,11 +14,12 @@ from pathlib import Path
 from typing import Any
 
 from journeyflow.errors import JourneyError
+from journeyflow.journey import Journey
 from journeyflow.live.codec import dumps, loads
-from journeyflow.versions.migrate_store import StoredCustomer
+from journeyflow.versions.migrate_store import StoredCustomer, edited
 from journeyflow.versions.migration import StoredTimer
 
-__all__ = ["BATCH", "SQLiteMigrationRows", "owner_check", "record_source"]
+__all__ = ["BATCH", "SQLiteMigrationRows", "edited_source", "owner_check", "record_source"]
 
 BATCH = 2000
 
@@ -43,21 +44,38 @@ def owner_check(db: sqlite3.Connection, path: Path, journey: str) -> None:
                            f"{', '.join(repr(n) for n in names)}, not '{journey}'")
 
 
+def edited_source(db: sqlite3.Connection, journey: Journey, version: str) -> str | None:
+    """The source recorded for ``version`` when ``journey`` is an edit of it that matters
+    to customers (its `version` line was not bumped); None when it is the same journey."""
+    db.execute(_SOURCES)
+    row = db.execute("SELECT source FROM jf_versions WHERE journey = ? AND version = ?",
+                     (journey.name, version)).fetchone()
+    if row is None or row[0] == journey.source or not edited(row[0], journey):
+        return None
+    return str(row[0])
+
+
 class SQLiteMigrationRows:
-    """``versions.migrate_store.MigrationRows`` over one journey of a SQLite store."""
+    """``versions.migrate_store.MigrationRows`` over one journey of a SQLite store.
+
+    ``in_place``: the customers of ``version`` itself move too, from the source the store
+    recorded for it (the file was edited without a new `version` line).
+    """
 
     def __init__(self, db: sqlite3.Connection, journey: str, version: str,
-                 batch: int = BATCH) -> None:
+                 batch: int = BATCH, in_place: bool = False) -> None:
         self.db = db
         self.journey = journey
         self.version = version
         self.batch = batch
         self._seq = 0
+        # `version != ''` holds for every row: the in-place form of `version != ?`
+        self._other = "" if in_place else version
 
     def other_versions(self) -> dict[str, int]:
         return dict(self.db.execute(
             "SELECT version, count(*) FROM jf_customers WHERE journey = ? AND version != ? "
-            "GROUP BY version", (self.journey, self.version)).fetchall())
+            "GROUP BY version", (self.journey, self._other)).fetchall())
 
     def sources(self) -> dict[str, str]:
         self.db.execute(_SOURCES)
@@ -75,7 +93,7 @@ class SQLiteMigrationRows:
             rows = self.db.execute(
                 "SELECT id, version, state FROM jf_customers WHERE journey = ? AND version != ? "
                 "AND id > ? ORDER BY id LIMIT ?",
-                (self.journey, self.version, after, self.batch)).fetchall()
+                (self.journey, self._other, after, self.batch)).fetchall()
             if not rows:
                 return
             timers = self._timers([cid for cid, _, _ in rows])

@@ -84,14 +84,20 @@ def _run(url: str, journey: Journey, old: dict[str, str], dry_run: bool,
         raise click.BadParameter(f"'{url}': migrate works on a durable store, "
                                  "sqlite:///path/to/state.db", param_hint="--store")
     from journeyflow.live.sqlite import SQLiteStore
-    from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, owner_check, record_source
+    from journeyflow.live.sqlite_migrate import (
+        SQLiteMigrationRows,
+        edited_source,
+        owner_check,
+        record_source,
+    )
 
     store = SQLiteStore.open(url)
     try:
         db = store.database.db
         owner_check(db, store.database.path, journey.name)
         version = version_of(journey)
-        rows = SQLiteMigrationRows(db, journey.name, version)
+        in_place = edited_source(db, journey, version) is not None
+        rows = SQLiteMigrationRows(db, journey.name, version, in_place=in_place)
         report = migrate_rows(rows, journey, Program(journey.model), old=old, dry_run=dry_run,
                               at=at)
         if report.applied:

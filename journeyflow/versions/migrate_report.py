@@ -50,7 +50,7 @@ class MigrationReport:
     def text(self) -> str:
         total = sum(self.customers.values())
         head = f"journey '{self.journey}': {_n(total)} on other versions " + (
-            "(" + ", ".join(f"{_n(n)} on {version_name(v)}"
+            "(" + ", ".join(f"{_n(n)} on {self._version_text(v)}"
                             for v, n in sorted(self.customers.items())) + ")" if total else "")
         if self.blocked:
             lines = [head, f"migration to {version_name(self.version)} is blocked; nothing "
@@ -63,6 +63,11 @@ class MigrationReport:
         lines += [f"  {line}" for line in self._changes()]
         lines += [f"  warning: {self.unused_move_text(old)}" for old in self.unused_moves]
         return "\n".join(lines) + "\n"
+
+    def _version_text(self, version: str) -> str:
+        if version == self.version:  # migrated in place: the file changed, its version not
+            return f"{version_name(version)} as it was before this edit"
+        return version_name(version)
 
     def unused_move_text(self, old: str) -> str:
         """Why a mapping moved nobody, as far as the earlier versions' files tell."""

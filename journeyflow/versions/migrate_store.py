@@ -18,7 +18,7 @@ from journeyflow.runtime.program import Program
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migration import CustomerMigrator, StoredTimer
 
-__all__ = ["MigrationRows", "StoredCustomer", "migrate_rows", "version_of"]
+__all__ = ["MigrationRows", "StoredCustomer", "edited", "migrate_rows", "version_of"]
 
 StoredCustomer = tuple[str, str, str, list[StoredTimer]]  # id, version, state, timers
 
@@ -96,6 +96,18 @@ def migrate_rows(rows: MigrationRows, journey: Journey, program: Program, *,
     elif write:
         rows.rollback()
     return report
+
+
+def edited(old_source: str, journey: Journey) -> bool:
+    """Whether ``journey`` differs from ``old_source`` in anything that matters to customers
+    (layout and comments do not). A source that no longer compiles cannot be compared."""
+    from journeyflow.versions.diff import diff_journeys
+
+    try:
+        old = loads(old_source, journey.file)
+    except JourneyError:
+        return False
+    return old.name == journey.name and bool(diff_journeys(old, journey))
 
 
 def _old_programs(sources: Mapping[str, str], versions: Mapping[str, int],

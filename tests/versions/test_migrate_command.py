@@ -137,3 +137,15 @@ def test_a_journey_that_does_not_compile(tmp_path: Path, runner: CliRunner) -> N
     result = runner.invoke(main, ["migrate", "--store", store, str(broken)])
     assert result.exit_code == 1
     assert "error[JF230]" in result.output
+
+
+def test_an_edit_that_kept_its_version_line(tmp_path: Path, runner: CliRunner) -> None:
+    store, _ = _setup(tmp_path)
+    edited = tmp_path / "v1-edited.journey"
+    edited.write_text(edit(V1, ("after 3d {", "after 1d {")), "utf-8")
+    result = runner.invoke(main, ["migrate", "--store", store, str(edited), "--dry-run"])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        "journey 'Trial': 3 customers on other versions (3 customers on version 1 as it was "
+        "before this edit)\nwould move them to version 1:\n")
+    assert "  stage timers recomputed: 3 (0 already due" in result.output

@@ -151,3 +151,26 @@ def test_version_of_matches_the_store(tmp_path: Path) -> None:
     for text in (V1, V1.replace("version 1\n", "")):
         e = engine(text)
         assert version_of(e.journey) == journey_version(e)
+
+
+def test_an_edit_without_a_new_version_line_migrates_in_place(tmp_path: Path) -> None:
+    """The store recorded version 1's file: an edit that keeps `version 1` still moves the
+    customers, so their timers name the rules of the file they now run on."""
+    store = url(tmp_path)
+    run_and_close(V1, store, signups(1), T0 + 0.5 * DAY)
+    e = run(edit(V1, ("after 3d {", "after 1d {")), store, [], T0 + 4 * DAY)
+    sends = [r["at"] for r in e.trace if r.get("message") == "nudge"]
+    e.close()
+    assert sends == ["2026-01-02T10:00:00Z"]
+    (record,) = history(store, "migrated")
+    assert (record["from"], record["to"]) == ("1", "1")
+    assert versions(store) == {"1": 1}
+    run_and_close(edit(V1, ("after 3d {", "after 1d {")), store, [])
+    assert len(history(store, "migrated")) == 1  # the edit is recorded: once is enough
+
+
+def test_a_layout_edit_without_a_new_version_line_moves_nothing(tmp_path: Path) -> None:
+    store = url(tmp_path)
+    run_and_close(V1, store, signups(1))
+    run_and_close("# a comment changes nothing for customers\n" + V1, store, [])
+    assert history(store, "migrated") == []

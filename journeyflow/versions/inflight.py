@@ -63,7 +63,7 @@ def read_in_flight(url: str, journey: Journey) -> InFlight:
         raise JourneyError(f"'{url}': diff --store reads a durable store, "
                            "sqlite:///path/to/state.db")
     from journeyflow.live.sqlite import SQLiteStore
-    from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, owner_check
+    from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, owner_check
 
     store = SQLiteStore.open(url)
     try:
@@ -72,7 +72,9 @@ def read_in_flight(url: str, journey: Journey) -> InFlight:
         by_stage = dict(db.execute(
             "SELECT json_extract(state, '$.stage'), count(*) FROM jf_customers WHERE "
             "journey = ? GROUP BY 1 ORDER BY 1", (journey.name,)).fetchall())
-        rows = SQLiteMigrationRows(db, journey.name, version_of(journey))
+        version = version_of(journey)
+        in_place = edited_source(db, journey, version) is not None
+        rows = SQLiteMigrationRows(db, journey.name, version, in_place=in_place)
         report = migrate_rows(rows, journey, Program(journey.model), dry_run=True)
     finally:
         store.close()

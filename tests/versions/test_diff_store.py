@@ -62,3 +62,9 @@ def test_a_bad_store_is_a_usage_error(tmp_path: Path, runner: CliRunner) -> None
     result = runner.invoke(main, ["diff", old, new, "--store", "memory://"])
     assert result.exit_code == 2
     assert "diff --store reads a durable store" in result.output
+
+
+def test_an_edit_that_kept_its_version_line(tmp_path: Path, runner: CliRunner) -> None:
+    store, old, new = _files(tmp_path, edit(V1, ("after 3d {", "after 1d {")))
+    out = runner.invoke(main, ["diff", old, new, "--store", store]).output
+    assert "(3 customers on version 1 as it was before this edit)" in out

@@ -33,6 +33,7 @@ LAZY_COMMANDS = {
     "simulate": "journeyflow.simulate.command:simulate",
     "render": "journeyflow.render.command:render",
     "diff": "journeyflow.versions.command:diff",
+    "migrate": "journeyflow.versions.migrate_command:migrate",
     "preview": "journeyflow.runtime.preview:preview",
     "serve": "journeyflow.live.serve:serve",
     "report": "journeyflow.live.reportcli:report",

@@ -30,7 +30,7 @@ BUILTIN_EVENT_FIELDS = {name: {"bonus": "text"} for name in m.BUILTIN_EVENTS}
 WEEKDAYS = m.WEEKDAYS
 MESSAGE_PARTS = ("subject", "body", "template")
 SINGLETONS = (a.CustomerDecl, a.QuietHours, a.SendWindow, a.ValueDecl, a.ReentryDecl,
-              a.HoldoutDecl)
+              a.HoldoutDecl, a.MigrateDecl)
 MAX_HOLDOUT = 50.0  # percent: beyond it the journey itself becomes the experiment's minority
 
 
@@ -93,7 +93,8 @@ def _segments_named_like_attributes(ctx: CompileContext, file: a.JourneyFile) ->
 
 def _keyword(decl: a.Decl) -> str:
     return {a.CustomerDecl: "customer", a.QuietHours: "quiet hours", a.SendWindow: "send window",
-            a.ValueDecl: "value", a.ReentryDecl: "reentry", a.HoldoutDecl: "holdout"}[type(decl)]
+            a.ValueDecl: "value", a.ReentryDecl: "reentry", a.HoldoutDecl: "holdout",
+            a.MigrateDecl: "migrate"}[type(decl)]
 
 
 def _keyword_span(ctx: CompileContext, decl: a.Decl) -> Span:

@@ -13,6 +13,7 @@ from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import collect_names, lower_declarations
 from journeyflow.compile.delivery_check import check_send_times
 from journeyflow.compile.graph import build_graph
+from journeyflow.compile.migration import lower_migration
 from journeyflow.compile.rules import lower_anywhere, lower_stages
 from journeyflow.compile.scenarios import lower_scenarios
 from journeyflow.errors import Diagnostic
@@ -47,6 +48,7 @@ def compile_tree(tree: a.JourneyFile, source: str, file: str) -> CompileResult:
     ctx.timezone = decls.timezone
     stages = lower_stages(ctx, tree)
     anywhere = lower_anywhere(ctx, tree)
+    migration = lower_migration(ctx, tree)
     scenario_decls = tuple(d for d in tree.decls if isinstance(d, a.ScenarioDecl))
     scenarios = lower_scenarios(ctx, scenario_decls)
     simulate = next((d for d in tree.decls if isinstance(d, a.SimulateDecl)), None)
@@ -61,7 +63,8 @@ def compile_tree(tree: a.JourneyFile, source: str, file: str) -> CompileResult:
             limits=tuple(decls.limits), quiet_hours=decls.quiet_hours,
             send_window=decls.send_window, segments=decls.segments,
             consents=tuple(decls.consents), holdout=decls.holdout, goals=decls.goals,
-            value=decls.value, reentry=decls.reentry, anywhere=anywhere, stages=stages)
+            value=decls.value, reentry=decls.reentry, anywhere=anywhere, stages=stages,
+            migration=migration)
         graph = build_graph(model)
         run_graph_checks(ctx, tree, model, graph)
         run_campaign_checks(ctx, tree, model)

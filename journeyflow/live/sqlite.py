@@ -34,8 +34,11 @@ from journeyflow.live.codec import (
     timer_from_row,
     timer_to_row,
 )
+from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, record_source
 from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.runtime.trace import record_to_dict
+from journeyflow.versions.migrate_report import MigrationReport
+from journeyflow.versions.migrate_store import migrate_rows
 
 if TYPE_CHECKING:
     from journeyflow.runtime.engine import Engine
@@ -208,6 +211,8 @@ class SQLiteStore:
         self.journey = engine.journey.name
         self.version = journey_version(engine)
         self.outbox.journey = self.journey
+        # What opening it with this version moved, for an embedding to log (None: nothing).
+        self.migration: MigrationReport | None = None
         self._check_journey()
         ip = engine.interpreter
         ip.customers = CustomerCache(self.load_customer, self.cache_limit, self.load_customers)
@@ -235,15 +240,23 @@ class SQLiteStore:
             raise JourneyError(
                 f"the state store {self.database.path} belongs to journey "
                 f"{', '.join(repr(n) for n in names)}, not '{self.journey}'; use another store")
-        other = self.db.execute(
-            "SELECT version, count(*) FROM jf_customers WHERE journey = ? AND version != ? "
-            "GROUP BY version", (self.journey, self.version)).fetchall()
-        if other:
-            held = ", ".join(f"{n} on version {v}" for v, n in other)
-            raise JourneyError(
-                f"the state store {self.database.path} holds customers of another version of "
-                f"journey '{self.journey}' ({held}); this file is version {self.version}. "
-                "Migrate them first, or open the store with the version they run on")
+        assert self.engine is not None
+        edited = edited_source(self.db, self.engine.journey, self.version)
+        if edited is not None or self.db.execute(
+                "SELECT 1 FROM jf_customers WHERE journey = ? AND version != ? LIMIT 1",
+                (self.journey, self.version)).fetchone() is not None:
+            self._migrate(in_place=edited is not None)
+        record_source(self.db, self.journey, self.version, self.engine.journey.source)
+
+    def _migrate(self, in_place: bool) -> None:
+        """Move the customers of other versions (and, ``in_place``, of an earlier edit of
+        this one) to this journey, or fail with what blocks it."""
+        assert self.engine is not None
+        rows = SQLiteMigrationRows(self.db, self.journey, self.version, in_place=in_place)
+        report = self.migration = migrate_rows(rows, self.engine.journey, self.engine.program)
+        if report.blocked:
+            raise JourneyError(f"the state store {self.database.path} holds customers of "
+                               f"another version: {report.text()}".rstrip())
 
     def mark_shared(self) -> None:
         """Several journeys of one service share this store."""

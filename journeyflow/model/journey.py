@@ -19,6 +19,7 @@ __all__ = [
     "RedeemBonus", "Reentry", "Rule", "Segment", "Send", "SendWindow", "SetAttribute",
     "SourceExpr", "Split", "SplitArm", "Stage", "TagAction", "Trigger", "BUILTIN_EVENTS",
     "BUILTIN_CHANNELS", "WEEKDAYS", "day_index", "day_range",
+    "Migration", "Rewrite", "StageMove",
 ]
 
 BUILTIN_CHANNELS = ("email", "sms", "push", "webhook")
@@ -127,6 +128,35 @@ class Reentry(Frozen):
     mode: Literal["never", "always", "after"] = "never"
     after: timedelta | None = None
     location: Location | None = None  # the declaration: the `rule` of a re-entry transition
+
+
+class StageMove(Frozen):
+    """``stage OLD -> NEW`` of a ``migrate`` block."""
+
+    old: str
+    new: str
+    location: Location
+
+
+class Rewrite(Frozen):
+    """``set ATTR = EXPR`` of a ``migrate`` block, evaluated with the earlier version's values."""
+
+    attribute: str
+    value: SourceExpr
+    location: Location
+
+
+class Migration(Frozen):
+    """How customers of an earlier version of the journey move to this one."""
+
+    moves: tuple[StageMove, ...] = ()
+    rewrites: tuple[Rewrite, ...] = ()
+    location: Location
+
+    @property
+    def stages(self) -> dict[str, str]:
+        """Old stage -> new stage."""
+        return {move.old: move.new for move in self.moves}
 
 
 # ---- actions -----------------------------------------------------------------------
@@ -307,6 +337,7 @@ class JourneyModel(Frozen):
     reentry: Reentry = Reentry()
     anywhere: tuple[Rule, ...] = ()
     stages: dict[str, Stage]
+    migration: Migration | None = None  # the `migrate` block
 
     @property
     def start_stage(self) -> str:

@@ -178,6 +178,9 @@ class Program:
             str(step.location): self.exprs.compile_condition(step.condition.node)
             for scenario in scenarios for step in scenario.steps
             if isinstance(step, Expectation) and step.condition is not None}
+        # `migrate { set ATTR = EXPR }`, evaluated when a store moves customers to this version.
+        self.rewrites = [(r.attribute, self.exprs.compile(r.value.node))
+                         for r in (model.migration.rewrites if model.migration else ())]
         self.needs = self.exprs.needs
         self.reentry = model.reentry
         self.event_defaults = {

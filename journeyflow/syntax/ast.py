@@ -22,6 +22,7 @@ __all__ = [
     "SegmentDecl", "Send", "SendWindow", "Set", "SimArrivals", "SimIn", "SimRate",
     "SimReaction", "SimReacts", "SimulateDecl", "Split", "StageDecl", "Stmt", "StepEvent",
     "StepWait", "StringLit", "Tag", "Trigger", "Unary", "ValueDecl", "AnywhereDecl", "DaySpan",
+    "MigrateDecl", "MigrateItem", "MigrateSet", "MigrateStage",
 ]
 
 def _span() -> Span:
@@ -566,6 +567,36 @@ class SimulateDecl:
     span: Span = _span()
 
 
+# ---- migrate -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateStage:
+    """``stage OLD -> NEW``: customers in the earlier version's stage OLD go to NEW."""
+
+    old: Ident
+    new: Ident
+    span: Span = _span()
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateSet:
+    """``set ATTR = EXPR``: the attribute rewritten from the earlier version's values."""
+
+    attribute: Ident
+    expr: Expr
+    span: Span = _span()
+
+
+MigrateItem = (MigrateStage | MigrateSet)
+
+
+@dataclass(frozen=True, slots=True)
+class MigrateDecl:
+    items: tuple[MigrateItem, ...]
+    span: Span = _span()
+
+
 # ---- scenarios ------------------------------------------------------------------------
 
 
@@ -612,7 +643,7 @@ class ScenarioDecl:
 
 Decl = (CustomerDecl | EventDecl | MessageDecl | ChannelDecl | LimitDecl | QuietHours |
     SendWindow | SegmentDecl | ConsentDecl | HoldoutDecl | GoalDecl | ValueDecl | ReentryDecl |
-    AnywhereDecl | StageDecl | SimulateDecl | ScenarioDecl)
+    AnywhereDecl | StageDecl | SimulateDecl | MigrateDecl | ScenarioDecl)
 
 
 @dataclass(frozen=True, slots=True)

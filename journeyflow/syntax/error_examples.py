@@ -37,7 +37,7 @@ _DECLARATIONS = (
     "stage c final", "event f {}", "message n via email", "customer { }", "channel crm",
     "limit email to 1 per 1d", "quiet hours 22:00 to 06:00", "segment s where y",
     "goal g on e", "value 1", "reentry never", "anywhere { }", "simulate { }",
-    'scenario "s" { }',
+    'scenario "s" { }', "migrate { }",
 )
 SYNTAX_LABELS: dict[tuple[str, str], list[str]] = {
     ("JF110", 'a journey file must start with: journey "Name"'): [
@@ -226,7 +226,7 @@ _GROUPS: tuple[tuple[str, frozenset[str], int], ...] = (
     ("a declaration (stage, event, customer, message, ...)", frozenset({
         "CUSTOMER", "EVENT", "MESSAGE", "CHANNEL", "LIMIT", "QUIET", "SEND", "SEGMENT", "GOAL",
         "VALUE", "REENTRY", "ANYWHERE", "STAGE", "SIMULATE", "SCENARIO", "CONSENT",
-        "HOLDOUT"}), 10),
+        "HOLDOUT", "MIGRATE"}), 10),
     ("a statement (send, set, tag, grant, if, split, ...)", frozenset({
         "SEND", "OFFER", "GRANT", "REDEEM", "SET", "TAG", "UNTAG", "EMIT", "NOTIFY", "AFTER",
         "IF", "SPLIT", "SEMICOLON"}), 8),

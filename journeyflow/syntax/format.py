@@ -396,6 +396,13 @@ class _Formatter(_Writer):
                     lambda lt: self.line(lt[1], _start(lt[0]), end_of(lt[0])),
                     texts[0] if len(texts) == 1 else "" if not texts else None)
 
+    def migrate(self, d: a.MigrateDecl) -> None:
+        texts = [fx.migrate_item_text(item) for item in d.items]
+        items = list(zip(d.items, texts, strict=True))
+        self.braced("migrate", d, _after_word(d, "migrate"), items,
+                    lambda it: self.line(it[1], _start(it[0]), end_of(it[0])),
+                    None if d.items else "")
+
     def scenario(self, d: a.ScenarioDecl) -> None:
         self.braced(f"scenario {quote(d.name)}", d, _after_word(d, "scenario"), d.steps,
                     lambda st: self.line(fx.step_text(st), _start(st), end_of(st)),
@@ -404,4 +411,4 @@ class _Formatter(_Writer):
 
 _DECLS = {a.CustomerDecl: "customer", a.EventDecl: "event", a.MessageDecl: "message",
           a.AnywhereDecl: "anywhere", a.StageDecl: "stage", a.SimulateDecl: "simulate",
-          a.ScenarioDecl: "scenario"}
+          a.MigrateDecl: "migrate", a.ScenarioDecl: "scenario"}

@@ -28,6 +28,7 @@ __all__ = [
     "SourceText", "decl_text", "dist_text", "expr_text", "field_text", "float_text",
     "is_simple", "kv_block_text", "quote", "rule_head_text", "sim_text", "simple_stmt_text",
     "step_text",
+    "migrate_item_text",
 ]
 
 _COMPARE = ("==", "!=", "<", "<=", ">", ">=")
@@ -237,6 +238,13 @@ _DECL_TEXT: dict[type, Callable[[Any], str]] = {
     a.ValueDecl: lambda d: f"value {expr_text(d.expr)}",
     a.ReentryDecl: lambda d: f"reentry after {d.after.text}" if d.after else f"reentry {d.mode}",
 }
+
+
+def migrate_item_text(item: a.MigrateItem) -> str:
+    """One line of a ``migrate`` block."""
+    if isinstance(item, a.MigrateStage):
+        return f"stage {item.old.name} -> {item.new.name}"
+    return f"set {item.attribute.name} = {expr_text(item.expr)}"
 
 
 def decl_text(decl: a.Decl) -> str | None:

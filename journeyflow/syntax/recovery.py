@@ -38,7 +38,7 @@ _FAKE_VALUES = {
 _SYNC = frozenset({
     "CUSTOMER", "EVENT", "MESSAGE", "CHANNEL", "LIMIT", "QUIET", "SEGMENT", "GOAL", "VALUE",
     "REENTRY", "ANYWHERE", "STAGE", "SIMULATE", "SCENARIO", "ON", "EVERY", "WHEN",
-    "CONSENT", "HOLDOUT",
+    "CONSENT", "HOLDOUT", "MIGRATE",
 })
 # When a token cannot be kept, the parser pretends it read one of these instead.
 _SUBSTITUTES = ("DURATION", "NAME", "NUMBER", "STRING", "PERCENT", "CLOCK")

@@ -385,6 +385,15 @@ class JourneyTransformer(Transformer[Token, Any]):
 
     # ---- simulate -------------------------------------------------------------------------
 
+    def migrate(self, c: Children) -> a.MigrateDecl:
+        return a.MigrateDecl(tuple(c[1:-1]), _spanning(c[0], c[-1]))
+
+    def migrate_stage(self, c: Children) -> a.MigrateStage:
+        return a.MigrateStage(_ident(c[1]), _ident(c[3]), _spanning(c[0], c[3]))
+
+    def migrate_set(self, c: Children) -> a.MigrateSet:
+        return a.MigrateSet(_ident(c[1]), c[3], _spanning(c[0], c[3]))
+
     def simulate(self, c: Children) -> a.SimulateDecl:
         return a.SimulateDecl(tuple(c[1:-1]), _spanning(c[0], c[-1]))
 

@@ -10,13 +10,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import click
 
 from journeyflow.cliutil import print_diagnostics, read_source
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey, load
+from journeyflow.versions.changes import JourneyDiff
 from journeyflow.versions.diff import diff_journeys
+from journeyflow.versions.inflight import InFlight, read_in_flight
 from journeyflow.versions.text import print_diff
 
 __all__ = ["diff"]
@@ -29,7 +32,10 @@ CHANGED, TROUBLE = 1, 2
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json prints one object for tools (see docs/diff.md).")
-def diff(old: Path, new: Path, fmt: str) -> None:
+@click.option("--store", "url", metavar="URL", help="A store of the journey "
+              "(sqlite:///path/to/state.db): how many in-flight customers each change "
+              "touches, and whether migrating them to NEW would be blocked.")
+def diff(old: Path, new: Path, fmt: str, url: str | None) -> None:
     """Show what changed from OLD to NEW that matters to customers.
 
     Compares the two compiled journeys, not their text: comments and layout never show,
@@ -43,11 +49,34 @@ def diff(old: Path, new: Path, fmt: str) -> None:
     assert before is not None
     assert after is not None
     result = diff_journeys(before, after, str(old), str(new))
+    flight = _in_flight(url, after)
     if fmt == "json":
-        click.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False))
+        click.echo(json.dumps(_as_json(result, flight), indent=2, ensure_ascii=False))
     else:
-        print_diff(result, sys.stdout)
+        print_diff(result, sys.stdout, flight)
+        if flight is not None:
+            click.echo("\n" + flight.summary(), nl=False)
     sys.exit(CHANGED if result else 0)
+
+
+def _in_flight(url: str | None, new: Journey) -> InFlight | None:
+    if url is None:
+        return None
+    try:
+        return read_in_flight(url, new)
+    except JourneyError as err:
+        click.echo(f"error: {err}", err=True)
+        sys.exit(TROUBLE)
+
+
+def _as_json(result: JourneyDiff, flight: InFlight | None) -> dict[str, Any]:
+    out = result.as_dict()
+    if flight is not None:
+        for change, item in zip(result.changes, out["changes"], strict=True):
+            item["in_flight"] = flight.touched(change)
+            item["blocks"] = flight.blocks(change)
+        out["store"] = flight.as_json()
+    return out
 
 
 def _load(path: Path) -> Journey | None:

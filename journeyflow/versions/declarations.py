@@ -1,5 +1,5 @@
 """Journey-wide declarations: header, attributes, events, messages, channels, caps, quiet
-hours, send window, segments, goals, value and reentry."""
+hours, send window, segments, goals, value, reentry and the migrate block."""
 
 from __future__ import annotations
 
@@ -318,3 +318,12 @@ def _value_and_reentry(pair: Pair) -> Iterator[Change]:
     finals = tuple(name for name, view in pair.old.stages.items() if view.stage.final)
     yield from _single(pair, "reentry", "reentry", old.reentry, new.reentry, _reentry_text,
                        "decides whether customers in a final stage start again", finals)
+    yield from _single(pair, "migrate", "migrate block", old.migration, new.migration,
+                       _migration_text, "how a store's customers of the earlier version "
+                       "move to this one (journeyflow migrate)")
+
+
+def _migration_text(migration: m.Migration) -> str:
+    items = [f"stage {move.old} -> {move.new}" for move in migration.moves]
+    items += [f"set {r.attribute} = {expr_or_none(r.value)}" for r in migration.rewrites]
+    return "migrate { " + "; ".join(items) + " }" if items else "migrate {}"

@@ -13,8 +13,8 @@ KINDS = (
     "journey.name", "journey.version", "journey.timezone", "journey.timezone_attribute",
     "attribute", "event", "event.field", "message", "message.channel", "message.subject",
     "message.body", "message.template", "message.transactional", "consent", "holdout", "channel",
-    "limit", "quiet_hours", "send_window", "segment", "goal", "value", "reentry", "stage",
-    "stage.start", "stage.final", "rule", "rule.trigger", "rule.guard", "rule.target",
+    "limit", "quiet_hours", "send_window", "segment", "goal", "value", "reentry", "migrate",
+    "stage", "stage.start", "stage.final", "rule", "rule.trigger", "rule.guard", "rule.target",
     "rule.order", "action", "action.target", "action.timer", "action.condition", "action.split",
     "action.split_position",
 )
@@ -75,6 +75,20 @@ _CHANGE: dict[str, Any] = {
         "everyone": {"type": "boolean"},
         "rules": {"type": "array", "items": _RULE},
         "note": {"type": ["string", "null"]},
+        # with --store only: the in-flight customers it touches, the migration it blocks
+        "in_flight": {"type": "integer", "minimum": 0},
+        "blocks": {"type": "array", "items": {"type": "string"}},
+    },
+}
+_STORE: dict[str, Any] = {
+    "type": "object",
+    "required": ["url", "customers", "by_stage", "migration"],
+    "additionalProperties": False,
+    "properties": {
+        "url": {"type": "string"},
+        "customers": {"type": "integer", "minimum": 0},
+        "by_stage": {"type": "object", "additionalProperties": {"type": "integer"}},
+        "migration": {"type": "object"},  # the report of `journeyflow migrate --format json`
     },
 }
 DIFF_SCHEMA: dict[str, Any] = {
@@ -89,5 +103,6 @@ DIFF_SCHEMA: dict[str, Any] = {
         "changed": {"type": "boolean"},
         "count": {"type": "integer", "minimum": 0},
         "changes": {"type": "array", "items": _CHANGE},
+        "store": _STORE,  # with --store only
     },
 }

@@ -140,8 +140,9 @@ def _removed(pair: Pair, view: StageView) -> Change:
     name = view.stage.name
     return Change("stage", "removed", Group("stage", name), f"stage {name}",
                   *pair.sides(view.line, _stage_text(view), pair.new.line(("header",)), None),
-                  stages=(name,), note=f"customers still in '{name}' have no stage of that "
-                  "name in the new version")
+                  stages=(name,), note=_gone_note(pair, name, "customers still in "
+                                                  f"'{name}' have no stage of that name in "
+                                                  "the new version"))
 
 
 def _renamed(pair: Pair, old: StageView, new: StageView) -> Change:
@@ -150,8 +151,18 @@ def _renamed(pair: Pair, old: StageView, new: StageView) -> Change:
                   *pair.sides(old.line, f"stage {old.stage.name}", new.line,
                               f"stage {new.stage.name}"),
                   stages=(old.stage.name,),
-                  note=f"this looks like a rename (same rules, same ways in); customers in "
-                  f"'{old.stage.name}' have no stage of that name in the new version")
+                  note="this looks like a rename (same rules, same ways in); " + _gone_note(
+                      pair, old.stage.name, f"customers in '{old.stage.name}' have no stage "
+                      "of that name in the new version"))
+
+
+def _gone_note(pair: Pair, name: str, unmapped: str) -> str:
+    """What becomes of a stage's customers: the new version's `migrate` block may say."""
+    migration = pair.new.model.migration
+    target = migration.stages.get(name) if migration is not None else None
+    if target is None:
+        return unmapped
+    return f"the new version's migrate block moves the customers in '{name}' to '{target}'"
 
 
 def _flags(pair: Pair, old: StageView, new: StageView) -> Iterator[Change]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import TextIO
+from typing import Protocol, TextIO
 
 from rich.console import Console
 from rich.text import Text
@@ -26,14 +26,24 @@ _MARKS = {"added": "+", "removed": "-"}
 _LONG = 6  # multi-line texts longer than this show as a unified diff
 
 
-def print_diff(diff: JourneyDiff, stream: TextIO | None = None) -> None:
-    """Print ``diff``; colour only when ``stream`` is a terminal (and NO_COLOR is unset)."""
+class InFlightView(Protocol):
+    """What a store says about a change: the customers it touches, what it blocks."""
+
+    def touched(self, change: Change) -> int: ...
+
+    def blocks(self, change: Change) -> list[str]: ...
+
+
+def print_diff(diff: JourneyDiff, stream: TextIO | None = None,
+               store: InFlightView | None = None) -> None:
+    """Print ``diff``; colour only when ``stream`` is a terminal (and NO_COLOR is unset).
+    With ``store``, each change also says how many in-flight customers it touches."""
     console = Console(file=stream, highlight=False, soft_wrap=True, emoji=False)
-    for line in render_text(diff):
+    for line in render_text(diff, store):
         console.print(line)
 
 
-def render_text(diff: JourneyDiff) -> list[Text]:
+def render_text(diff: JourneyDiff, store: InFlightView | None = None) -> list[Text]:
     if not diff:
         return [Text(f"no changes that matter to customers from {diff.old_file} to "
                      f"{diff.new_file}")]
@@ -44,11 +54,11 @@ def render_text(diff: JourneyDiff) -> list[Text]:
     for group, changes in diff.groups():
         lines += [Text(""), Text(group.title, style="bold underline")]
         for change in changes:
-            lines += _change(change)
+            lines += _change(change, store)
     return lines
 
 
-def _change(change: Change) -> list[Text]:
+def _change(change: Change, store: InFlightView | None = None) -> list[Text]:
     aspect = _ASPECTS.get(change.kind, "")
     what = f"{aspect} {change.verb}" if aspect else change.verb
     mark = _MARKS.get(change.verb, "~")
@@ -66,6 +76,12 @@ def _change(change: Change) -> list[Text]:
         out += _side(old, width, "red") + _side(new, width, "green")
     if change.note:
         out.append(Text(f"      note: {change.note}", style="italic dim"))
+    if store is not None:
+        n = store.touched(change)
+        out.append(Text(f"      in flight: {'1 customer' if n == 1 else f'{n:,} customers'}",
+                        style="yellow"))
+        out += [Text(f"      blocks the migration: {why}", style="bold red")
+                for why in store.blocks(change)]
     return out
 
 

@@ -183,7 +183,8 @@ def _declaration_lines(tree: a.JourneyFile) -> Iterator[tuple[tuple[str, ...], i
 
 
 _SINGLE_LINE: dict[type, str] = {a.QuietHours: "quiet_hours", a.SendWindow: "send_window",
-                                  a.ValueDecl: "value", a.ReentryDecl: "reentry"}
+                                  a.ValueDecl: "value", a.ReentryDecl: "reentry",
+                                  a.MigrateDecl: "migrate"}
 
 
 def _decl_lines(decl: a.Decl) -> list[tuple[tuple[str, ...], int]]:

@@ -111,7 +111,8 @@ def test_a_small_cache_gives_the_same_run(tmp_path: Path) -> None:
     stored.close()
 
 
-def test_a_store_of_another_journey_or_version_is_refused(tmp_path: Path) -> None:
+def test_a_store_of_another_journey_is_refused_another_version_migrated(
+        tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'state.db'}"
     engine = journeyflow.Engine(journeyflow.loads(JOURNEY), store=url)
     feed(engine, events(2), T0)
@@ -119,9 +120,10 @@ def test_a_store_of_another_journey_or_version_is_refused(tmp_path: Path) -> Non
     other = JOURNEY.replace('journey "store"', 'journey "other"')
     with pytest.raises(JourneyError, match="belongs to journey 'store'"):
         journeyflow.Engine(journeyflow.loads(other), store=url)
-    edited = JOURNEY.replace('"Hi"', '"Hello"')
-    with pytest.raises(JourneyError, match="another version of journey 'store'"):
-        journeyflow.Engine(journeyflow.loads(edited), store=url)
+    edited = JOURNEY.replace('"Hi"', '"Hello"')  # a copy edit: nothing blocks the migration
+    migrated = journeyflow.Engine(journeyflow.loads(edited), store=url)
+    assert migrated.store.count() == 2
+    migrated.close()
 
 
 def test_unknown_store_and_bad_options_are_clear_errors(tmp_path: Path) -> None:

@@ -93,7 +93,7 @@ def doc_journeys() -> list[tuple[str, str]]:
     blocks = _markdown_blocks(LANGUAGE_DOC.read_text("utf-8"))
     found = [(f"journey-{i}", b) for i, b in enumerate(blocks) if b.startswith("journey ")]
     found += [(f"block-{i}", 'journey "x"\n' + b) for i, b in enumerate(blocks)
-              if b.startswith(("simulate {", "scenario "))]
+              if b.startswith(("simulate {", "scenario ", "migrate {"))]
     return found
 
 
@@ -330,6 +330,8 @@ steps = st.one_of(
 )
 scenarios = st.builds(a.ScenarioDecl, texts, st.lists(steps, max_size=4).map(tuple))
 day_spans = st.builds(a.DaySpan, idents, maybe(idents))
+migrate_items = st.one_of(st.builds(a.MigrateStage, idents, idents),
+                          st.builds(a.MigrateSet, idents, exprs))
 decls: st.SearchStrategy[a.Decl] = st.one_of(
     st.builds(a.CustomerDecl, fields),
     st.builds(a.EventDecl, idents, fields),
@@ -349,6 +351,7 @@ decls: st.SearchStrategy[a.Decl] = st.one_of(
     st.builds(a.AnywhereDecl, rule_lists),
     stages(),
     st.builds(a.SimulateDecl, st.lists(sim_items, max_size=3).map(tuple)),
+    st.builds(a.MigrateDecl, st.lists(migrate_items, max_size=3).map(tuple)),
     scenarios,
 )
 headers = st.builds(a.Header, texts, maybe(numbers), maybe(st.builds(a.StringLit, texts)))
@@ -380,6 +383,12 @@ def test_random_stages(stage: a.StageDecl) -> None:
 @given(journeys)
 def test_random_journeys(tree: a.JourneyFile) -> None:
     _round_trip(tree, "x.journey")
+
+
+@PROPERTY
+@given(st.lists(migrate_items, max_size=4).map(tuple))
+def test_random_migrate_blocks(items: tuple[a.MigrateItem, ...]) -> None:
+    _round_trip(a.JourneyFile(a.Header("x"), (a.MigrateDecl(items),)), "x.journey")
 
 
 @settings(PROPERTY, max_examples=40)

@@ -45,6 +45,10 @@ EDITS = (
          "  after 7d -> browsing\n}\n\nstage opted_out final"),)),
     Edit("renamed-stage", "abandoned_cart.journey", (
         ("opted_out", "unsubscribed_for_good"),)),
+    Edit("renamed-stage-with-migrate", "abandoned_cart.journey", (
+        ("opted_out", "unsubscribed_for_good"),
+        ("stage unsubscribed_for_good final", "stage unsubscribed_for_good final\n\n"
+         "migrate { stage opted_out -> unsubscribed_for_good }"))),
     Edit("changed-guard", "lifecycle.journey", (
         ("on cart_abandoned where event.cart_value >= 10 {",
          "on cart_abandoned where event.cart_value >= 25 {"),)),

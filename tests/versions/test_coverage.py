@@ -19,7 +19,7 @@ JOURNEY_FIELDS = {
     "attributes": "attribute", "events": "event, event.field",
     "messages": "message, message.*", "channels": "channel", "limits": "limit",
     "quiet_hours": "quiet_hours", "send_window": "send_window", "segments": "segment",
-    "goals": "goal", "value": "value", "reentry": "reentry",
+    "goals": "goal", "value": "value", "reentry": "reentry", "migration": "migrate",
     "anywhere": "rule*, action* in the anywhere group", "stages": "stage*, rule*, action*",
 }
 MESSAGE_FIELDS = {"name", "channel", "subject", "body", "template", "transactional",

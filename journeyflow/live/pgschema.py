@@ -7,6 +7,9 @@ workers: ``jf_inbox`` (accepted events waiting for a worker), ``jf_leases`` (whi
 worker steps which partition of a journey's customers, under which epoch) and
 ``jf_workers`` (who is alive, to split the partitions fairly). A customer belongs to
 one partition for good: a stable hash of its id, modulo the journey's partition count.
+``jf_versions`` keeps the source of every version a journey was opened with, and
+``jf_journeys.migrations`` counts the times its customers were moved to another file (a
+process that opened an earlier file stops committing when it changes).
 """
 
 from __future__ import annotations
@@ -64,7 +67,12 @@ CREATE TABLE IF NOT EXISTS jf_leases (journey TEXT NOT NULL, part INTEGER NOT NU
 CREATE TABLE IF NOT EXISTS jf_workers (journey TEXT NOT NULL, worker TEXT NOT NULL,
     seen TIMESTAMPTZ NOT NULL, PRIMARY KEY (journey, worker));
 CREATE SEQUENCE IF NOT EXISTS jf_timer_blocks;
+CREATE TABLE IF NOT EXISTS jf_versions (journey TEXT NOT NULL, version TEXT NOT NULL,
+    source TEXT NOT NULL, PRIMARY KEY (journey, version));
+ALTER TABLE jf_journeys ADD COLUMN IF NOT EXISTS migrations BIGINT NOT NULL DEFAULT 0;
 """
+
+BLOCK = 1 << 32  # timer numbers a store hands out before it takes a fresh block
 
 # Concurrent first opens would race on CREATE ... IF NOT EXISTS: one at a time.
 _SCHEMA_LOCK = 0x6A66_0001

@@ -31,8 +31,9 @@ from journeyflow.live.codec import (
     timer_to_row,
 )
 from journeyflow.live.leases import LeaseLost, Leases
+from journeyflow.live.pg_migrate import check_current, open_journey
 from journeyflow.live.pgoutbox import PostgresOutbox
-from journeyflow.live.pgschema import PgOptions, connect, key_ids, parse_url, partition_of
+from journeyflow.live.pgschema import BLOCK, PgOptions, connect, key_ids, parse_url, partition_of
 from journeyflow.live.sqlite import _customer_of, _history_rows, journey_version
 from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.runtime.trace import record_to_dict
@@ -40,10 +41,9 @@ from journeyflow.runtime.trace import record_to_dict
 if TYPE_CHECKING:
     from journeyflow.runtime.engine import Engine
     from journeyflow.runtime.state import Customer
+    from journeyflow.versions.migrate_report import MigrationReport
 
 __all__ = ["PostgresStore"]
-
-BLOCK = 1 << 32  # timer numbers a store hands out before it takes a fresh block
 
 
 class PostgresStore:
@@ -73,6 +73,8 @@ class PostgresStore:
         self._records_mark = 0
         self._rejected_mark = 0
         self._saved: tuple[int, int, int] = (0, 0, 0)  # processed, warnings, steps committed
+        self._migrations = 0  # the journey's migration count when this store opened it
+        self.migration: MigrationReport | None = None
 
     @classmethod
     def open(cls, url: str) -> PostgresStore:
@@ -86,7 +88,10 @@ class PostgresStore:
         self.version = journey_version(engine)
         self.outbox.journey = self.journey
         self.partitions = self._register()
-        self._check_version()
+        opened = open_journey(self.conn, engine.journey, engine.program, self.options.shown)
+        # What opening it with this version moved, for an embedding to log (None: nothing).
+        self.migration = opened.migration
+        self._migrations = opened.migrations
         ip = engine.interpreter
         ip.customers = CustomerCache(self.load_customer, self.cache_limit, self.load_customers)
         ip.touched = set()
@@ -117,17 +122,6 @@ class PostgresStore:
                                 (self.journey,)).fetchone()
         assert row is not None
         return int(row[0])
-
-    def _check_version(self) -> None:
-        other = self.conn.execute(
-            "SELECT version, count(*) FROM jf_customers WHERE journey = %s AND version != %s "
-            "GROUP BY version", (self.journey, self.version)).fetchall()
-        if other:
-            held = ", ".join(f"{n} on version {v}" for v, n in other)
-            raise JourneyError(
-                f"the state store {self.options.shown} holds customers of another version of "
-                f"journey '{self.journey}' ({held}); this file is version {self.version}. "
-                "Migrate them first, or open the store with the version they run on")
 
     def _rejected(self) -> list[dict[str, Any]]:
         return [{"reason": reason, "line": line,
@@ -294,6 +288,7 @@ class PostgresStore:
         rejected = engine.rejected[self._rejected_mark:]
         try:
             with self.conn.transaction():
+                check_current(self.conn, self.journey, self._migrations)
                 lost = self.leases.fence(self.conn, deliveries)
                 if lost:
                     raise LeaseLost(lost)
@@ -308,6 +303,9 @@ class PostgresStore:
                 raise JourneyError(
                     f"journey '{self.journey}' in the store {self.options.shown}: {why}; the "
                     "steps since the last commit were not saved") from None
+            raise
+        except JourneyError:  # another process migrated the journey: stop, save nothing
+            self._discard(set())
             raise
         except psycopg.OperationalError as exc:
             self._discard(set())

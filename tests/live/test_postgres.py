@@ -153,9 +153,10 @@ def test_bad_urls_and_other_versions_are_clear_errors(pg_url: str) -> None:
     engine = journeyflow.Engine(journey, store=pg_url)
     feed(engine, events(2), T0)
     engine.close()
-    edited = JOURNEY.replace('"Hi"', '"Hello"')
-    with pytest.raises(JourneyError, match="another version of journey 'store'"):
-        journeyflow.Engine(journeyflow.loads(edited), store=pg_url)
+    renamed = JOURNEY.replace("stage active", "stage engaged").replace("-> active",
+                                                                      "-> engaged")
+    with pytest.raises(JourneyError, match="holds customers of another version"):
+        journeyflow.Engine(journeyflow.loads(renamed), store=pg_url)
 
 
 def test_rejected_events_are_kept(pg_url: str) -> None:

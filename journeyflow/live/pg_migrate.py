@@ -1,0 +1,255 @@
+"""A PostgreSQL store's rows for a migration, and the lock that lets one process migrate.
+
+The migration itself (``versions.migrate_store``) knows no SQL. This module reads the
+customers of other versions in batches of ``BATCH`` (keyset pagination by id, so memory
+stays flat), with their timers, and writes them back inside the one transaction the
+whole migration runs in.
+
+Many processes may open a store with a new file at the same moment. Each takes the
+journey's advisory lock (held until its transaction ends) and then the journey's row in
+``jf_journeys`` FOR UPDATE, which waits for the commits in flight: the first migrates,
+the others find nothing left to move. A migration (or an opening with another file, even
+with no customer to move) adds one to ``jf_journeys.migrations``; a process that opened
+the journey under an earlier count refuses to commit (:func:`check_current`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+
+from journeyflow.errors import JourneyError
+from journeyflow.journey import Journey
+from journeyflow.live.codec import dumps, loads
+from journeyflow.live.pgschema import BLOCK, partition_of
+from journeyflow.runtime.program import Program
+from journeyflow.versions.migrate_report import MigrationReport
+from journeyflow.versions.migrate_store import StoredCustomer, edited, migrate_rows, version_of
+from journeyflow.versions.migration import StoredTimer
+
+__all__ = ["BATCH", "Opened", "PostgresMigrationRows", "check_current", "edited_source",
+           "migrate", "open_journey", "record_source"]
+
+BATCH = 2000
+
+Migrated = list[tuple[str, str, list[StoredTimer], dict[str, Any]]]
+
+
+def lock_key(journey: str) -> int:
+    """The advisory lock of a journey's migrations: a stable signed 64-bit hash."""
+    digest = hashlib.blake2b(b"journeyflow-migrate\x1f" + journey.encode("utf-8", "surrogatepass"),
+                             digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def record_source(conn: psycopg.Connection[Any], journey: str, version: str,
+                  source: str) -> None:
+    """Keep the source of the version a store is opened with: a later version's migration
+    needs it to tell which rules and delayed statements the customers' timers name."""
+    conn.execute("INSERT INTO jf_versions (journey, version, source) VALUES (%s, %s, %s) "
+                 "ON CONFLICT (journey, version) DO UPDATE SET source = EXCLUDED.source",
+                 (journey, version, source))
+
+
+def edited_source(conn: psycopg.Connection[Any], journey: Journey, version: str) -> str | None:
+    """The source recorded for ``version`` when ``journey`` is an edit of it that matters
+    to customers (its `version` line was not bumped); None when it is the same journey."""
+    row = conn.execute("SELECT source FROM jf_versions WHERE journey = %s AND version = %s",
+                       (journey.name, version)).fetchone()
+    if row is None or row[0] == journey.source or not edited(row[0], journey):
+        return None
+    return str(row[0])
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What opening a journey found: the migration (None when nothing was to move) and
+    the journey's migration count the opener runs under."""
+
+    migration: MigrationReport | None
+    migrations: int
+
+
+def open_journey(conn: psycopg.Connection[Any], journey: Journey, program: Program,
+                 shown: str) -> Opened:
+    """Make ``journey`` the version the store runs: migrate the customers of other versions
+    (or of an earlier edit of this one), or raise the report of what blocks it. The
+    journey's row must exist (the store registers it first)."""
+    name = journey.name
+    version = version_of(journey)
+    with conn.transaction():
+        current, count = _lock(conn, name)
+        in_place = edited_source(conn, journey, version) is not None
+        report = None
+        rows = PostgresMigrationRows(conn, name, version, in_place=in_place)
+        if in_place or rows.other_versions():
+            report = migrate_rows(rows, journey, program)
+            if report.blocked:
+                raise JourneyError(f"the state store {shown} holds customers of another "
+                                   f"version: {report.text()}".rstrip())
+        if in_place or current != version:
+            count = _make_current(conn, name, version)
+        record_source(conn, name, version, journey.source)
+    return Opened(report, count)
+
+
+def migrate(conn: psycopg.Connection[Any], journey: Journey, program: Program, *,
+            old: Mapping[str, str] | None = None, dry_run: bool = False,
+            at: float | None = None) -> MigrationReport:
+    """``journeyflow migrate`` and ``diff --store``: move (or rehearse moving) every
+    customer of another version, under the journey's lock."""
+    name = journey.name
+    version = version_of(journey)
+    with conn.transaction():
+        found = conn.execute("SELECT 1 FROM jf_journeys WHERE name = %s", (name,)).fetchone()
+        if found is not None:  # a rehearsal waits for a migration, but lets workers commit
+            _lock(conn, name, row=not dry_run)
+        in_place = edited_source(conn, journey, version) is not None
+        rows = PostgresMigrationRows(conn, name, version, in_place=in_place)
+        report = migrate_rows(rows, journey, program, old=old, dry_run=dry_run, at=at)
+        if report.applied:
+            _make_current(conn, name, version)
+            record_source(conn, name, version, journey.source)
+    return report
+
+
+def check_current(conn: psycopg.Connection[Any], journey: str, migrations: int) -> None:
+    """Inside a commit's transaction: the journey still runs the file this process opened
+    it with. The row is locked FOR KEY SHARE: a migration's FOR UPDATE waits for this
+    commit, and this commit for a migration under way."""
+    row = conn.execute("SELECT version, migrations FROM jf_journeys WHERE name = %s "
+                       "FOR KEY SHARE", (journey,)).fetchone()
+    if row is not None and int(row[1]) != migrations:
+        raise JourneyError(f"journey '{journey}' was migrated to version {row[0]} by another "
+                           "process; restart with the new file (the steps since the last "
+                           "commit were not saved)")
+
+
+def _lock(conn: psycopg.Connection[Any], journey: str, row: bool = True) -> tuple[str, int]:
+    """Take the journey's migration lock and, with ``row``, its row (which waits for the
+    commits under way and holds off the next ones); its current version and count."""
+    conn.execute("SELECT pg_advisory_xact_lock(%s)", (lock_key(journey),))
+    found = conn.execute("SELECT version, migrations FROM jf_journeys WHERE name = %s"
+                         + (" FOR UPDATE" if row else ""), (journey,)).fetchone()
+    if found is None:
+        raise JourneyError(f"journey '{journey}' is not registered in the store")
+    return str(found[0]), int(found[1])
+
+
+def _make_current(conn: psycopg.Connection[Any], journey: str, version: str) -> int:
+    row = conn.execute("UPDATE jf_journeys SET version = %s, migrations = migrations + 1 "
+                       "WHERE name = %s RETURNING migrations", (version, journey)).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+class PostgresMigrationRows:
+    """``versions.migrate_store.MigrationRows`` over one journey of a PostgreSQL store.
+
+    It runs inside the caller's transaction (``begin`` sets a savepoint, so a blocked
+    migration undoes its batches and nothing else). ``in_place``: the customers of
+    ``version`` itself move too, from the source recorded for it.
+    """
+
+    def __init__(self, conn: psycopg.Connection[Any], journey: str, version: str,
+                 batch: int = BATCH, in_place: bool = False) -> None:
+        self.conn = conn
+        self.journey = journey
+        self.version = version
+        self.batch = batch
+        self._seq = 0
+        self._partitions = 1
+        self._begun = False
+        # `version != ''` holds for every row: the in-place form of `version != %s`
+        self._other = "" if in_place else version
+
+    def other_versions(self) -> dict[str, int]:
+        return {str(v): int(n) for v, n in self.conn.execute(
+            "SELECT version, count(*) FROM jf_customers WHERE journey = %s AND version != %s "
+            "GROUP BY version", (self.journey, self._other))}
+
+    def sources(self) -> dict[str, str]:
+        return {str(v): str(s) for v, s in self.conn.execute(
+            "SELECT version, source FROM jf_versions WHERE journey = %s", (self.journey,))}
+
+    def latest_time(self) -> float | None:
+        row = self.conn.execute("SELECT max((state::json ->> 'clock')::float8) FROM "
+                                "jf_customers WHERE journey = %s", (self.journey,)).fetchone()
+        return None if row is None or row[0] is None else float(row[0])
+
+    def batches(self) -> Iterator[list[StoredCustomer]]:
+        after = ""
+        while True:
+            rows = self.conn.execute(
+                "SELECT id, version, state FROM jf_customers WHERE journey = %s AND "
+                "version != %s AND id > %s ORDER BY id LIMIT %s",
+                (self.journey, self._other, after, self.batch)).fetchall()
+            if not rows:
+                return
+            timers = self._timers([cid for cid, _, _ in rows])
+            yield [(cid, version, state, timers.get(cid, [])) for cid, version, state in rows]
+            after = rows[-1][0]
+
+    def _timers(self, ids: list[str]) -> dict[str, list[StoredTimer]]:
+        """Each customer's timers in the order they fire."""
+        found: dict[str, list[tuple[float, int, int, str]]] = {}
+        for cid, due, seq, kind, payload in self.conn.execute(
+                "SELECT customer, due, seq, kind, payload FROM jf_timers WHERE journey = %s "
+                "AND customer = ANY(%s)", (self.journey, ids)):
+            found.setdefault(cid, []).append((due, seq, kind, payload))
+        return {cid: [(due, seq, kind, loads(payload))
+                      for due, seq, kind, payload in sorted(timers)]
+                for cid, timers in found.items()}
+
+    def begin(self) -> None:
+        self.conn.execute("SAVEPOINT jf_migration")
+        self._begun = True
+        row = self.conn.execute("SELECT partitions FROM jf_journeys WHERE name = %s",
+                                (self.journey,)).fetchone()
+        self._partitions = int(row[0]) if row is not None else 1
+        # Timers set anew take numbers of a fresh block: after every one handed out.
+        block = self.conn.execute("SELECT nextval('jf_timer_blocks')").fetchone()
+        assert block is not None
+        self._seq = int(block[0]) * BLOCK
+
+    def write(self, batch: Migrated, at: float) -> None:
+        j = self.journey
+        ids = [cid for cid, _, _, _ in batch]
+        run = self.conn.execute
+        run("UPDATE jf_customers AS c SET version = %s, state = u.state FROM "
+            "unnest(%s::text[], %s::text[]) AS u(id, state) WHERE c.journey = %s AND c.id = u.id",
+            (self.version, ids, [state for _, state, _, _ in batch], j))
+        run("DELETE FROM jf_timers WHERE journey = %s AND customer = ANY(%s)", (j, ids))
+        timers = self._timer_rows(batch)
+        if timers:
+            columns = [list(column) for column in zip(*timers, strict=True)]
+            run("INSERT INTO jf_timers (journey, due, seq, part, customer, kind, payload) "
+                "SELECT %s, u.* FROM unnest(%s::float8[], %s::bigint[], %s::int[], %s::text[], "
+                "%s::int[], %s::text[]) AS u", (j, *columns))
+        run("INSERT INTO jf_history (journey, customer, records) SELECT %s, u.* FROM "
+            "unnest(%s::text[], %s::text[]) AS u",
+            (j, ids, [dumps([(at, "migrated", record)]) for _, _, _, record in batch]))
+
+    def _timer_rows(self, batch: Migrated) -> list[tuple[float, int, int, str, int, str]]:
+        rows = []
+        for cid, _, timers, _ in batch:
+            part = partition_of(cid, self._partitions)
+            for due, seq, kind, payload in timers:
+                if seq is None:  # a timer set anew: after every one the store had
+                    self._seq += 1
+                    seq = self._seq
+                rows.append((float(due), seq, part, cid, kind, dumps(payload)))
+        return rows
+
+    def commit(self) -> None:
+        self.conn.execute("RELEASE SAVEPOINT jf_migration")
+        self._begun = False
+
+    def rollback(self) -> None:
+        if self._begun:
+            self.conn.execute("ROLLBACK TO SAVEPOINT jf_migration")
+            self._begun = False

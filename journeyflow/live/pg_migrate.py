@@ -25,14 +25,14 @@ import psycopg
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.codec import dumps, loads
-from journeyflow.live.pgschema import BLOCK, partition_of
+from journeyflow.live.pgschema import BLOCK, connect, parse_url, partition_of
 from journeyflow.runtime.program import Program
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import StoredCustomer, edited, migrate_rows, version_of
 from journeyflow.versions.migration import StoredTimer
 
 __all__ = ["BATCH", "Opened", "PostgresMigrationRows", "check_current", "edited_source",
-           "migrate", "open_journey", "record_source"]
+           "in_flight", "migrate", "migrate_url", "open_journey", "record_source", "superseded"]
 
 BATCH = 2000
 
@@ -124,9 +124,14 @@ def check_current(conn: psycopg.Connection[Any], journey: str, migrations: int) 
     row = conn.execute("SELECT version, migrations FROM jf_journeys WHERE name = %s "
                        "FOR KEY SHARE", (journey,)).fetchone()
     if row is not None and int(row[1]) != migrations:
-        raise JourneyError(f"journey '{journey}' was migrated to version {row[0]} by another "
-                           "process; restart with the new file (the steps since the last "
-                           "commit were not saved)")
+        raise superseded(journey, str(row[0]))
+
+
+def superseded(journey: str, version: str) -> JourneyError:
+    """The error of a process whose file is no longer the one the journey runs."""
+    return JourneyError(f"journey '{journey}' was migrated to version {version} by another "
+                        "process; restart with the new file (the steps since the last "
+                        "commit were not saved)")
 
 
 def _lock(conn: psycopg.Connection[Any], journey: str, row: bool = True) -> tuple[str, int]:
@@ -253,3 +258,34 @@ class PostgresMigrationRows:
         if self._begun:
             self.conn.execute("ROLLBACK TO SAVEPOINT jf_migration")
             self._begun = False
+
+
+def migrate_url(url: str, journey: Journey, *, old: Mapping[str, str] | None = None,
+                dry_run: bool = False, at: float | None = None) -> MigrationReport:
+    """:func:`migrate` on the store at ``url`` (``journeyflow migrate --store``)."""
+    options = parse_url(url)
+    conn = connect(options, create=True)  # a store made before jf_versions existed gains it
+    try:
+        return migrate(conn, journey, Program(journey.model), old=old, dry_run=dry_run, at=at)
+    except psycopg.Error as exc:
+        raise JourneyError(f"the state store {options.shown} failed: "
+                           f"{str(exc).strip()}") from None
+    finally:
+        conn.close()
+
+
+def in_flight(url: str, journey: Journey) -> tuple[dict[str, int], MigrationReport]:
+    """The journey's customers per stage (every version) and the rehearsal of their move
+    to ``journey`` (``journeyflow diff --store``)."""
+    options = parse_url(url)
+    conn = connect(options, create=True)
+    try:
+        by_stage = {str(stage): int(n) for stage, n in conn.execute(
+            "SELECT state::json ->> 'stage', count(*) FROM jf_customers WHERE journey = %s "
+            "GROUP BY 1 ORDER BY 1", (journey.name,))}
+        return by_stage, migrate(conn, journey, Program(journey.model), dry_run=True)
+    except psycopg.Error as exc:
+        raise JourneyError(f"the state store {options.shown} failed: "
+                           f"{str(exc).strip()}") from None
+    finally:
+        conn.close()

@@ -31,7 +31,7 @@ from journeyflow.live.codec import (
     timer_to_row,
 )
 from journeyflow.live.leases import LeaseLost, Leases
-from journeyflow.live.pg_migrate import check_current, open_journey
+from journeyflow.live.pg_migrate import check_current, open_journey, superseded
 from journeyflow.live.pgoutbox import PostgresOutbox
 from journeyflow.live.pgschema import BLOCK, PgOptions, connect, key_ids, parse_url, partition_of
 from journeyflow.live.sqlite import _customer_of, _history_rows, journey_version
@@ -40,10 +40,16 @@ from journeyflow.runtime.trace import record_to_dict
 
 if TYPE_CHECKING:
     from journeyflow.runtime.engine import Engine
+    from journeyflow.runtime.program import Program
     from journeyflow.runtime.state import Customer
     from journeyflow.versions.migrate_report import MigrationReport
 
 __all__ = ["PostgresStore"]
+
+# A customer with the journey's migration count, in the same snapshot: a process whose
+# file is no longer the journey's finds out on its first read of a migrated customer.
+_READ = ("SELECT c.id, c.state, j.migrations, j.version FROM jf_customers AS c JOIN "
+         "jf_journeys AS j ON j.name = c.journey WHERE c.journey = %s")
 
 
 class PostgresStore:
@@ -74,6 +80,7 @@ class PostgresStore:
         self._rejected_mark = 0
         self._saved: tuple[int, int, int] = (0, 0, 0)  # processed, warnings, steps committed
         self._migrations = 0  # the journey's migration count when this store opened it
+        self._superseded = False  # another process migrated it since: nothing more is saved
         self.migration: MigrationReport | None = None
 
     @classmethod
@@ -169,19 +176,17 @@ class PostgresStore:
     # ---- reading ------------------------------------------------------------------------
 
     def load_customer(self, cid: str) -> Customer | None:
-        row = self.conn.execute("SELECT state FROM jf_customers WHERE journey = %s AND id = %s",
-                                (self.journey, cid)).fetchone()
+        row = self.conn.execute(_READ + " AND c.id = %s", (self.journey, cid)).fetchone()
         if row is None:
             return None
         assert self.engine is not None
-        return customer_from_json(self.engine.program, row[0])
+        return self._decode(self.engine.program, *row[1:])
 
     def load_customers(self, cids: list[str]) -> dict[str, Customer]:
         assert self.engine is not None
         program = self.engine.program
-        rows = self.conn.execute("SELECT id, state FROM jf_customers WHERE journey = %s AND "
-                                 "id = ANY(%s)", (self.journey, cids))
-        return {cid: customer_from_json(program, text) for cid, text in rows}
+        rows = self.conn.execute(_READ + " AND c.id = ANY(%s)", (self.journey, cids))
+        return {cid: self._decode(program, *rest) for cid, *rest in rows}
 
     def customers(self) -> Iterator[Customer]:
         assert self.engine is not None
@@ -190,11 +195,18 @@ class PostgresStore:
         # A server-side cursor: a million customers need not fit in memory.
         with psycopg.Connection.connect(self.options.conninfo) as reader, \
                 reader.cursor(name="jf_customers") as rows:
-            rows.execute("SELECT id, state FROM jf_customers WHERE journey = %s ORDER BY id",
-                         (self.journey,))
-            for cid, text in rows:
+            rows.execute(_READ + " ORDER BY c.id", (self.journey,))
+            for cid, *rest in rows:
                 held = dict.get(cache, cid)
-                yield held if held is not None else customer_from_json(program, text)
+                yield held if held is not None else self._decode(program, *rest)
+
+    def _decode(self, program: Program, state: str, migrations: int, version: str) -> Customer:
+        """A stored customer, read with the file this store opened the journey with: one
+        another process has migrated since cannot be (its stages may be gone)."""
+        if migrations != self._migrations:
+            self._superseded = True
+            raise superseded(self.journey, version)
+        return customer_from_json(program, state)
 
     def count(self) -> int:
         row = self.conn.execute("SELECT count(*) FROM jf_customers WHERE journey = %s",
@@ -276,7 +288,9 @@ class PostgresStore:
     def commit(self, keys: Iterable[str] = ()) -> None:
         """Everything since the last commit, in one transaction that first checks the
         leases (:class:`LeaseLost` when one was taken over: nothing is written, and what
-        this store had not committed is dropped, to be stepped again from the store)."""
+        this store had not committed is dropped, to be stepped again from the store) and
+        that no other process migrated the journey since this one opened it (a
+        :class:`JourneyError`, the steps dropped likewise)."""
         assert self.engine is not None
         assert self.leases is not None
         engine = self.engine
@@ -286,9 +300,17 @@ class PostgresStore:
         deliveries = self._number(outbox)
         records = ip.records[self._records_mark:]
         rejected = engine.rejected[self._rejected_mark:]
+        keys = list(keys)
+        # Nothing to save (a lease renewal) needs no check.
+        saves = bool(ip.touched or records or rejected or outbox or keys or self.consumed
+                     or self._dropped)
+        if self._superseded:  # refused once already: the close after it saves nothing
+            self._discard(set())
+            return
         try:
             with self.conn.transaction():
-                check_current(self.conn, self.journey, self._migrations)
+                if saves:
+                    check_current(self.conn, self.journey, self._migrations)
                 lost = self.leases.fence(self.conn, deliveries)
                 if lost:
                     raise LeaseLost(lost)
@@ -305,6 +327,7 @@ class PostgresStore:
                     "steps since the last commit were not saved") from None
             raise
         except JourneyError:  # another process migrated the journey: stop, save nothing
+            self._superseded = True
             self._discard(set())
             raise
         except psycopg.OperationalError as exc:

@@ -33,8 +33,9 @@ CHANGED, TROUBLE = 1, 2
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
               show_default=True, help="json prints one object for tools (see docs/diff.md).")
 @click.option("--store", "url", metavar="URL", help="A store of the journey "
-              "(sqlite:///path/to/state.db): how many in-flight customers each change "
-              "touches, and whether migrating them to NEW would be blocked.")
+              "(sqlite:///path/to/state.db or postgresql://USER@HOST/DB): how many "
+              "in-flight customers each change touches, and whether migrating them to NEW "
+              "would be blocked.")
 def diff(old: Path, new: Path, fmt: str, url: str | None) -> None:
     """Show what changed from OLD to NEW that matters to customers.
 

@@ -56,12 +56,18 @@ class InFlight:
 
 
 def read_in_flight(url: str, journey: Journey) -> InFlight:
-    """Count a SQLite store's customers of ``journey`` and rehearse their migration."""
+    """Count a store's customers of ``journey`` and rehearse their migration."""
     from journeyflow.errors import JourneyError
 
+    if url.startswith(("postgresql://", "postgres://")):
+        from journeyflow.live.pg_migrate import in_flight
+        from journeyflow.live.pgschema import redact
+
+        by_stage, report = in_flight(url, journey)
+        return InFlight(redact(url), by_stage, report)
     if not url.startswith("sqlite:///"):
         raise JourneyError(f"'{url}': diff --store reads a durable store, "
-                           "sqlite:///path/to/state.db")
+                           "sqlite:///path/to/state.db or postgresql://USER@HOST/DB")
     from journeyflow.live.sqlite import SQLiteStore
     from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, owner_check
 

@@ -30,7 +30,8 @@ BLOCKED = 1
 @click.command()
 @click.argument("new", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--store", "url", required=True, metavar="URL",
-              help="The store to migrate: sqlite:///path/to/state.db")
+              help="The store to migrate: sqlite:///path/to/state.db or "
+              "postgresql://USER@HOST/DB")
 @click.option("--dry-run", is_flag=True, help="Rehearse: report what would change, change "
               "nothing.")
 @click.option("--old", "olds", multiple=True, metavar="FILE",
@@ -80,9 +81,14 @@ def _instant(text: str | None) -> float | None:
 
 def _run(url: str, journey: Journey, old: dict[str, str], dry_run: bool,
          at: float | None) -> MigrationReport:
+    if url.startswith(("postgresql://", "postgres://")):
+        from journeyflow.live.pg_migrate import migrate_url
+
+        return migrate_url(url, journey, old=old, dry_run=dry_run, at=at)
     if not url.startswith("sqlite:///"):
         raise click.BadParameter(f"'{url}': migrate works on a durable store, "
-                                 "sqlite:///path/to/state.db", param_hint="--store")
+                                 "sqlite:///path/to/state.db or postgresql://USER@HOST/DB",
+                                 param_hint="--store")
     from journeyflow.live.sqlite import SQLiteStore
     from journeyflow.live.sqlite_migrate import (
         SQLiteMigrationRows,

@@ -10,7 +10,9 @@ journey's advisory lock (held until its transaction ends) and then the journey's
 ``jf_journeys`` FOR UPDATE, which waits for the commits in flight: the first migrates,
 the others find nothing left to move. A migration (or an opening with another file, even
 with no customer to move) adds one to ``jf_journeys.migrations``; a process that opened
-the journey under an earlier count refuses to commit (:func:`check_current`).
+the journey under an earlier count refuses to commit (:func:`check_current`), and the
+file the customers were moved from no longer opens the store (``jf_retired``): only
+``journeyflow migrate`` moves them back.
 """
 
 from __future__ import annotations
@@ -83,6 +85,11 @@ def open_journey(conn: psycopg.Connection[Any], journey: Journey, program: Progr
     version = version_of(journey)
     with conn.transaction():
         current, count = _lock(conn, name)
+        if _retired(conn, name, journey.source):
+            raise JourneyError(
+                f"journey '{name}' in the state store {shown} was migrated from this file to "
+                f"version {current}; open the store with the current file, or move its "
+                "customers back to this one with journeyflow migrate --store URL FILE")
         in_place = edited_source(conn, journey, version) is not None
         report = None
         rows = PostgresMigrationRows(conn, name, version, in_place=in_place)
@@ -92,7 +99,7 @@ def open_journey(conn: psycopg.Connection[Any], journey: Journey, program: Progr
                 raise JourneyError(f"the state store {shown} holds customers of another "
                                    f"version: {report.text()}".rstrip())
         if in_place or current != version:
-            count = _make_current(conn, name, version)
+            count = _make_current(conn, name, version, current, journey.source)
         record_source(conn, name, version, journey.source)
     return Opened(report, count)
 
@@ -106,13 +113,14 @@ def migrate(conn: psycopg.Connection[Any], journey: Journey, program: Program, *
     version = version_of(journey)
     with conn.transaction():
         found = conn.execute("SELECT 1 FROM jf_journeys WHERE name = %s", (name,)).fetchone()
+        current = version
         if found is not None:  # a rehearsal waits for a migration, but lets workers commit
-            _lock(conn, name, row=not dry_run)
+            current, _ = _lock(conn, name, row=not dry_run)
         in_place = edited_source(conn, journey, version) is not None
         rows = PostgresMigrationRows(conn, name, version, in_place=in_place)
         report = migrate_rows(rows, journey, program, old=old, dry_run=dry_run, at=at)
         if report.applied:
-            _make_current(conn, name, version)
+            _make_current(conn, name, version, current, journey.source)
             record_source(conn, name, version, journey.source)
     return report
 
@@ -145,11 +153,31 @@ def _lock(conn: psycopg.Connection[Any], journey: str, row: bool = True) -> tupl
     return str(found[0]), int(found[1])
 
 
-def _make_current(conn: psycopg.Connection[Any], journey: str, version: str) -> int:
-    row = conn.execute("UPDATE jf_journeys SET version = %s, migrations = migrations + 1 "
-                       "WHERE name = %s RETURNING migrations", (version, journey)).fetchone()
-    assert row is not None
-    return int(row[0])
+def _make_current(conn: psycopg.Connection[Any], journey: str, version: str,
+                  previous: str, source: str) -> int:
+    """Record ``source`` as the file the journey runs, one migration later; the file it
+    replaces is retired: worker processes of that file restarted by their supervisor
+    must not move everyone back."""
+    row = conn.execute("SELECT source FROM jf_versions WHERE journey = %s AND version = %s",
+                       (journey, previous)).fetchone()
+    if row is not None and row[0] != source:
+        conn.execute("INSERT INTO jf_retired (journey, digest, version) VALUES (%s, %s, %s) "
+                     "ON CONFLICT DO NOTHING", (journey, _digest(row[0]), previous))
+    conn.execute("DELETE FROM jf_retired WHERE journey = %s AND digest = %s",
+                 (journey, _digest(source)))
+    count = conn.execute("UPDATE jf_journeys SET version = %s, migrations = migrations + 1 "
+                         "WHERE name = %s RETURNING migrations", (version, journey)).fetchone()
+    assert count is not None
+    return int(count[0])
+
+
+def _retired(conn: psycopg.Connection[Any], journey: str, source: str) -> bool:
+    return conn.execute("SELECT 1 FROM jf_retired WHERE journey = %s AND digest = %s",
+                        (journey, _digest(source))).fetchone() is not None
+
+
+def _digest(source: str) -> str:
+    return hashlib.sha256(source.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class PostgresMigrationRows:

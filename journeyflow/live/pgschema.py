@@ -9,7 +9,8 @@ worker steps which partition of a journey's customers, under which epoch) and
 one partition for good: a stable hash of its id, modulo the journey's partition count.
 ``jf_versions`` keeps the source of every version a journey was opened with, and
 ``jf_journeys.migrations`` counts the times its customers were moved to another file (a
-process that opened an earlier file stops committing when it changes).
+process that opened an earlier file stops committing when it changes), and ``jf_retired``
+holds digests of the files they were moved from (which no longer open the store).
 """
 
 from __future__ import annotations
@@ -70,6 +71,8 @@ CREATE SEQUENCE IF NOT EXISTS jf_timer_blocks;
 CREATE TABLE IF NOT EXISTS jf_versions (journey TEXT NOT NULL, version TEXT NOT NULL,
     source TEXT NOT NULL, PRIMARY KEY (journey, version));
 ALTER TABLE jf_journeys ADD COLUMN IF NOT EXISTS migrations BIGINT NOT NULL DEFAULT 0;
+CREATE TABLE IF NOT EXISTS jf_retired (journey TEXT NOT NULL, digest TEXT NOT NULL,
+    version TEXT NOT NULL, PRIMARY KEY (journey, digest));
 """
 
 BLOCK = 1 << 32  # timer numbers a store hands out before it takes a fresh block

@@ -272,3 +272,46 @@ def test_a_worker_of_the_old_version_stops(pg_url: str, tmp_path: Path) -> None:
     state = run_and_close(RENAMED, pg_url, [])
     assert state["customers"]["c0"]["attributes"]["seats"] == 1  # the turn was not saved
     assert state["customers"]["c0"]["stage"] == "onboarding"
+
+
+def test_the_file_migrated_from_no_longer_opens_the_store(pg_url: str,
+                                                          tmp_path: Path) -> None:
+    """A supervisor restarting a worker of the earlier file must not move everyone back;
+    journeyflow migrate can, on purpose."""
+    copy = edit(version(V1, 2), ('"Still there?"', '"Are you still there?"'))
+    run_and_close(V1, pg_url, signups(2))
+    run_and_close(copy, pg_url, [])
+    with pytest.raises(JourneyError, match="was migrated from this file to version 2; open "
+                       "the store with the current file, or move its customers back"):
+        engine(V1, pg_url)
+    assert pg_versions(pg_url) == {"2": 2}
+    back = _migrate(pg_url, tmp_path, V1)
+    assert back.exit_code == 0, back.output
+    assert pg_versions(pg_url) == {"1": 2}
+    run_and_close(V1, pg_url, [])
+    with pytest.raises(JourneyError, match="was migrated from this file to version 1"):
+        engine(copy, pg_url)
+
+
+def test_an_in_place_edit_retires_the_earlier_text(pg_url: str) -> None:
+    run_and_close(V1, pg_url, signups(1))
+    run_and_close(IN_PLACE, pg_url, [])
+    assert migrations(pg_url) == 1
+    with pytest.raises(JourneyError, match="was migrated from this file to version 1"):
+        engine(V1, pg_url)
+    run_and_close("# only a comment\n" + IN_PLACE, pg_url, [])  # layout: no migration
+    assert migrations(pg_url) == 1
+
+
+def test_a_new_version_on_an_empty_journey_still_stops_the_earlier_file(pg_url: str) -> None:
+    """Nobody to move, yet the new file takes over: the earlier one would otherwise keep
+    adding customers of its version next to the new file's."""
+    old = run(V1, pg_url, [])
+    new = WorkerProcess([journeyflow.loads(RENAMED, FILE)], pg_url, None, until=T0)
+    assert new.engines[0].store.migration is None  # type: ignore[attr-defined]
+    assert migrations(pg_url) == 1
+    with pytest.raises(JourneyError, match="was migrated to version 2 by another process"):
+        old.handle(signups(1)[0])
+    old.close()
+    new.close()
+    assert pg_versions(pg_url) == {}

@@ -200,6 +200,16 @@ class PostgresStore:
                 held = dict.get(cache, cid)
                 yield held if held is not None else self._decode(program, *rest)
 
+    def check_current(self) -> None:
+        """Stop (:class:`JourneyError`) when another process migrated the journey since
+        this store opened it; a worker asks every second, so one with nothing to step
+        stops too, before its delivery thread sends anything more for the earlier file."""
+        row = self.conn.execute("SELECT migrations, version FROM jf_journeys WHERE name = %s",
+                                (self.journey,)).fetchone()
+        if row is not None and row[0] != self._migrations:
+            self._superseded = True
+            raise superseded(self.journey, row[1])
+
     def _decode(self, program: Program, state: str, migrations: int, version: str) -> Customer:
         """A stored customer, read with the file this store opened the journey with: one
         another process has migrated since cannot be (its stages may be gone)."""

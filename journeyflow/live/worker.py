@@ -7,7 +7,8 @@ by its clock once it has caught up with the inbox, and commits all of it with th
 deletion of those inbox rows, in one fenced transaction (:mod:`journeyflow.live.postgres`).
 A turn whose fence fails is dropped whole: its events are still in the inbox, for
 whoever holds their partitions now. Every second (or ``lease / 3``, when shorter) the
-worker renews its leases and rebalances.
+worker renews its leases and rebalances, and stops when another process has migrated one
+of its journeys to another file.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ class Worker:
 
     def balance(self) -> None:
         for store in self.stores:
+            store.check_current()  # migrated by another process: stop
             leases = store.leases
             assert leases is not None
             lost = leases.renew()

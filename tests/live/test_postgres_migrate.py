@@ -315,3 +315,32 @@ def test_a_new_version_on_an_empty_journey_still_stops_the_earlier_file(pg_url: 
     old.close()
     new.close()
     assert pg_versions(pg_url) == {}
+
+
+def _held(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT count(*) FROM jf_leases WHERE worker IS NOT NULL").fetchone()
+    return int(row[0]) if row else 0
+
+
+def test_an_idle_work_process_of_the_old_version_exits(pg_url: str, tmp_path: Path) -> None:
+    """With nothing to step it still finds out (within a second) and gives its share back."""
+    run_and_close(V1, pg_url, signups(2))
+    old = tmp_path / "v1.journey"
+    old.write_text(V1, "utf-8")
+    worker = subprocess.Popen(
+        [sys.executable, "-c", "from journeyflow.cli import main; main()", "work", str(old),
+         "--store", pg_url, "--until", "2026-01-01T10:00:00Z"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        _until(lambda: _held(pg_url) == 64)
+        assert _migrate(pg_url, tmp_path, RENAMED).exit_code == 0
+        _, err = worker.communicate(timeout=60)
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+            worker.communicate()
+    assert worker.returncode == 1
+    assert "journey 'Trial' was migrated to version 2 by another process; restart with the " \
+        "new file" in err
+    assert _held(pg_url) == 0

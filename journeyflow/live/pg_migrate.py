@@ -33,8 +33,9 @@ from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import StoredCustomer, edited, migrate_rows, version_of
 from journeyflow.versions.migration import StoredTimer
 
-__all__ = ["BATCH", "Opened", "PostgresMigrationRows", "check_current", "edited_source",
-           "in_flight", "migrate", "migrate_url", "open_journey", "record_source", "superseded"]
+__all__ = ["BATCH", "Opened", "PostgresMigrationRows", "Superseded", "check_current",
+           "edited_source", "in_flight", "migrate", "migrate_url", "open_journey",
+           "record_source", "superseded"]
 
 BATCH = 2000
 
@@ -135,11 +136,18 @@ def check_current(conn: psycopg.Connection[Any], journey: str, migrations: int) 
         raise superseded(journey, str(row[0]))
 
 
-def superseded(journey: str, version: str) -> JourneyError:
-    """The error of a process whose file is no longer the one the journey runs."""
-    return JourneyError(f"journey '{journey}' was migrated to version {version} by another "
-                        "process; restart with the new file (the steps since the last "
-                        "commit were not saved)")
+class Superseded(JourneyError):
+    """Another process migrated the journey to ``version`` since this one opened it."""
+
+    def __init__(self, journey: str, version: str) -> None:
+        super().__init__(f"journey '{journey}' was migrated to version {version} by another "
+                         "process; restart with the new file (the steps since the last "
+                         "commit were not saved)")
+        self.version = version
+
+
+def superseded(journey: str, version: str) -> Superseded:
+    return Superseded(journey, version)
 
 
 def _lock(conn: psycopg.Connection[Any], journey: str, row: bool = True) -> tuple[str, int]:

@@ -31,7 +31,7 @@ from journeyflow.live.codec import (
     timer_to_row,
 )
 from journeyflow.live.leases import LeaseLost, Leases
-from journeyflow.live.pg_migrate import check_current, open_journey, superseded
+from journeyflow.live.pg_migrate import Superseded, check_current, open_journey, superseded
 from journeyflow.live.pgoutbox import PostgresOutbox
 from journeyflow.live.pgschema import BLOCK, PgOptions, connect, key_ids, parse_url, partition_of
 from journeyflow.live.sqlite import _customer_of, _history_rows, journey_version
@@ -80,7 +80,9 @@ class PostgresStore:
         self._rejected_mark = 0
         self._saved: tuple[int, int, int] = (0, 0, 0)  # processed, warnings, steps committed
         self._migrations = 0  # the journey's migration count when this store opened it
-        self._superseded = False  # another process migrated it since: nothing more is saved
+        # The version another process migrated the journey to since this store opened it:
+        # nothing more is saved.
+        self._superseded: str | None = None
         self.migration: MigrationReport | None = None
 
     @classmethod
@@ -207,14 +209,17 @@ class PostgresStore:
         row = self.conn.execute("SELECT migrations, version FROM jf_journeys WHERE name = %s",
                                 (self.journey,)).fetchone()
         if row is not None and row[0] != self._migrations:
-            self._superseded = True
+            self._superseded = row[1]
             raise superseded(self.journey, row[1])
 
     def _decode(self, program: Program, state: str, migrations: int, version: str) -> Customer:
         """A stored customer, read with the file this store opened the journey with: one
         another process has migrated since cannot be (its stages may be gone)."""
         if migrations != self._migrations:
-            self._superseded = True
+            # The step under way is void: drop everything not committed now, so that the
+            # engine's close (which commits) has nothing left to save and ends cleanly.
+            self._superseded = version
+            self._discard(set())
             raise superseded(self.journey, version)
         return customer_from_json(program, state)
 
@@ -314,8 +319,10 @@ class PostgresStore:
         # Nothing to save (a lease renewal) needs no check.
         saves = bool(ip.touched or records or rejected or outbox or keys or self.consumed
                      or self._dropped)
-        if self._superseded:  # refused once already: the close after it saves nothing
+        if self._superseded is not None:  # refused already: still refused, never silently
             self._discard(set())
+            if saves:
+                raise superseded(self.journey, self._superseded)
             return
         try:
             with self.conn.transaction():
@@ -336,8 +343,8 @@ class PostgresStore:
                     f"journey '{self.journey}' in the store {self.options.shown}: {why}; the "
                     "steps since the last commit were not saved") from None
             raise
-        except JourneyError:  # another process migrated the journey: stop, save nothing
-            self._superseded = True
+        except Superseded as exc:  # another process migrated the journey: save nothing
+            self._superseded = exc.version
             self._discard(set())
             raise
         except psycopg.OperationalError as exc:
@@ -479,17 +486,16 @@ class PostgresStore:
     def export(self, cid: str) -> dict[str, Any] | None:
         """Everything the store holds about one customer (for a data-protection request)."""
         assert self.engine is not None
-        row = self.conn.execute("SELECT state FROM jf_customers WHERE journey = %s AND id = %s",
-                                (self.journey, cid)).fetchone()
+        row = self.conn.execute(_READ + " AND c.id = %s", (self.journey, cid)).fetchone()
         if row is None:
             return None
-        c = customer_from_json(self.engine.program, row[0])
+        c = self._decode(self.engine.program, *row[1:])
         j = self.journey
         run = self.conn.execute
         return {
             "journey": j, "version": self.version, "customer": cid,
             "state": self.engine.snapshot(c).model_dump(mode="json"),
-            "stored": json.loads(row[0]),
+            "stored": json.loads(row[1]),
             "history": self.history(cid),
             "timers": [{"due": due, "kind": kind} for due, kind in run(
                 "SELECT due, kind FROM jf_timers WHERE journey = %s AND customer = %s "

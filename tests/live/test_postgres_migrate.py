@@ -250,6 +250,11 @@ def test_an_engine_of_the_old_version_refuses_to_commit(pg_url: str, tmp_path: P
     with pytest.raises(JourneyError, match="journey 'Trial' was migrated to version 2 by "
                        "another process; restart with the new file"):
         old.handle({"at": T0 + 3600, "customer": "c0", "event": "used", "id": "late"})
+    # and again, every time: a caller that goes on loses nothing silently
+    with pytest.raises(JourneyError, match="was migrated to version 2"):
+        old.handle({"at": T0 + 3600, "customer": "new", "event": "signed_up", "id": "n"})
+    with pytest.raises(JourneyError, match="was migrated to version 2"):
+        old.store.export("c1")  # type: ignore[attr-defined]
     old.close()
     assert pg_versions(pg_url) == {"2": 2}
     state = run_and_close(RENAMED, pg_url, [])

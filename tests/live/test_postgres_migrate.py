@@ -274,6 +274,7 @@ def test_a_worker_of_the_old_version_stops(pg_url: str, tmp_path: Path) -> None:
             process.worker.turn()
     finally:
         process.close()
+    assert _held(pg_url) == 0  # its close gave the partitions back
     state = run_and_close(RENAMED, pg_url, [])
     assert state["customers"]["c0"]["attributes"]["seats"] == 1  # the turn was not saved
     assert state["customers"]["c0"]["stage"] == "onboarding"

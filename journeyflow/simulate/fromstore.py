@@ -17,7 +17,6 @@ turns stored rows into customers of a program.
 
 from __future__ import annotations
 
-import hashlib
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
@@ -26,7 +25,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from journeyflow.errors import JourneyError
-from journeyflow.journey import Journey
+from journeyflow.journey import Journey, source_version, version_of
 from journeyflow.live.codec import customer_from_json, dumps, loads, timer_from_row
 from journeyflow.model.behaviour import Behaviour
 from journeyflow.runtime.program import Program
@@ -44,20 +43,8 @@ from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import old_programs
 from journeyflow.versions.migration import CustomerMigrator
 
-__all__ = ["file_version", "migrated", "population_for", "population_report",
+__all__ = ["migrated", "population_for", "population_report",
            "run_stored_partition", "store_plan"]
-
-
-def file_version(journey_source: str, declared: int | str | None) -> str:
-    """The version a store records for a journey: ``version N`` if declared, else a
-    hash of its text (the same rule as the durable stores use when they write)."""
-    if declared is not None:
-        return str(declared)
-    return "sha256:" + hashlib.sha256(journey_source.encode()).hexdigest()[:16]
-
-
-def _version_of(journey: Journey) -> str:
-    return file_version(journey.source, journey.model.version)
 
 
 # ---- stored rows to customers ------------------------------------------------------------
@@ -114,7 +101,7 @@ def rehearse(journey: Journey, program: Program, rows: Iterable[StoredRow],
     """Move every stored customer of another version onto ``journey`` in memory, before
     any simulation starts: what would block it, and the population's census (stage,
     status, goals) as the file sees it once moved."""
-    version = _version_of(journey)
+    version = version_of(journey)
     migrator = _migrator(program, version, population)
     stages: Counter[str] = Counter()
     statuses: Counter[str] = Counter()
@@ -200,7 +187,7 @@ def run_stored_partition(plan: Plan, partition: StoredPartition | int) -> Tally:
         return run_partition(plan, partition)
     assert plan.population is not None
     program = program_for(plan.source, plan.file)
-    version = file_version(plan.source, program.model.version)
+    version = source_version(plan.source, program.model.version)
     customers = list(population_for(program, version, partition.rows, plan.population))
     return ResumeRun(plan).run_stored(customers)
 
@@ -224,7 +211,7 @@ def describe(journey: Journey, reader: StoreReader, start: date | None) -> Store
     """The store's population of ``journey``, checked: name, versions, clock."""
     name = journey.model.name
     held = reader.versions(name)
-    version = _version_of(journey)
+    version = version_of(journey)
     others = {v: n for v, n in held.items() if v != version}
     latest = reader.latest_clock(name)
     seq, steps = reader.counters(name)
@@ -246,7 +233,7 @@ def check_migration(journey: Journey, held: dict[str, int], rows: Iterable[Store
     per version) cannot be moved onto ``journey``: what blocks it, with how many
     customers each, as `journeyflow migrate` says it. ``rows`` are streamed once; the
     population comes back with its census as ``journey`` sees it."""
-    version = _version_of(journey)
+    version = version_of(journey)
     recorded = dict(population.sources)
     missing = {v: n for v, n in held.items() if v != version and v not in recorded}
     if missing:
@@ -300,7 +287,7 @@ def check_same_population(plan: Plan, journey: Journey, reader: StoreReader) -> 
         raise JourneyError(f"--compare {journey.file}: journey '{journey.model.name}' is not "
                            f"'{population.journey}', the journey of the store's customers")
     held = reader.versions(population.journey)
-    if set(held) != {_version_of(journey)}:
+    if set(held) != {version_of(journey)}:
         check_migration(journey, held, reader.rows(population.journey), population,
                         population.url)
 

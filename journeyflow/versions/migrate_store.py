@@ -8,18 +8,16 @@ Only one batch of customers is in memory at a time.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from journeyflow.errors import JourneyError
-from journeyflow.journey import Journey, loads
+from journeyflow.journey import Journey, loads, version_of
 from journeyflow.runtime.program import Program
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migration import CustomerMigrator, StoredTimer
 
-__all__ = ["MigrationRows", "StoredCustomer", "edited", "migrate_rows", "old_programs",
-           "version_of"]
+__all__ = ["MigrationRows", "StoredCustomer", "edited", "migrate_rows", "old_programs"]
 
 StoredCustomer = tuple[str, str, str, list[StoredTimer]]  # id, version, state, timers
 
@@ -48,15 +46,6 @@ class MigrationRows(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
-
-
-def version_of(journey: Journey) -> str:
-    """``version N`` when the journey declares one, else a hash of its source (what a store
-    keeps per customer)."""
-    declared = journey.model.version
-    if declared is not None:
-        return str(declared)
-    return "sha256:" + hashlib.sha256(journey.source.encode()).hexdigest()[:16]
 
 
 def migrate_rows(rows: MigrationRows, journey: Journey, program: Program, *,

@@ -106,10 +106,11 @@ def build(path: Path, customers: int, template: int) -> None:
 def run_one(path: Path, mode: str) -> dict[str, float]:
     """One measured run, in this process (started by :func:`measure`)."""
     import journeyflow
+    from journeyflow.journey import version_of
     from journeyflow.live.sqlite import SQLiteDatabase
     from journeyflow.live.sqlite_migrate import SQLiteMigrationRows
     from journeyflow.runtime.program import Program
-    from journeyflow.versions.migrate_store import migrate_rows, version_of
+    from journeyflow.versions.migrate_store import migrate_rows
 
     journey = journeyflow.loads(new_version(JOURNEY.read_text("utf-8")), "lifecycle.journey")
     program = Program(journey.model)

@@ -16,7 +16,8 @@ if TYPE_CHECKING:  # a journey loaded from the cache needs neither networkx nor 
     from journeyflow.model.journey import JourneyModel
     from journeyflow.model.scenario import Scenario
 
-__all__ = ["Journey", "check_text", "load", "loads", "read_source"]
+__all__ = ["Journey", "check_text", "load", "loads", "read_source", "source_version",
+           "version_of"]
 
 
 @dataclass(frozen=True, eq=False)
@@ -120,3 +121,23 @@ def read_source(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise JourneyError(f"{path} is not UTF-8 text") from exc
+
+
+def version_of(journey: Journey) -> str:
+    """The version a store records for the journey's customers (:func:`source_version`)."""
+    return source_version(journey.source, journey.model.version)
+
+
+def source_version(source: str, declared: int | str | None) -> str:
+    """``version N`` when the file declares one, else a hash of its text.
+
+    >>> source_version('journey "j"', 3)
+    '3'
+    >>> source_version('journey "j"', None)[:7]
+    'sha256:'
+    """
+    if declared is not None:
+        return str(declared)
+    import hashlib
+
+    return "sha256:" + hashlib.sha256(source.encode()).hexdigest()[:16]

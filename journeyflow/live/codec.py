@@ -95,7 +95,10 @@ def customer_from_json(program: Program, text: str) -> Customer:
     # The interpreter compares statuses by identity: use the module's own strings.
     c.status = {ACTIVE: ACTIVE, FINAL: FINAL, PARKED: PARKED}[data["status"]]
     c.tag_bits = sum(layout.tag_bit(tag) for tag in data["tags"])
-    c.goal_bits = sum(layout.goal_bit(goal) for goal in data["goals"])
+    # A goal the journey no longer declares (an edit of a store written before versions
+    # were recorded) is not brought back into its layout: reports would count it.
+    declared = program.model.goals
+    c.goal_bits = sum(layout.goal_bit(goal) for goal in data["goals"] if goal in declared)
     c.fired = tuple(data["fired"])
     c.bonuses = {k: Bonus(v, e, g) for k, (v, e, g) in data["bonuses"].items()} or EMPTY_MAP
     c.pending = tuple(data["pending"])

@@ -14,14 +14,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from types import SimpleNamespace
 from typing import Any
 
 import orjson
 
-from journeyflow.journey import Journey
+from journeyflow.journey import Journey, version_of
 from journeyflow.live.pgschema import PgOptions, connect, key_ids, partition_of
-from journeyflow.live.sqlite import journey_version
 from journeyflow.runtime.events import EventValidator, Rejection
 from journeyflow.runtime.timeutil import format_instant
 
@@ -73,8 +71,7 @@ class Intake:
         self.partitions = {j.name: self._register(j, options.partitions) for j in journeys}
 
     def _register(self, journey: Journey, partitions: int) -> int:
-        # journey_version reads only ``.journey`` of an engine; there is no engine here.
-        version = journey_version(SimpleNamespace(journey=journey))  # type: ignore[arg-type]
+        version = version_of(journey)
         self.conn.execute("INSERT INTO jf_journeys (name, version, partitions) VALUES "
                           "(%s, %s, %s) ON CONFLICT (name) DO NOTHING",
                           (journey.name, version, partitions))

@@ -18,18 +18,16 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from types import SimpleNamespace
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
 from journeyflow.errors import JourneyError
-from journeyflow.journey import Journey
+from journeyflow.journey import Journey, version_of
 from journeyflow.live.codec import customer_from_json
 from journeyflow.live.reportarms import ArmCohorts
 from journeyflow.live.reportbonus import BonusWatch
 from journeyflow.live.reportread import DeliveryCount, StoredCustomer, StoreReader
-from journeyflow.live.sqlite import journey_version
 from journeyflow.model.behaviour import Behaviour
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import Customer
@@ -40,7 +38,7 @@ from journeyflow.simulate.report import build_report
 from journeyflow.simulate.tally import Outcome, Tally
 
 if TYPE_CHECKING:
-    from journeyflow.runtime.engine import Engine
+    pass
 
 __all__ = ["FORMAT", "STATUSES", "live_report"]
 
@@ -114,7 +112,7 @@ def _check_store(journey: Journey, reader: StoreReader, name: str) -> None:
             + (f"; it holds {have}: report with that journey's file, or name it with "
                "--journey" if have else "; it holds no journey yet"))
     # The store's own rule for a journey's version; it reads nothing but the journey.
-    mine = journey_version(cast("Engine", SimpleNamespace(journey=journey)))
+    mine = version_of(journey)
     other = {v: n for v, n in reader.versions(name).items() if v != mine}
     if other:
         held_text = ", ".join(f"{n:,} on version {v}" for v, n in sorted(other.items()))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 from journeyflow.errors import JourneyError
+from journeyflow.journey import version_of
 from journeyflow.live.cache import CustomerCache
 from journeyflow.live.codec import (
     context_from_json,
@@ -80,13 +81,8 @@ CREATE INDEX IF NOT EXISTS jf_sends_customer ON jf_sends (customer, at);
 
 
 def journey_version(engine: Engine) -> str:
-    """``version N`` when the journey declares one, else a hash of its source."""
-    import hashlib
-
-    declared = engine.journey.model.version
-    if declared is not None:
-        return str(declared)
-    return "sha256:" + hashlib.sha256(engine.journey.source.encode()).hexdigest()[:16]
+    """The version the store records for the engine's journey (``journey.version_of``)."""
+    return version_of(engine.journey)
 
 
 class SQLiteDatabase:

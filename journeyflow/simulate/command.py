@@ -282,8 +282,9 @@ def _compare(a: Journey, plan: Plan, source: BehaviourSource, other: Path, worke
     # and reactions, so B meets exactly A's customers (same numbers, same streams).
     plan_b = plan.for_journey(b, _behaviour(b, source).behaviour)
     if plan.population is not None:
+        assert store is not None
         try:
-            check_same_population(plan, b)
+            check_same_population(plan, b, store)
         except JourneyError as err:
             _fail(err, None)
     result_a = _run(a, plan, workers, dask, store)

@@ -7,23 +7,26 @@ cut into partitions of stored ids that any worker can simulate: customers sorted
 a fixed number per partition, so the report does not depend on the number of workers.
 
 Versions: every stored customer runs on a version of the journey. Customers of the
-file's own version are decoded as they are; customers of another version must first be
-mapped onto it. :func:`population_for` is the one place that turns stored rows into
-customers of a program, and :func:`migrated` the one place that will map rows of
-another version once migration between versions exists; today it refuses with advice.
+file's own version are decoded as they are; customers of another version are moved onto
+it as opening the store with the file would migrate them (:mod:`journeyflow.versions.
+migration`), in memory only: the store is never written. Before any work starts, the
+whole population is rehearsed once, so a migration that something blocks is refused with
+its report rather than half-simulated. :func:`population_for` is the one place that
+turns stored rows into customers of a program.
 """
 
 from __future__ import annotations
 
-import hashlib
+from collections import Counter
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from journeyflow.errors import JourneyError
-from journeyflow.journey import Journey
-from journeyflow.live.codec import customer_from_json, timer_from_row
+from journeyflow.journey import Journey, source_version, version_of
+from journeyflow.live.codec import customer_from_json, dumps, loads, timer_from_row
 from journeyflow.model.behaviour import Behaviour
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import ACTIVE, Customer
@@ -36,49 +39,89 @@ from journeyflow.simulate.stored import StoredPartition, StoredPopulation, Store
 from journeyflow.simulate.storeread import StoreReader
 from journeyflow.simulate.tables import program_for
 from journeyflow.simulate.tally import Tally
+from journeyflow.versions.migrate_report import MigrationReport
+from journeyflow.versions.migrate_store import old_programs
+from journeyflow.versions.migration import CustomerMigrator
 
-__all__ = ["file_version", "migrated", "population_for", "population_report",
+__all__ = ["migrated", "population_for", "population_report",
            "run_stored_partition", "store_plan"]
-
-
-def file_version(journey_source: str, declared: int | str | None) -> str:
-    """The version a store records for a journey: ``version N`` if declared, else a
-    hash of its text (the same rule as the durable stores use when they write)."""
-    if declared is not None:
-        return str(declared)
-    return "sha256:" + hashlib.sha256(journey_source.encode()).hexdigest()[:16]
-
-
-def _version_of(journey: Journey) -> str:
-    return file_version(journey.source, journey.model.version)
 
 
 # ---- stored rows to customers ------------------------------------------------------------
 
 
-def population_for(program: Program, version: str, rows: Iterable[StoredRow]) -> Iterator[Resumed]:
+def population_for(program: Program, version: str, rows: Iterable[StoredRow],
+                   population: StoredPopulation | None = None) -> Iterator[Resumed]:
     """The stored ``rows`` as customers of ``program`` (whose version is ``version``).
 
-    Rows of that version are decoded as stored; rows of another version go through
-    :func:`migrated`.
+    Rows of that version are decoded as stored; rows of another version are migrated
+    onto it (:func:`migrated`), with the sources ``population`` recorded.
     """
+    migrator = None
     for row in rows:
         if row.version == version:
             yield _decoded(program, row)
-        else:
-            yield from migrated(program, version, [row])
+            continue
+        if migrator is None:
+            if population is None:
+                raise needs_migration(program.model.name, {row.version: 1}, version)
+            migrator = _migrator(program, version, population)
+        yield migrated(program, migrator, row, population.seq if population else 0)
 
 
-def migrated(program: Program, version: str, rows: list[StoredRow]) -> Iterator[Resumed]:
-    """Rows stored by another version of the journey, mapped onto ``program``.
+def _migrator(program: Program, version: str, population: StoredPopulation
+              ) -> CustomerMigrator:
+    """Moves customers onto ``program`` as the store would, at the store's latest time."""
+    held = {v: 1 for v, _ in population.sources if v != version}
+    programs = old_programs(dict(population.sources), held, program.model.name)
+    return CustomerMigrator(program, version, programs, population.latest,
+                            MigrationReport(program.model.name, version, dry_run=True))
 
-    This is where the migration between versions plugs in. Until it does, a stored
-    customer of another version cannot be forecast with this file: it is refused.
-    """
-    held: dict[str, int] = {}
+
+def migrated(program: Program, migrator: CustomerMigrator, row: StoredRow,
+             seq: int) -> Resumed:
+    """One row stored by another version of the journey, moved onto ``program``; timers
+    the move sets anew are numbered after the store's own (``seq``), in their order."""
+    result = migrator.migrate(row.version, row.state,
+                              [(due, n, kind, loads(payload))
+                               for due, n, kind, payload in row.timers])
+    if result is None:  # the rehearsal found nothing blocking; this is one it missed
+        raise JourneyError(f"--from-store: stored customer '{row.id}' cannot be moved onto "
+                           f"{program.model.file}: {migrator.report.text()}".rstrip())
+    state, timers, _ = result
+    fresh = iter(range(seq + 1, seq + 1 + len(timers)))
+    moved = StoredRow(row.id, migrator.version, state, tuple(
+        (due, n if n is not None else next(fresh), kind, dumps(payload))
+        for due, n, kind, payload in timers))
+    return _decoded(program, moved)
+
+
+def rehearse(journey: Journey, program: Program, rows: Iterable[StoredRow],
+             population: StoredPopulation) -> tuple[MigrationReport, StoredPopulation]:
+    """Move every stored customer of another version onto ``journey`` in memory, before
+    any simulation starts: what would block it, and the population's census (stage,
+    status, goals) as the file sees it once moved."""
+    version = version_of(journey)
+    migrator = _migrator(program, version, population)
+    stages: Counter[str] = Counter()
+    statuses: Counter[str] = Counter()
+    goals: Counter[str] = Counter()
     for row in rows:
-        held[row.version] = held.get(row.version, 0) + 1
-    raise needs_migration(program.model.name, held, version)
+        state = row.state
+        if row.version != version:
+            result = migrator.migrate(row.version, row.state,
+                                      [(due, n, kind, loads(payload))
+                                       for due, n, kind, payload in row.timers])
+            if result is None:
+                continue
+            state = result[0]
+        data = loads(state)
+        stages[str(data["stage"])] += 1
+        statuses[str(data["status"])] += 1
+        goals.update(str(g) for g in data.get("goals", ()))
+    return migrator.report, replace(population, stages=tuple(sorted(stages.items())),
+                                    statuses=tuple(sorted(statuses.items())),
+                                    goals=tuple(sorted(goals.items())))
 
 
 def needs_migration(journey: str, held: dict[str, int], version: str,
@@ -144,8 +187,8 @@ def run_stored_partition(plan: Plan, partition: StoredPartition | int) -> Tally:
         return run_partition(plan, partition)
     assert plan.population is not None
     program = program_for(plan.source, plan.file)
-    version = file_version(plan.source, program.model.version)
-    customers = list(population_for(program, version, partition.rows))
+    version = source_version(plan.source, program.model.version)
+    customers = list(population_for(program, version, partition.rows, plan.population))
     return ResumeRun(plan).run_stored(customers)
 
 
@@ -168,18 +211,42 @@ def describe(journey: Journey, reader: StoreReader, start: date | None) -> Store
     """The store's population of ``journey``, checked: name, versions, clock."""
     name = journey.model.name
     held = reader.versions(name)
-    version = _version_of(journey)
+    version = version_of(journey)
     others = {v: n for v, n in held.items() if v != version}
-    if others:  # refused before any work starts; see migrated()
-        raise needs_migration(name, others, version,
-                              f"journeyflow migrate --store {reader.url} {journey.file}")
     latest = reader.latest_clock(name)
     seq, steps = reader.counters(name)
-    return StoredPopulation(
+    sources = {**reader.sources(name), version: journey.source}
+    population = StoredPopulation(
         url=reader.url, journey=name, version=version, now=_start(journey, latest, start),
         latest=latest, customers=sum(held.values()), seq=seq, steps=steps,
         stages=reader.census(name, "stage"), statuses=reader.census(name, "status"),
-        goals=reader.goals(name))
+        goals=reader.goals(name), sources=tuple(sorted(sources.items())))
+    if others:  # moved onto this file in memory: rehearsed here, before any work starts
+        population = check_migration(journey, held, reader.rows(name), population,
+                                     reader.url)
+    return population
+
+
+def check_migration(journey: Journey, held: dict[str, int], rows: Iterable[StoredRow],
+                    population: StoredPopulation, url: str) -> StoredPopulation:
+    """Refuse a forecast whose stored customers of another version (``held``: how many
+    per version) cannot be moved onto ``journey``: what blocks it, with how many
+    customers each, as `journeyflow migrate` says it. ``rows`` are streamed once; the
+    population comes back with its census as ``journey`` sees it."""
+    version = version_of(journey)
+    recorded = dict(population.sources)
+    missing = {v: n for v, n in held.items() if v != version and v not in recorded}
+    if missing:
+        raise needs_migration(population.journey, missing, version,
+                              f"the store has no record of the file of that version; "
+                              f"journeyflow migrate --store {url} --old OLD.journey "
+                              f"{journey.file}")
+    report, moved = rehearse(journey, program_for(journey.source, journey.file), rows,
+                             population)
+    if report.blocked:
+        raise JourneyError(f"--from-store: the store's customers cannot be moved onto "
+                           f"{journey.file}: {report.text()}".rstrip())
+    return moved
 
 
 def store_plan(journey: Journey, behaviour: Behaviour, reader: StoreReader, *,
@@ -211,18 +278,18 @@ def store_plan(journey: Journey, behaviour: Behaviour, reader: StoreReader, *,
                 seed, total, lines, by, population=population)
 
 
-def check_same_population(plan: Plan, journey: Journey) -> None:
-    """``--compare``: the other journey must be able to take the same stored customers."""
+def check_same_population(plan: Plan, journey: Journey, reader: StoreReader) -> None:
+    """``--compare``: the other journey must be able to take the same stored customers
+    (moved onto it in memory when it is another version, as for the first file)."""
     population = plan.population
     assert population is not None
     if journey.model.name != population.journey:
         raise JourneyError(f"--compare {journey.file}: journey '{journey.model.name}' is not "
                            f"'{population.journey}', the journey of the store's customers")
-    version = _version_of(journey)
-    if version != population.version:
-        raise needs_migration(population.journey, {population.version: population.customers},
-                              version, f"journeyflow migrate --store {population.url} "
-                              f"{journey.file}")
+    held = reader.versions(population.journey)
+    if set(held) != {version_of(journey)}:
+        check_migration(journey, held, reader.rows(population.journey), population,
+                        population.url)
 
 
 # ---- the report ----------------------------------------------------------------------------

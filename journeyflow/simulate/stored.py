@@ -53,3 +53,6 @@ class StoredPopulation:
     stages: tuple[tuple[str, int], ...]
     statuses: tuple[tuple[str, int], ...]
     goals: tuple[tuple[str, int], ...]
+    # The journey file of each version the store recorded, to move customers of another
+    # version onto the forecast's file as a migration would (in memory only).
+    sources: tuple[tuple[str, str], ...] = ()

@@ -118,6 +118,14 @@ class StoreReader:
                            "nobody to forecast (simulate without --from-store forecasts new "
                            "arrivals)")
 
+    def sources(self, journey: str) -> dict[str, str]:
+        """The journey file the store recorded for each version it was opened with."""
+        tables = self._query("SELECT 1 FROM sqlite_master WHERE name = 'jf_versions'")
+        if not tables:
+            return {}
+        return {str(v): str(text) for v, text in self._query(
+            "SELECT version, source FROM jf_versions WHERE journey = ?", journey)}
+
     def latest_clock(self, journey: str) -> float:
         """The latest time any customer of ``journey`` has seen: the store's "now"."""
         (value,), = self._query("SELECT max(json_extract(state, '$.clock')) FROM jf_customers "
@@ -157,7 +165,7 @@ class StoreReader:
         """The customers of ``population.journey`` in id order, ``size`` at a time."""
         rows: list[StoredRow] = []
         number = 0
-        for row in self._rows(population.journey):
+        for row in self.rows(population.journey):
             rows.append(row)
             if len(rows) == size:
                 yield StoredPartition(number, tuple(rows))
@@ -165,7 +173,8 @@ class StoreReader:
         if rows:
             yield StoredPartition(number, tuple(rows))
 
-    def _rows(self, journey: str) -> Iterator[StoredRow]:
+    def rows(self, journey: str) -> Iterator[StoredRow]:
+        """Every stored customer of ``journey`` with its pending timers, in id order."""
         # Two cursors of one connection, both sorted by customer id, walked side by side.
         try:
             customers = self.db.execute("SELECT id, version, state FROM jf_customers "

@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from journeyflow.journey import Journey
+from journeyflow.journey import Journey, version_of
 from journeyflow.runtime.program import Program
 from journeyflow.versions.changes import Change
 from journeyflow.versions.migrate_report import MigrationReport
-from journeyflow.versions.migrate_store import migrate_rows, version_of
+from journeyflow.versions.migrate_store import migrate_rows
 
 __all__ = ["InFlight", "read_in_flight"]
 

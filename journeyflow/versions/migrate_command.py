@@ -16,11 +16,11 @@ import click
 
 from journeyflow.cliutil import load_or_exit
 from journeyflow.errors import JourneyError
-from journeyflow.journey import Journey
+from journeyflow.journey import Journey, version_of
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.timeutil import parse_instant
 from journeyflow.versions.migrate_report import MigrationReport
-from journeyflow.versions.migrate_store import migrate_rows, version_of
+from journeyflow.versions.migrate_store import migrate_rows
 
 __all__ = ["migrate"]
 

@@ -8,17 +8,16 @@ Only one batch of customers is in memory at a time.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterator, Mapping
 from typing import Any, Protocol
 
 from journeyflow.errors import JourneyError
-from journeyflow.journey import Journey, loads
+from journeyflow.journey import Journey, loads, version_of
 from journeyflow.runtime.program import Program
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migration import CustomerMigrator, StoredTimer
 
-__all__ = ["MigrationRows", "StoredCustomer", "edited", "migrate_rows", "version_of"]
+__all__ = ["MigrationRows", "StoredCustomer", "edited", "migrate_rows", "old_programs"]
 
 StoredCustomer = tuple[str, str, str, list[StoredTimer]]  # id, version, state, timers
 
@@ -49,15 +48,6 @@ class MigrationRows(Protocol):
     def rollback(self) -> None: ...
 
 
-def version_of(journey: Journey) -> str:
-    """``version N`` when the journey declares one, else a hash of its source (what a store
-    keeps per customer)."""
-    declared = journey.model.version
-    if declared is not None:
-        return str(declared)
-    return "sha256:" + hashlib.sha256(journey.source.encode()).hexdigest()[:16]
-
-
 def migrate_rows(rows: MigrationRows, journey: Journey, program: Program, *,
                  old: Mapping[str, str] | None = None, dry_run: bool = False,
                  at: float | None = None) -> MigrationReport:
@@ -73,7 +63,7 @@ def migrate_rows(rows: MigrationRows, journey: Journey, program: Program, *,
     versions = rows.other_versions()
     if not versions:
         return report
-    programs = _old_programs({**rows.sources(), **(old or {})}, versions, journey.name)
+    programs = old_programs({**rows.sources(), **(old or {})}, versions, journey.name)
     report.old_stages = {stage for p in programs.values() for stage in p.stage_names}
     now = at if at is not None else rows.latest_time() or 0.0
     migrator = CustomerMigrator(program, version, programs, now, report)
@@ -110,7 +100,7 @@ def edited(old_source: str, journey: Journey) -> bool:
     return old.name == journey.name and bool(diff_journeys(old, journey))
 
 
-def _old_programs(sources: Mapping[str, str], versions: Mapping[str, int],
+def old_programs(sources: Mapping[str, str], versions: Mapping[str, int],
                   name: str) -> dict[str, Program]:
     """The compiled earlier versions the store's customers run on; one whose source no
     longer compiles, or is another journey, is as good as missing."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -82,22 +83,83 @@ def test_urls_it_cannot_read(runner: CliRunner, trial_journey: Path, url: str,
     assert words in fails(runner, trial_journey, url)
 
 
-def test_customers_of_another_version_need_a_migration(
+def report_of(runner: CliRunner, journey: Path, url: str, out: Path, *more: str
+              ) -> dict[str, object]:
+    done = runner.invoke(main, ["simulate", str(journey), "--from-store", url, "--days", "30",
+                                "--out", str(out), *more])
+    assert done.exit_code == 0, done.output
+    loaded: dict[str, object] = json.loads(out.read_text("utf-8"))
+    return loaded
+
+
+def test_customers_of_another_version_are_moved_onto_the_file(
+        runner: CliRunner, tmp_path: Path, trial_journey: Path, trial_url: str) -> None:
+    newer = tmp_path / "newer.journey"
+    newer.write_text(TRIAL.replace("version 1", "version 2"), "utf-8")
+    same = report_of(runner, trial_journey, trial_url, tmp_path / "a.json")
+    moved = report_of(runner, newer, trial_url, tmp_path / "b.json")
+    for key in ("stages", "goals", "customers"):
+        assert moved[key] == same[key], key
+
+    def moves(report: dict[str, object]) -> list[tuple[object, ...]]:
+        found = report["transitions"]
+        assert isinstance(found, list)
+        return [(t["from"], t["to"], t["rule"].split(":")[-1], t["count"]) for t in found]
+
+    assert moves(moved) == moves(same)  # the same rules, named in the other file
+    db = Path(trial_url[len("sqlite:///"):])
+    with sqlite3.connect(db) as conn:  # a forecast never writes the store
+        assert {v for (v,) in conn.execute("SELECT version FROM jf_customers")} == {"1"}
+
+
+def test_a_renamed_stage_with_its_migrate_line_is_forecast(
         runner: CliRunner, tmp_path: Path, trial_url: str) -> None:
+    renamed = tmp_path / "renamed.journey"
+    renamed.write_text(TRIAL.replace("version 1", "version 2").replace("trial {", "trying {")
+                       .replace("-> trial", "-> trying") + "migrate { stage trial -> trying }\n",
+                       "utf-8")
+    report = report_of(runner, renamed, trial_url, tmp_path / "r.json", "--days", "0")
+    population = report["population"]
+    assert isinstance(population, dict)
+    assert "trial" not in population["stages"]
+    assert population["stages"]["trying"] >= 1
+
+
+def test_a_migration_something_blocks_is_refused_with_its_report(
+        runner: CliRunner, tmp_path: Path, trial_url: str) -> None:
+    dropped = tmp_path / "dropped.journey"
+    dropped.write_text(TRIAL.replace("version 1", "version 2").replace("trial {", "trying {")
+                       .replace("-> trial", "-> trying"), "utf-8")
+    output = fails(runner, dropped, trial_url)
+    assert "cannot be moved onto" in output
+    assert "'trial'" in output
+    assert "migrate { stage trial ->" in output
+
+
+def test_a_version_whose_file_the_store_never_recorded_needs_the_old_file(
+        runner: CliRunner, tmp_path: Path, trial_url: str) -> None:
+    db = Path(trial_url[len("sqlite:///"):])
+    with sqlite3.connect(db) as conn:  # as a store written before versions were recorded
+        conn.execute("DELETE FROM jf_versions")
     newer = tmp_path / "newer.journey"
     newer.write_text(TRIAL.replace("version 1", "version 2"), "utf-8")
     output = fails(runner, newer, trial_url)
     assert "5 on version 1" in output
     assert "this file is version 2" in output
-    assert f"journeyflow migrate --store {trial_url} {newer}" in output
+    assert "--old OLD.journey" in output
 
 
-def test_compare_with_another_version_needs_a_migration(
+def test_compare_with_another_version_starts_from_the_same_customers(
         runner: CliRunner, tmp_path: Path, trial_journey: Path, trial_url: str) -> None:
     newer = tmp_path / "newer.journey"
-    newer.write_text(TRIAL.replace("version 1", "version 2"), "utf-8")
-    output = fails(runner, trial_journey, trial_url, "--compare", str(newer))
-    assert "this file is version 2" in output
+    newer.write_text(TRIAL.replace("version 1", "version 2").replace("after 3d", "after 1d"),
+                     "utf-8")
+    out = tmp_path / "c.json"
+    done = runner.invoke(main, ["simulate", str(trial_journey), "--from-store", trial_url,
+                                "--days", "30", "--compare", str(newer), "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    both = json.loads(out.read_text("utf-8"))
+    assert both["a"]["population"]["stages"] == both["b"]["population"]["stages"]
 
 
 def test_an_edit_under_the_same_version_that_drops_a_stage(

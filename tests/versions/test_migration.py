@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from journeyflow.errors import JourneyError
+from journeyflow.journey import version_of
 from journeyflow.live.sqlite import journey_version
-from journeyflow.versions.migrate_store import version_of
 from tests.versions.migrating import (
     DAY,
     RENAMED,

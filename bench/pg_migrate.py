@@ -67,12 +67,13 @@ def load_into(path: Path, url: str) -> None:
 def run_one(target: str, mode: str) -> dict[str, float]:
     """One measured run, in this process."""
     import journeyflow
+    from journeyflow.journey import version_of
     from journeyflow.live.pg_migrate import PostgresMigrationRows, open_journey
     from journeyflow.live.pgschema import connect, parse_url
     from journeyflow.live.sqlite import SQLiteDatabase
     from journeyflow.live.sqlite_migrate import SQLiteMigrationRows
     from journeyflow.runtime.program import Program
-    from journeyflow.versions.migrate_store import migrate_rows, version_of
+    from journeyflow.versions.migrate_store import migrate_rows
 
     journey = journeyflow.loads(new_version(JOURNEY.read_text("utf-8")), "lifecycle.journey")
     program = Program(journey.model)

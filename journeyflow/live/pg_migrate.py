@@ -25,12 +25,12 @@ from typing import Any
 import psycopg
 
 from journeyflow.errors import JourneyError
-from journeyflow.journey import Journey
+from journeyflow.journey import Journey, version_of
 from journeyflow.live.codec import dumps, loads
 from journeyflow.live.pgschema import BLOCK, connect, parse_url, partition_of
 from journeyflow.runtime.program import Program
 from journeyflow.versions.migrate_report import MigrationReport
-from journeyflow.versions.migrate_store import StoredCustomer, edited, migrate_rows, version_of
+from journeyflow.versions.migrate_store import StoredCustomer, edited, migrate_rows
 from journeyflow.versions.migration import StoredTimer
 
 __all__ = ["BATCH", "Opened", "PostgresMigrationRows", "Superseded", "check_current",

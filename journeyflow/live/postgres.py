@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import psycopg
 
 from journeyflow.errors import JourneyError
+from journeyflow.journey import version_of
 from journeyflow.live.cache import CustomerCache
 from journeyflow.live.codec import (
     context_to_json,
@@ -34,7 +35,7 @@ from journeyflow.live.leases import LeaseLost, Leases
 from journeyflow.live.pg_migrate import Superseded, check_current, open_journey, superseded
 from journeyflow.live.pgoutbox import PostgresOutbox
 from journeyflow.live.pgschema import BLOCK, PgOptions, connect, key_ids, parse_url, partition_of
-from journeyflow.live.sqlite import _customer_of, _history_rows, journey_version
+from journeyflow.live.sqlite import _customer_of, _history_rows
 from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.runtime.trace import record_to_dict
 
@@ -94,7 +95,7 @@ class PostgresStore:
     def attach(self, engine: Engine) -> dict[str, Any]:
         self.engine = engine
         self.journey = engine.journey.name
-        self.version = journey_version(engine)
+        self.version = version_of(engine.journey)
         self.outbox.journey = self.journey
         self.partitions = self._register()
         opened = open_journey(self.conn, engine.journey, engine.program, self.options.shown)

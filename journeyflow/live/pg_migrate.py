@@ -34,8 +34,8 @@ from journeyflow.versions.migrate_store import StoredCustomer, edited, migrate_r
 from journeyflow.versions.migration import StoredTimer
 
 __all__ = ["BATCH", "Opened", "PostgresMigrationRows", "Superseded", "check_current",
-           "edited_source", "in_flight", "migrate", "migrate_url", "open_journey",
-           "record_source", "superseded"]
+           "edited_source", "in_flight", "lock_key", "migrate", "migrate_url",
+           "open_journey", "record_source"]
 
 BATCH = 2000
 
@@ -133,7 +133,7 @@ def check_current(conn: psycopg.Connection[Any], journey: str, migrations: int) 
     row = conn.execute("SELECT version, migrations FROM jf_journeys WHERE name = %s "
                        "FOR KEY SHARE", (journey,)).fetchone()
     if row is not None and int(row[1]) != migrations:
-        raise superseded(journey, str(row[0]))
+        raise Superseded(journey, str(row[0]))
 
 
 class Superseded(JourneyError):
@@ -144,10 +144,6 @@ class Superseded(JourneyError):
                          "process; restart with the new file (the steps since the last "
                          "commit were not saved)")
         self.version = version
-
-
-def superseded(journey: str, version: str) -> Superseded:
-    return Superseded(journey, version)
 
 
 def _lock(conn: psycopg.Connection[Any], journey: str, row: bool = True) -> tuple[str, int]:

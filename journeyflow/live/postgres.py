@@ -32,7 +32,7 @@ from journeyflow.live.codec import (
     timer_to_row,
 )
 from journeyflow.live.leases import LeaseLost, Leases
-from journeyflow.live.pg_migrate import Superseded, check_current, open_journey, superseded
+from journeyflow.live.pg_migrate import Superseded, check_current, open_journey
 from journeyflow.live.pgoutbox import PostgresOutbox
 from journeyflow.live.pgschema import BLOCK, PgOptions, connect, key_ids, parse_url, partition_of
 from journeyflow.live.sqlite import _customer_of, _history_rows
@@ -211,7 +211,7 @@ class PostgresStore:
                                 (self.journey,)).fetchone()
         if row is not None and row[0] != self._migrations:
             self._superseded = row[1]
-            raise superseded(self.journey, row[1])
+            raise Superseded(self.journey, row[1])
 
     def _decode(self, program: Program, state: str, migrations: int, version: str) -> Customer:
         """A stored customer, read with the file this store opened the journey with: one
@@ -221,7 +221,7 @@ class PostgresStore:
             # engine's close (which commits) has nothing left to save and ends cleanly.
             self._superseded = version
             self._discard(set())
-            raise superseded(self.journey, version)
+            raise Superseded(self.journey, version)
         return customer_from_json(program, state)
 
     def count(self) -> int:
@@ -323,7 +323,7 @@ class PostgresStore:
         if self._superseded is not None:  # refused already: still refused, never silently
             self._discard(set())
             if saves:
-                raise superseded(self.journey, self._superseded)
+                raise Superseded(self.journey, self._superseded)
             return
         try:
             with self.conn.transaction():

@@ -8,6 +8,9 @@ and a store writes only the customers of the partitions it holds a lease on
 worker that lost a partition cannot write it. An engine used on its own
 (``Engine(journey, store="postgresql://...")``, ``journeyflow run``) holds every
 partition of its journey; a worker (:mod:`journeyflow.live.worker`) holds its share.
+Opening a journey migrates its customers to the file opened with
+(:mod:`journeyflow.live.pg_migrate`); a store whose journey another process migrated
+since refuses to read a customer or to commit.
 """
 
 from __future__ import annotations

@@ -146,14 +146,28 @@ def connect(options: PgOptions, create: bool = False) -> psycopg.Connection[Any]
                            f"{str(exc).strip()}") from None
     if create:
         try:
-            with conn.transaction():
-                conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
-                conn.execute(SCHEMA)
+            # DDL on a store in use would queue behind (and deadlock with) the workers'
+            # transactions: an ALTER TABLE takes the table's strongest lock even when
+            # there is nothing to add. Run it only when something is missing.
+            if not _schema_ready(conn):
+                with conn.transaction():
+                    conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK,))
+                    conn.execute(SCHEMA)
         except psycopg.Error as exc:
             conn.close()
             raise JourneyError(f"cannot create the tables of the state store {options.shown}: "
                                f"{str(exc).strip()}") from None
     return conn
+
+
+def _schema_ready(conn: psycopg.Connection[Any]) -> bool:
+    """Whether every table and column of this release is there (the last ones added)."""
+    row = conn.execute(
+        "SELECT to_regclass('jf_retired') IS NOT NULL AND to_regclass('jf_versions') IS NOT "
+        "NULL AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
+        "current_schema() AND table_name = 'jf_journeys' AND column_name = 'migrations')"
+    ).fetchone()
+    return bool(row and row[0])
 
 
 def partition_of(cid: str, partitions: int) -> int:

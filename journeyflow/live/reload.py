@@ -43,12 +43,14 @@ class Running:
     file: str
     source: str
     loaded_at: float
+    loaded_from: str = "file"  # or "request": POST /journeys, until the file is read again
     last_error: dict[str, Any] | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {"journey": self.journey, "version": self.version, "file": self.file,
                 "sha256": hashlib.sha256(self.source.encode()).hexdigest(),
-                "loaded_at": format_instant(self.loaded_at), "last_error": self.last_error}
+                "loaded_at": format_instant(self.loaded_at), "loaded_from": self.loaded_from,
+                "last_error": self.last_error}
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,9 @@ class Reloader:
         raise :class:`Refused`."""
         running = self.running[name]
         with self._turn:
-            return self._offer(running, source, file or running.file)
+            swapped = self._offer(running, source, file or running.file)
+            running.loaded_from = "request"
+            return swapped
 
     def from_files(self) -> list[Swapped | Refused]:
         """Read every journey's file again and swap in those whose text changed."""
@@ -117,6 +121,7 @@ class Reloader:
                     continue
                 try:
                     outcomes.append(self._offer(running, source, running.file))
+                    running.loaded_from = "file"
                 except Refused as refused:
                     outcomes.append(refused)
         return outcomes
@@ -164,7 +169,8 @@ class Reloader:
         version = version_of(journey)
         report = getattr(store, "migration", None) or MigrationReport(journey.name, version)
         swapped = Swapped(running.journey, running.version, version, _counts(report))
-        running.version, running.file, running.source = version, journey.file, journey.source
+        # the file stays the one given at start: SIGHUP reads that one
+        running.version, running.source = version, journey.source
         running.loaded_at = self.now()
         running.last_error = None
         service.metrics.reloads.labels(running.journey, "swapped").inc()

@@ -267,3 +267,25 @@ def _post_until(url: str, stop: threading.Event, statuses: list[int]) -> None:
             cid = f"c{len(statuses)}"
             statuses.append(http.post(f"{url}/events", json={
                 "customer": cid, "event": "signed_up"}).status_code)
+
+
+VISITS = V1.replace("version 1", "version 2").replace(
+    "event purchased", "event visited {}\nevent purchased")
+
+
+def test_on_postgresql_the_files_are_the_way_in(pg_url: str, tmp_path: Path) -> None:
+    from journeyflow.live.reload import Reloader
+
+    path = tmp_path / "welcome.journey"
+    path.write_text(V1, "utf-8")
+    live = LiveService([journeyflow.load(path)], pg_url + "?partitions=2", None)
+    with TestClient(make_app(live, admin_token=TOKEN)) as client:
+        response = client.post("/journeys", content=VISITS, headers=ADMIN)
+        assert response.status_code == 409
+        assert "SIGHUP" in response.json()["error"]
+        visit = {"customer": "c1", "event": "visited"}
+        assert client.post("/events", json=visit).status_code == 400  # v1 has no `visited`
+        path.write_text(VISITS, "utf-8")
+        [swapped] = Reloader(live).from_files()
+        assert swapped.to_version == "2"  # type: ignore[union-attr]
+        assert client.post("/events", json=visit).status_code == 202  # the inbox knows v2

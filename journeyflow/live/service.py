@@ -145,8 +145,10 @@ class LiveService:
         else:
             raise JourneyError("serve needs a durable store: --store sqlite:///state.db or "
                                "postgresql://USER@HOST/DB")
-        self.loops = {name: self._delivery_loop(engine, channels, retry)
-                      for name, engine in self.engines.items() if channels is not None}
+        delivered = list(self.engines) if channels is not None else []
+        self.loops = [self._delivery_loop(self.engines[name], channels, retry)
+                      for name in delivered]
+        self._loop_of = {name: i for i, name in enumerate(delivered)}
         self._queue: queue.Queue[tuple[list[Any], Future[list[EventOutcome]]] | None] = (
             queue.Queue())
         self._stop = threading.Event()
@@ -223,8 +225,9 @@ class LiveService:
         if self.intake is not None:
             self.intake.journeys[name] = journey
             self.intake.validators[name] = EventValidator(journey.model)
-        if name in self.loops:  # pending deliveries render from the new version
-            self.loops[name] = self._delivery_loop(engine, self.channels, self.retry)
+        if name in self._loop_of:  # pending deliveries render from the new version
+            self.loops[self._loop_of[name]] = self._delivery_loop(engine, self.channels,
+                                                                  self.retry)
         old.store.close()  # on SQLite, the database stays open: the service owns it
 
     def _delivery_loop(self, engine: Engine, channels: Any, retry: Any) -> DeliveryLoop:
@@ -443,7 +446,7 @@ class LiveService:
     def _deliver(self) -> None:
         while not self._stop.is_set():
             sent = 0
-            for loop in list(self.loops.values()):
+            for loop in list(self.loops):
                 try:
                     sent += loop.run_due(limit=100)
                 except Exception:  # noqa: BLE001 - logged; the row stays pending

@@ -289,3 +289,58 @@ def test_on_postgresql_the_files_are_the_way_in(pg_url: str, tmp_path: Path) -> 
         [swapped] = Reloader(live).from_files()
         assert swapped.to_version == "2"  # type: ignore[union-attr]
         assert client.post("/events", json=visit).status_code == 202  # the inbox knows v2
+
+
+WORK_V1 = """journey "visits"
+version 1
+event signed_up {}
+stage new start { on signed_up -> waiting }
+stage waiting {}
+"""
+WORK_V2 = """journey "visits"
+version 2
+event signed_up {}
+event visited {}
+stage new start { on signed_up -> waiting }
+stage waiting { on visited -> engaged }
+stage engaged final
+"""
+
+
+def test_work_reads_its_files_again_on_sighup(pg_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "visits.journey"
+    path.write_text(WORK_V1, "utf-8")
+    log_file = tmp_path / "work.log"
+    with log_file.open("w") as stderr:
+        worker = subprocess.Popen(
+            [sys.executable, "-c", "from journeyflow.cli import main; main()", "work",
+             str(path), "--store", pg_url], stderr=stderr, text=True)
+    try:
+        wait_for(lambda: "worker started" in log_file.read_text(), 60)
+        path.write_text(WORK_V2.replace("-> engaged", "-> engagd"), "utf-8")
+        os.kill(worker.pid, signal.SIGHUP)  # an unknown stage: refused
+        wait_for(lambda: "journey files not reloaded" in log_file.read_text(), 30)
+        path.write_text(WORK_V2, "utf-8")
+        os.kill(worker.pid, signal.SIGHUP)
+        wait_for(lambda: "journeys reloaded" in log_file.read_text(), 30)
+        live = LiveService([journeyflow.load(path)], pg_url, None)
+        with TestClient(make_app(live)) as client:
+            events = [{"customer": "c1", "event": "signed_up"},
+                      {"customer": "c1", "event": "visited"}]
+            body = "".join(json.dumps(e) + "\n" for e in events)
+            assert client.post("/events", content=body, headers={
+                "content-type": "application/x-ndjson"}).status_code == 202
+
+            def stage() -> str | None:
+                found = client.get("/customers/c1").json().get("journeys", {})
+                return found["visits"]["state"]["stage"] if "visits" in found else None
+            wait_for(lambda: stage() == "engaged", 30)
+        worker.send_signal(signal.SIGTERM)
+        assert worker.wait(60) == 0
+    finally:
+        if worker.poll() is None:
+            worker.kill()
+    logs = [json.loads(line) for line in log_file.read_text().splitlines()
+            if line.startswith("{")]
+    [refused] = [e for e in logs if e["message"].startswith("journey files not reloaded")]
+    assert refused["diagnostics"][0]["file"] == str(path)

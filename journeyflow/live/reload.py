@@ -160,6 +160,8 @@ class Reloader:
             raise Refused(running.journey, "failed", str(err)) from None
         try:
             service.call(lambda: service.swap(journey, store)).result()
+        except RuntimeError as err:  # shutting down: the old version ran to the end
+            raise Refused(running.journey, "failed", str(err)) from None
         except JourneyError as err:
             report: MigrationReport | None = getattr(store, "migration", None)
             if report is not None and report.blocked:

@@ -285,7 +285,10 @@ class LiveService:
     def call(self, action: Callable[[], Any]) -> Future[Any]:
         """Run ``action`` on the worker thread (reads and deletes go through here too)."""
         future: Future[Any] = Future()
-        self._queue.put(([_Call(action)], future))
+        if self._stop.is_set():  # the worker thread may be gone: nobody would answer
+            future.set_exception(RuntimeError("the service is shutting down"))
+        else:
+            self._queue.put(([_Call(action)], future))
         return future
 
     def _work(self) -> None:

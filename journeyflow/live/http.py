@@ -176,6 +176,8 @@ def make_app(service: LiveService, workers: WorkerPool | None = None, *,
         finally:
             if reload_on_sighup:
                 loop.remove_signal_handler(signal.SIGHUP)
+                # not the default action (which ends the process) while the queue drains
+                signal.signal(signal.SIGHUP, signal.SIG_IGN)
             service.stop()
             if workers is not None:
                 workers.stop()

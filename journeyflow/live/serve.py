@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -55,6 +56,8 @@ def serve(journey_files: tuple[Path, ...], store: str, workers: int | None, list
     from journeyflow.live.service import LiveService
 
     setup_logging(log_level)
+    # a SIGHUP before the service runs has nothing to reload; its default would end us
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter("use HOST:PORT, e.g. 127.0.0.1:8080", param_hint="--listen")

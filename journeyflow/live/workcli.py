@@ -119,6 +119,7 @@ def _work_here(journey_files: tuple[Path, ...], store: str, until: str | None, d
     from journeyflow.live.workerproc import WorkerProcess
     from journeyflow.runtime.command import _parse_until
 
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the worker runs; see below
     journeys = [load_or_exit(path) for path in journey_files]
     horizon = _parse_until(until, journeys[0].model.timezone)
     handlers, policies = channel_handlers(channel_specs(channels, smtp, mail_from))

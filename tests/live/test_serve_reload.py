@@ -167,8 +167,8 @@ def test_a_compile_error_lists_every_diagnostic(running: Any) -> None:
     broken = V1.replace("-> bought", "-> bougth").replace("send hello", "send helo")
     response = client.post("/journeys", content=broken, headers=ADMIN)
     assert response.status_code == 422
-    codes = {d["message"] for d in response.json()["diagnostics"]}
-    assert len(codes) == 2
+    messages = {d["message"] for d in response.json()["diagnostics"]}
+    assert len(messages) == 2
 
 
 def test_unknown_or_other_journeys_are_404(running: Any) -> None:

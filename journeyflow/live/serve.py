@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 from pathlib import Path
 
@@ -30,12 +31,17 @@ __all__ = ["serve"]
 @click.option("--smtp", metavar="HOST:PORT", help="Shorthand for --channel email=smtp://...")
 @click.option("--mail-from", default="journeys@localhost", show_default=True,
               help="Sender address for --smtp.")
+@click.option("--admin-token", envvar="JOURNEYFLOW_ADMIN_TOKEN", metavar="TOKEN",
+              help="Allow POST /journeys (a new version of a running journey) to requests "
+                   "with `Authorization: Bearer TOKEN` [env JOURNEYFLOW_ADMIN_TOKEN].")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["debug", "info", "warning", "error"]))
 def serve(journey_files: tuple[Path, ...], store: str, workers: int | None, listen: str,
-          channels: tuple[str, ...], smtp: str | None, mail_from: str, log_level: str) -> None:
+          channels: tuple[str, ...], smtp: str | None, mail_from: str,
+          admin_token: str | None, log_level: str) -> None:
     """Run journeys as a service: events over HTTP, timers on the wall clock, deliveries
-    from the outbox. Stops cleanly on SIGTERM or Ctrl-C.
+    from the outbox. Stops cleanly on SIGTERM or Ctrl-C; on SIGHUP, reads the journey files
+    again and swaps in those that changed (their customers migrate), without stopping.
 
     On a PostgreSQL store, events are accepted into the store's inbox and stepped by
     worker processes (--workers here, and `journeyflow work` on any machine)."""
@@ -50,6 +56,8 @@ def serve(journey_files: tuple[Path, ...], store: str, workers: int | None, list
     from journeyflow.live.service import LiveService
 
     setup_logging(log_level)
+    # a SIGHUP before the service runs has nothing to reload; its default would end us
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
     host, _, port = listen.rpartition(":")
     if not host or not port.isdigit():
         raise click.BadParameter("use HOST:PORT, e.g. 127.0.0.1:8080", param_hint="--listen")
@@ -74,7 +82,7 @@ def serve(journey_files: tuple[Path, ...], store: str, workers: int | None, list
                    f"--mail-from={mail_from}", f"--log-level={log_level}"]
         pool = WorkerPool(work_argv([str(p) for p in journey_files], store, options),
                           1 if workers is None else workers)
-    app = make_app(service, pool)
+    app = make_app(service, pool, admin_token=admin_token, reload_on_sighup=True)
     logging.getLogger("journeyflow.serve").info(
         "listening", extra={"listen": listen, "store": redact(store)})
     uvicorn.run(app, host=host, port=int(port), log_config=None, access_log=False,

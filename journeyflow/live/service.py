@@ -33,12 +33,13 @@ from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
 from journeyflow.live.cache import CustomerCache
 from journeyflow.live.inbox import Intake
-from journeyflow.live.pgschema import parse_url
+from journeyflow.live.pgschema import PgOptions, parse_url
 from journeyflow.live.postgres import PostgresStore
 from journeyflow.live.sendlog import StoredSendLog
 from journeyflow.live.sqlite import SQLiteDatabase, SQLiteStore
 from journeyflow.runtime.delivery_loop import ChannelPolicy, DeliveryLoop
 from journeyflow.runtime.engine import Engine
+from journeyflow.runtime.events import EventValidator
 
 __all__ = ["EventOutcome", "LiveService", "Unreadable"]
 
@@ -106,6 +107,9 @@ class Metrics:
                                ["journey"], registry=self.registry)
         self.request_seconds = Histogram("journeyflow_request_seconds", "HTTP request time",
                                          ["route"], registry=self.registry)
+        self.reloads = Counter("journeyflow_reloads_total",
+                               "New versions of a journey offered to the service, by outcome",
+                               ["journey", "outcome"], registry=self.registry)
 
 
 class LiveService:
@@ -121,6 +125,9 @@ class LiveService:
             raise JourneyError("two journey files have the same journey name")
         self.lock = threading.Lock()
         self.metrics = Metrics()
+        self.channels = channels
+        self.retry = retry
+        self._pg_options: PgOptions | None = None
         self.now = now
         self.tick = tick
         self.engines: dict[str, Engine] = {}
@@ -138,8 +145,10 @@ class LiveService:
         else:
             raise JourneyError("serve needs a durable store: --store sqlite:///state.db or "
                                "postgresql://USER@HOST/DB")
-        self.loops = [self._delivery_loop(engine, channels, retry)
-                      for engine in self.engines.values() if channels is not None]
+        delivered = list(self.engines) if channels is not None else []
+        self.loops = [self._delivery_loop(self.engines[name], channels, retry)
+                      for name in delivered]
+        self._loop_of = {name: i for i, name in enumerate(delivered)}
         self._queue: queue.Queue[tuple[list[Any], Future[list[EventOutcome]]] | None] = (
             queue.Queue())
         self._stop = threading.Event()
@@ -152,34 +161,74 @@ class LiveService:
         self.database = template.database
         if len(journeys) > 1:
             self.sends = StoredSendLog(self.database.db)
+        self._template = template
         try:
             for journey in journeys:
-                store = SQLiteStore(self.database, cache=template.cache_limit,
-                                    keep_trace=False, owns_database=False,
-                                    keep_keys=template.keep_keys)
-                store.keep_rejected = False  # memory stays flat; GET /customers shows them
-                if len(journeys) > 1:
-                    store.mark_shared()
-                engine = Engine(journey, store=store, channels=channels, retry=retry,
-                                trace=True, sends=self.sends)
-                engine.deliver_inline = False
-                self.engines[journey.name] = engine
+                self.engines[journey.name] = self._sqlite_engine(journey, SQLiteStore(
+                    self.database, owns_database=False))
         except BaseException:
             self.database.close()
             raise
 
+    def new_store(self) -> SQLiteStore | PostgresStore:
+        """A store for one more engine of this service (a journey's next version)."""
+        if self._pg_options is not None:
+            return PostgresStore(self._pg_options, exclusive=False)
+        assert self.database is not None
+        return SQLiteStore(self.database, owns_database=False)
+
+    def _sqlite_engine(self, journey: Journey, store: SQLiteStore) -> Engine:
+        template = self._template
+        store.cache_limit = template.cache_limit
+        store.keep_keys = template.keep_keys
+        store.keep_trace = False
+        store.keep_rejected = False  # memory stays flat; GET /customers shows them
+        if self.sends is not None:
+            store.mark_shared()
+        engine = Engine(journey, store=store, channels=self.channels, retry=self.retry,
+                        trace=True, sends=self.sends)
+        engine.deliver_inline = False
+        return engine
+
     def _open_postgres(self, journeys: Sequence[Journey], store_url: str) -> None:
         """The inbox, and an engine per journey that only reads (it holds no partition)."""
-        options = parse_url(store_url)
+        options = self._pg_options = parse_url(store_url)
         self.intake = Intake(options, journeys, now=self.now)
         try:
             for journey in journeys:
-                store = PostgresStore(options, exclusive=False)
-                store.keep_trace = False
-                self.engines[journey.name] = Engine(journey, store=store, trace=True)
+                self.engines[journey.name] = self._postgres_engine(
+                    journey, PostgresStore(options, exclusive=False))
         except BaseException:
             self._close_stores()
             raise
+
+    @staticmethod
+    def _postgres_engine(journey: Journey, store: PostgresStore) -> Engine:
+        store.keep_trace = False
+        return Engine(journey, store=store, trace=True)
+
+    # ---- a journey's next version ------------------------------------------------------
+
+    def swap(self, journey: Journey, store: SQLiteStore | PostgresStore) -> None:
+        """Replace the engine of ``journey.name`` by one on ``journey`` over ``store``
+        (opening it migrates the customers). Call on the worker thread, between two groups
+        (:meth:`call`): the old engine commits first, so no event is half stepped. When the
+        new engine cannot open (a blocked migration), the old one keeps running."""
+        name = journey.name
+        old = self.engines[name]
+        old.commit()  # calls run under the store lock: the delivery thread waits
+        if isinstance(store, SQLiteStore):
+            engine = self._sqlite_engine(journey, store)
+        else:
+            engine = self._postgres_engine(journey, store)
+        self.engines[name] = engine
+        if self.intake is not None:
+            self.intake.journeys[name] = journey
+            self.intake.validators[name] = EventValidator(journey.model)
+        if name in self._loop_of:  # pending deliveries render from the new version
+            self.loops[self._loop_of[name]] = self._delivery_loop(engine, self.channels,
+                                                                  self.retry)
+        old.store.close()  # on SQLite, the database stays open: the service owns it
 
     def _delivery_loop(self, engine: Engine, channels: Any, retry: Any) -> DeliveryLoop:
         journey = engine.journey.name
@@ -236,7 +285,10 @@ class LiveService:
     def call(self, action: Callable[[], Any]) -> Future[Any]:
         """Run ``action`` on the worker thread (reads and deletes go through here too)."""
         future: Future[Any] = Future()
-        self._queue.put(([_Call(action)], future))
+        if self._stop.is_set():  # the worker thread may be gone: nobody would answer
+            future.set_exception(RuntimeError("the service is shutting down"))
+        else:
+            self._queue.put(([_Call(action)], future))
         return future
 
     def _work(self) -> None:
@@ -397,7 +449,7 @@ class LiveService:
     def _deliver(self) -> None:
         while not self._stop.is_set():
             sent = 0
-            for loop in self.loops:
+            for loop in list(self.loops):
                 try:
                     sent += loop.run_due(limit=100)
                 except Exception:  # noqa: BLE001 - logged; the row stays pending

@@ -7,13 +7,18 @@ import logging
 import signal
 import sys
 import threading
+from collections.abc import Callable
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from journeyflow.errors import JourneyError
+
+if TYPE_CHECKING:
+    from journeyflow.journey import Journey
+    from journeyflow.live.workerproc import WorkerProcess
 
 __all__ = ["enqueue", "work"]
 
@@ -96,6 +101,7 @@ def _supervise(argv: list[str], count: int, drain: bool) -> int:
 
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
+    signal.signal(signal.SIGHUP, lambda signum, _frame: pool.signal(signum))
     pool.start()
     while not stop.is_set():
         if drain and all(child.poll() is not None for child in pool.children):
@@ -113,6 +119,7 @@ def _work_here(journey_files: tuple[Path, ...], store: str, until: str | None, d
     from journeyflow.live.workerproc import WorkerProcess
     from journeyflow.runtime.command import _parse_until
 
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)  # until the worker runs; see below
     journeys = [load_or_exit(path) for path in journey_files]
     horizon = _parse_until(until, journeys[0].model.timezone)
     handlers, policies = channel_handlers(channel_specs(channels, smtp, mail_from))
@@ -121,16 +128,32 @@ def _work_here(journey_files: tuple[Path, ...], store: str, until: str | None, d
     except JourneyError as err:
         click.echo(f"error: {err}", err=True)
         return 1
-    stop = threading.Event()
+    stop, ending, reloading = threading.Event(), threading.Event(), threading.Event()
 
     def stopping(signum: int, _frame: Any) -> None:
         log.info("stopping", extra={"signal": signal.Signals(signum).name})
+        ending.set()
         stop.set()
+
+    def reload(signum: int, _frame: Any) -> None:
+        reloading.set()
+        stop.set()  # the turn ends, commits; then the files are read again
 
     signal.signal(signal.SIGTERM, stopping)
     signal.signal(signal.SIGINT, stopping)
+    signal.signal(signal.SIGHUP, reload)
     try:
-        process.run(stop, drain)
+        while True:
+            process.run(stop, drain)
+            if ending.is_set() or not reloading.is_set():
+                break
+            reloading.clear()
+            stop.clear()
+            if ending.is_set():
+                stop.set()
+            process, journeys = _reloaded(process, journeys, journey_files, store,
+                                          lambda js: WorkerProcess(js, store, handlers or None,
+                                                                   policies, horizon))
     except (OSError, JourneyError) as exc:
         log.error("the worker stopped: %s", exc)
         return 1
@@ -141,6 +164,34 @@ def _work_here(journey_files: tuple[Path, ...], store: str, until: str | None, d
         process.close()
         close_handlers(handlers)
     return 0
+
+
+def _reloaded(process: WorkerProcess, journeys: list[Journey],
+              journey_files: tuple[Path, ...], store: str,
+              reopen: Callable[[list[Journey]], WorkerProcess]
+              ) -> tuple[WorkerProcess, list[Journey]]:
+    """SIGHUP: the worker process again on its files when one of them changed; on the
+    journeys it ran when one does not compile or the store refuses them (a migration that
+    is blocked), the reason logged."""
+    from journeyflow.journey import load
+
+    try:
+        fresh = [load(path) for path in journey_files]
+    except JourneyError as err:
+        log.error("journey files not reloaded: %s", err, extra={
+            "diagnostics": [d.as_dict() for d in err.diagnostics if d.is_error]})
+        return process, journeys
+    if [j.source for j in fresh] == [j.source for j in journeys]:
+        log.info("SIGHUP: the journey files did not change")
+        return process, journeys
+    process.close()  # commits and gives the worker's share back before the store migrates
+    try:
+        reopened = reopen(fresh)
+    except JourneyError as err:
+        log.error("journey files not reloaded: %s", err)
+        return reopen(journeys), journeys
+    log.info("journeys reloaded", extra={"journeys": [j.name for j in fresh]})
+    return reopened, fresh
 
 
 @click.command()

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from journeyflow.errors import JourneyError, format_diagnostic
-from journeyflow.journey import Journey, loads, read_source
+from journeyflow.journey import Journey, loads, read_source, version_of
 from journeyflow.live.service import LiveService
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.versions.migrate_report import MigrationReport
-from journeyflow.versions.migrate_store import version_of
 
 __all__ = ["Refused", "Reloader", "Running", "Swapped"]
 

@@ -26,11 +26,16 @@ import psycopg
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey, version_of
-from journeyflow.live.codec import dumps, loads
+from journeyflow.live.codec import dumps
 from journeyflow.live.pgschema import BLOCK, connect, parse_url, partition_of
 from journeyflow.runtime.program import Program
 from journeyflow.versions.migrate_report import MigrationReport
-from journeyflow.versions.migrate_store import StoredCustomer, edited, migrate_rows
+from journeyflow.versions.migrate_store import (
+    StoredCustomer,
+    customer_batches,
+    edited,
+    migrate_rows,
+)
 from journeyflow.versions.migration import StoredTimer
 
 __all__ = ["BATCH", "Opened", "PostgresMigrationRows", "Superseded", "check_current",
@@ -219,28 +224,14 @@ class PostgresMigrationRows:
         return None if row is None or row[0] is None else float(row[0])
 
     def batches(self) -> Iterator[list[StoredCustomer]]:
-        after = ""
-        while True:
-            rows = self.conn.execute(
+        return customer_batches(
+            lambda after: self.conn.execute(
                 "SELECT id, version, state FROM jf_customers WHERE journey = %s AND "
                 "version != %s AND id > %s ORDER BY id LIMIT %s",
-                (self.journey, self._other, after, self.batch)).fetchall()
-            if not rows:
-                return
-            timers = self._timers([cid for cid, _, _ in rows])
-            yield [(cid, version, state, timers.get(cid, [])) for cid, version, state in rows]
-            after = rows[-1][0]
-
-    def _timers(self, ids: list[str]) -> dict[str, list[StoredTimer]]:
-        """Each customer's timers in the order they fire."""
-        found: dict[str, list[tuple[float, int, int, str]]] = {}
-        for cid, due, seq, kind, payload in self.conn.execute(
+                (self.journey, self._other, after, self.batch)).fetchall(),
+            lambda ids: self.conn.execute(
                 "SELECT customer, due, seq, kind, payload FROM jf_timers WHERE journey = %s "
-                "AND customer = ANY(%b::text[])", (self.journey, ids)):
-            found.setdefault(cid, []).append((due, seq, kind, payload))
-        return {cid: [(due, seq, kind, loads(payload))
-                      for due, seq, kind, payload in sorted(timers)]
-                for cid, timers in found.items()}
+                "AND customer = ANY(%b::text[])", (self.journey, ids)).fetchall())
 
     def begin(self) -> None:
         self.conn.execute("SAVEPOINT jf_migration")

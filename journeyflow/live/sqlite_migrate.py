@@ -15,8 +15,8 @@ from typing import Any
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey
-from journeyflow.live.codec import dumps, loads
-from journeyflow.versions.migrate_store import StoredCustomer, edited
+from journeyflow.live.codec import dumps
+from journeyflow.versions.migrate_store import StoredCustomer, customer_batches, edited
 from journeyflow.versions.migration import StoredTimer
 
 __all__ = ["BATCH", "SQLiteMigrationRows", "edited_source", "owner_check", "record_source"]
@@ -88,33 +88,21 @@ class SQLiteMigrationRows:
         return None if row[0] is None else float(row[0])
 
     def batches(self) -> Iterator[list[StoredCustomer]]:
-        after = ""
-        while True:
-            rows = self.db.execute(
+        return customer_batches(
+            lambda after: self.db.execute(
                 "SELECT id, version, state FROM jf_customers WHERE journey = ? AND version != ? "
                 "AND id > ? ORDER BY id LIMIT ?",
-                (self.journey, self._other, after, self.batch)).fetchall()
-            if not rows:
-                return
-            timers = self._timers([cid for cid, _, _ in rows])
-            yield [(cid, version, state, timers.get(cid, [])) for cid, version, state in rows]
-            after = rows[-1][0]
+                (self.journey, self._other, after, self.batch)).fetchall(),
+            self._stored_timers)
 
-    def _timers(self, ids: list[str]) -> dict[str, list[StoredTimer]]:
-        """Each customer's timers in the order they fire. Sorted here: ordering in SQL makes
-        SQLite walk the due-time index over every timer of the journey for each chunk."""
-        found: dict[str, list[tuple[float, int, int, str]]] = {}
+    def _stored_timers(self, ids: list[str]) -> Iterator[tuple[str, float, int, int, str]]:
         for start in range(0, len(ids), 500):
             chunk = ids[start:start + 500]
             marks = ",".join("?" * len(chunk))
-            for cid, due, seq, kind, payload in self.db.execute(
-                    "SELECT customer, due, seq, kind, payload FROM jf_timers INDEXED BY "  # noqa: S608
-                    f"jf_timers_customer WHERE journey = ? AND customer IN ({marks})",
-                    (self.journey, *chunk)):
-                found.setdefault(cid, []).append((due, seq, kind, payload))
-        return {cid: [(due, seq, kind, loads(payload))
-                      for due, seq, kind, payload in sorted(timers)]
-                for cid, timers in found.items()}
+            yield from self.db.execute(
+                "SELECT customer, due, seq, kind, payload FROM jf_timers INDEXED BY "  # noqa: S608
+                f"jf_timers_customer WHERE journey = ? AND customer IN ({marks})",
+                (self.journey, *chunk))
 
     def begin(self) -> None:
         self.db.execute("BEGIN IMMEDIATE")

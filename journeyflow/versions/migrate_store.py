@@ -8,8 +8,10 @@ Only one batch of customers is in memory at a time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, Protocol
+
+import orjson
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey, loads, version_of
@@ -17,7 +19,8 @@ from journeyflow.runtime.program import Program
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migration import CustomerMigrator, StoredTimer
 
-__all__ = ["MigrationRows", "StoredCustomer", "edited", "migrate_rows", "old_programs"]
+__all__ = ["MigrationRows", "StoredCustomer", "customer_batches", "edited", "migrate_rows",
+           "old_programs"]
 
 StoredCustomer = tuple[str, str, str, list[StoredTimer]]  # id, version, state, timers
 
@@ -46,6 +49,29 @@ class MigrationRows(Protocol):
     def commit(self) -> None: ...
 
     def rollback(self) -> None: ...
+
+
+def customer_batches(fetch: Callable[[str], list[tuple[str, str, str]]],
+                     timers: Callable[[list[str]], Iterable[tuple[str, float, int, int, str]]]
+                     ) -> Iterator[list[StoredCustomer]]:
+    """What :meth:`MigrationRows.batches` yields, for a store that can ``fetch`` the next
+    batch of ``(id, version, state)`` after an id (ordered by id) and list the timer rows
+    ``(customer, due, seq, kind, payload)`` of some customers: a walk by id, one batch of
+    customers and their timers (in the order they fire) at a time."""
+    after = ""
+    while True:
+        rows = fetch(after)
+        if not rows:
+            return
+        found: dict[str, list[tuple[float, int, int, str]]] = {}
+        for cid, due, seq, kind, payload in timers([cid for cid, _, _ in rows]):
+            found.setdefault(cid, []).append((due, seq, kind, payload))
+        # Sorted here, not in SQL: ordering there makes SQLite walk the due-time index
+        # over every timer of the journey for each batch.
+        yield [(cid, version, state, [(due, seq, kind, orjson.loads(payload))
+                                      for due, seq, kind, payload in sorted(found.get(cid, ()))])
+               for cid, version, state in rows]
+        after = rows[-1][0]
 
 
 def migrate_rows(rows: MigrationRows, journey: Journey, program: Program, *,

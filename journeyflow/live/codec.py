@@ -8,17 +8,19 @@ another process) can read it.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
 import orjson
 
+from journeyflow.runtime.outbox import OutboxRow
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, PARKED, Bonus, Customer
 from journeyflow.runtime.timerkinds import DELIVER
 
-__all__ = ["context_from_json", "context_to_json", "customer_from_json", "customer_to_json",
+__all__ = ["context_from_json", "outbox_rows", "context_to_json", "customer_from_json", "customer_to_json",
            "dumps", "loads", "timer_from_row", "timer_to_row"]
 
 Timer = tuple[Any, ...]  # (due, seq, customer, kind, a, b, extra), as the interpreter keeps it
@@ -167,3 +169,13 @@ def _untag(obj: dict[str, Any]) -> Any:
     if len(obj) == 1 and "$datetime" in obj:
         return datetime.fromisoformat(obj["$datetime"])
     return obj
+
+
+def outbox_rows(rows: Iterable[Sequence[Any]]) -> list[OutboxRow]:
+    """Outbox rows as a store selects them: ``id, journey, customer, key, kind, channel,
+    at, fields, context, attempts, next_at, error``."""
+    return [OutboxRow(journey, customer, kind, channel, at, orjson.loads(fields),
+                      None if context is None else context_from_json(context), key=key,
+                      id=rid, attempts=attempts, next_at=next_at, error=error)
+            for rid, journey, customer, key, kind, channel, at, fields, context, attempts,
+            next_at, error in rows]

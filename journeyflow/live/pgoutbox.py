@@ -8,12 +8,11 @@ when the claim runs out, and the next attempt carries the same idempotency key.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import psycopg
 
-from journeyflow.live.codec import context_from_json, dumps
+from journeyflow.live.codec import dumps, outbox_rows
 from journeyflow.live.pgschema import PgOptions, connect
 from journeyflow.live.sqlite import _fields
 from journeyflow.runtime.outbox import PENDING, OutboxRow
@@ -46,11 +45,7 @@ class PostgresOutbox:
             "o.customer, o.key, o.kind, o.channel, o.at, o.fields, o.context, o.attempts, "
             "d.next_at, o.error", (now + CLAIM, self.journey, PENDING, now, limit)).fetchall()
         rows.sort(key=lambda row: row[0])
-        return [OutboxRow(journey, customer, kind, channel, at, json.loads(fields),
-                          None if context is None else context_from_json(context), key=key,
-                          id=rid, attempts=attempts, next_at=next_at, error=error)
-                for rid, journey, customer, key, kind, channel, at, fields, context, attempts,
-                next_at, error in rows]
+        return outbox_rows(rows)
 
     def record_attempt(self, row: OutboxRow, record: dict[str, Any]) -> None:
         conn = self.conn

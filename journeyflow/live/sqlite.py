@@ -26,12 +26,12 @@ from journeyflow.errors import JourneyError
 from journeyflow.journey import version_of
 from journeyflow.live.cache import CustomerCache
 from journeyflow.live.codec import (
-    context_from_json,
     context_to_json,
     customer_from_json,
     customer_to_json,
     dumps,
     loads,
+    outbox_rows,
     timer_from_row,
     timer_to_row,
 )
@@ -530,11 +530,7 @@ class SQLiteOutbox:
             "SELECT id, journey, customer, key, kind, channel, at, fields, context, attempts, "
             "next_at, error FROM jf_outbox WHERE journey = ? AND status = ? AND next_at <= ? "
             "ORDER BY id LIMIT ?", (self.journey, PENDING, now, limit)).fetchall()
-        return [OutboxRow(journey, customer, kind, channel, at, json.loads(fields),
-                          None if context is None else context_from_json(context), key=key,
-                          id=rid, attempts=attempts, next_at=next_at, error=error)
-                for rid, journey, customer, key, kind, channel, at, fields, context, attempts,
-                next_at, error in rows]
+        return outbox_rows(rows)
 
     def record_attempt(self, row: OutboxRow, record: dict[str, Any]) -> None:
         db = self.db

@@ -20,8 +20,8 @@ from journeyflow.runtime.program import Program
 from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, PARKED, Bonus, Customer
 from journeyflow.runtime.timerkinds import DELIVER
 
-__all__ = ["context_from_json", "outbox_rows", "context_to_json", "customer_from_json", "customer_to_json",
-           "dumps", "loads", "timer_from_row", "timer_to_row"]
+__all__ = ["context_from_json", "context_to_json", "customer_from_json", "customer_to_json",
+           "dumps", "loads", "outbox_rows", "timer_from_row", "timer_to_row"]
 
 Timer = tuple[Any, ...]  # (due, seq, customer, kind, a, b, extra), as the interpreter keeps it
 

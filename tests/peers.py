@@ -82,3 +82,19 @@ def http_hook_running() -> Iterator[tuple[Hook, str]]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def service_up(url: str, seconds: float = 60.0) -> None:
+    """Wait until a `journeyflow serve` process at ``url`` answers ``GET /health``."""
+    import time
+
+    import httpx
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            httpx.get(f"{url}/health", timeout=1)
+            return
+        except httpx.TransportError:
+            assert time.monotonic() < deadline, "the service did not start"
+            time.sleep(0.2)

@@ -27,7 +27,7 @@ from journeyflow.live.http import make_app
 from journeyflow.live.service import LiveService
 from journeyflow.live.workerproc import WorkerProcess
 from tests.live.test_serve import JOURNEY, NOW, OTHER
-from tests.peers import free_port
+from tests.peers import free_port, service_up
 
 
 @pytest.fixture
@@ -113,14 +113,8 @@ def test_serve_with_two_workers_steps_everything_and_stops_cleanly(pg_url: str,
         stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
+        service_up(url)
         deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the service did not start"
-                time.sleep(0.2)
         events = "".join(json.dumps({"customer": f"c{i}", "event": "signed_up"}) + "\n"
                          for i in range(200))
         response = httpx.post(f"{url}/events", content=events,

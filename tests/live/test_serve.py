@@ -25,7 +25,7 @@ from journeyflow.errors import JourneyError
 from journeyflow.live.http import make_app
 from journeyflow.live.service import LiveService
 from journeyflow.runtime.delivery_loop import ChannelPolicy
-from tests.peers import free_port
+from tests.peers import free_port, service_up
 
 JOURNEY = """journey "welcome"
 customer { email: text? }
@@ -208,14 +208,7 @@ def test_serve_stops_cleanly_on_sigterm(tmp_path: Path) -> None:
         stderr=subprocess.PIPE, text=True)
     try:
         url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                httpx.get(f"{url}/health", timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the service did not start"
-                time.sleep(0.2)
+        service_up(url)
         events = "".join(json.dumps({"customer": f"c{i}", "event": "signed_up"}) + "\n"
                          for i in range(50))
         response = httpx.post(f"{url}/events", content=events,

@@ -25,7 +25,7 @@ import journeyflow
 from journeyflow.live.http import make_app
 from journeyflow.live.service import LiveService
 from journeyflow.runtime.delivery_loop import ChannelPolicy
-from tests.peers import free_port
+from tests.peers import free_port, service_up
 
 V1 = """journey "welcome"
 version 1
@@ -223,7 +223,7 @@ def test_sighup_reloads_while_events_keep_coming(tmp_path: Path) -> None:
         stderr=subprocess.PIPE, text=True)
     statuses: list[int] = []
     try:
-        _wait_up(url)
+        service_up(url)
         posting = threading.Event()
         sender = threading.Thread(target=_post_until, args=(url, posting, statuses))
         sender.start()
@@ -248,17 +248,6 @@ def test_sighup_reloads_while_events_keep_coming(tmp_path: Path) -> None:
     logs = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
     [reloaded] = [entry for entry in logs if entry["message"] == "journey reloaded"]
     assert (reloaded["from"], reloaded["to"]) == ("1", "2")
-
-
-def _wait_up(url: str) -> None:
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            httpx.get(f"{url}/health", timeout=1)
-            return
-        except httpx.TransportError:
-            assert time.monotonic() < deadline, "the service did not start"
-            time.sleep(0.2)
 
 
 def _post_until(url: str, stop: threading.Event, statuses: list[int]) -> None:

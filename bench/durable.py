@@ -35,21 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))  # as bench/interpreter.py: its cached workloads load
 
-from baselines.workload import cached_workload, load, raw_events  # noqa: E402
+from baselines.workload import events_file  # noqa: E402
 
 JOURNEY = ROOT / "examples" / "lifecycle.journey"
 EXE = str(Path(sys.executable).with_name("journeyflow"))
 
 
 def write_events(customers: int, seed: int) -> tuple[Path, float, int]:
-    workload = load(cached_workload(customers, seed))
-    path = Path(tempfile.gettempdir()) / f"journeyflow-durable-{customers}-{seed}.jsonl"
-    if not path.exists():
-        with path.open("w", encoding="utf-8") as out:
-            for start in range(0, len(workload), 100_000):
-                for event in raw_events(workload, start, min(len(workload), start + 100_000)):
-                    out.write(json.dumps(event) + "\n")
-    return path, workload.horizon, len(workload)
+    return events_file(customers, seed, "durable")
 
 
 def timed(args: list[str]) -> tuple[float, float, str]:  # wall, CPU, summary line

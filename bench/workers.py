@@ -23,7 +23,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime
@@ -34,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import psycopg  # noqa: E402
-from baselines.workload import cached_workload, load, raw_events  # noqa: E402
+from baselines.workload import events_file  # noqa: E402
 
 from tests.pgserver import postgres_running  # noqa: E402
 
@@ -43,14 +42,7 @@ EXE = str(Path(sys.executable).with_name("journeyflow"))
 
 
 def write_events(customers: int, seed: int) -> tuple[Path, float, int]:
-    workload = load(cached_workload(customers, seed))
-    path = Path(tempfile.gettempdir()) / f"journeyflow-workers-{customers}-{seed}.jsonl"
-    if not path.exists():
-        with path.open("w", encoding="utf-8") as out:
-            for start in range(0, len(workload), 100_000):
-                for event in raw_events(workload, start, min(len(workload), start + 100_000)):
-                    out.write(json.dumps(event) + "\n")
-    return path, workload.horizon, len(workload)
+    return events_file(customers, seed, "workers")
 
 
 def database(server_url: str, name: str) -> str:

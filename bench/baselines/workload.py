@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EVENTS", "START", "Workload", "cached_workload", "generate", "raw_events"]
+__all__ = ["EVENTS", "START", "Workload", "cached_workload", "events_file", "generate",
+           "raw_events"]
 
 START = float(calendar.timegm((2026, 3, 2, 0, 0, 0)))  # Monday 2 March 2026, 00:00 UTC
 DAY = 86400
@@ -231,3 +232,19 @@ def describe(w: Workload) -> dict[str, Any]:
     return {"events": len(w), "customers": w.customers,
             "per_customer": len(w) / max(1, w.customers),
             "days": math.ceil(days), "kinds": dict(zip(EVENTS, counts, strict=True))}
+
+
+def events_file(customers: int, seed: int, name: str) -> tuple[Path, float, int]:
+    """The workload as a JSON Lines file in the temporary folder (written once, then
+    reused), its horizon and its number of events; ``name`` keeps benchmarks apart."""
+    import json
+    import tempfile
+
+    workload = load(cached_workload(customers, seed))
+    path = Path(tempfile.gettempdir()) / f"journeyflow-{name}-{customers}-{seed}.jsonl"
+    if not path.exists():
+        with path.open("w", encoding="utf-8") as out:
+            for start in range(0, len(workload), 100_000):
+                for event in raw_events(workload, start, min(len(workload), start + 100_000)):
+                    out.write(json.dumps(event) + "\n")
+    return path, workload.horizon, len(workload)

@@ -272,3 +272,28 @@ def test_forget_while_a_worker_holds_the_customer(pg_url: str, journey_file: Pat
     state = final_state(url, journey_file)
     assert set(state["customers"]) == {"c2"}
     assert state["customers"]["c2"]["attributes"]["points"] == 4
+
+
+def test_a_backlog_enqueued_at_once_renews_the_inbox_statistics(pg_url: str, journey_file: Path,
+                                                                tmp_path: Path) -> None:
+    import psycopg
+
+    from journeyflow.live.inbox import ANALYZE_AFTER
+
+    url = pg_url + "?partitions=4"
+    small = write_events(tmp_path / "small.jsonl", busy_events(10, 1))
+    enqueue(url, journey_file, small)
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        def counted() -> float:
+            row = conn.execute("SELECT reltuples FROM pg_class WHERE relname = 'jf_inbox'"
+                               ).fetchone()
+            assert row is not None
+            return float(row[0])
+
+        assert counted() < 100  # a few events: the planner's figures are left to autovacuum
+        customers = ANALYZE_AFTER // 4 + 50  # the first ten are queued already
+        backlog = write_events(tmp_path / "backlog.jsonl", busy_events(customers, 3))
+        enqueue(url, journey_file, backlog)
+        # Without fresh figures the workers' fetch in inbox order sorts the whole inbox.
+        rows = conn.execute("SELECT count(*) FROM jf_inbox").fetchone()
+        assert counted() > ANALYZE_AFTER, rows

@@ -15,7 +15,6 @@ since refuses to read a customer or to commit.
 
 from __future__ import annotations
 
-import heapq
 import json
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -24,14 +23,13 @@ import psycopg
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import version_of
-from journeyflow.live.cache import CustomerCache
+from journeyflow.live.cache import CustomerCache, push_timers
 from journeyflow.live.codec import (
     context_to_json,
     customer_from_json,
     customer_to_json,
     dumps,
     loads,
-    timer_from_row,
     timer_to_row,
 )
 from journeyflow.live.leases import LeaseLost, Leases
@@ -289,18 +287,10 @@ class PostgresStore:
             sql += " AND part = ANY(%s)"
             args += (held,)
         rows = self.conn.execute(sql + " ORDER BY due, seq LIMIT %s", (*args, chunk)).fetchall()
-        customers.preload([row[2] for row in rows])
-        for due, seq, cid, kind, payload in rows:
-            c = customers.get(cid)
-            timer = None if c is None else timer_from_row(due, seq, cid, kind, payload, c)
-            if timer is None:
-                self._dropped.add(seq)
-                continue
-            self._loaded.add(seq)
-            heapq.heappush(ip.timers, timer)
-        if rows:
-            self._cursor = (rows[-1][0], rows[-1][1])
-        self._next_due = rows[-1][0] if len(rows) == chunk else None
+        cursor, self._next_due = push_timers(rows, customers, ip.timers, self._loaded,
+                                             self._dropped, chunk)
+        if cursor is not None:
+            self._cursor = cursor
 
     # ---- committing ---------------------------------------------------------------------
 

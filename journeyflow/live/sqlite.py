@@ -11,7 +11,6 @@ writes beside it.
 from __future__ import annotations
 
 import fcntl
-import heapq
 import json
 import os
 import sqlite3
@@ -24,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import version_of
-from journeyflow.live.cache import CustomerCache
+from journeyflow.live.cache import CustomerCache, push_timers
 from journeyflow.live.codec import (
     context_to_json,
     customer_from_json,
@@ -32,7 +31,6 @@ from journeyflow.live.codec import (
     dumps,
     loads,
     outbox_rows,
-    timer_from_row,
     timer_to_row,
 )
 from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, record_source
@@ -351,19 +349,10 @@ class SQLiteStore:
             "SELECT due, seq, customer, kind, payload FROM jf_timers WHERE journey = ? AND "
             "(due > ? OR (due = ? AND seq > ?)) ORDER BY due, seq LIMIT ?",
             (self.journey, due_after, due_after, seq_after, chunk)).fetchall()
-        customers.preload([row[2] for row in rows])
-        for due, seq, cid, kind, payload in rows:
-            c = customers.get(cid)
-            timer = None if c is None else timer_from_row(due, seq, cid, kind, payload, c)
-            if timer is None:
-                self._dropped.add(seq)
-                continue
-            self._loaded.add(seq)
-            heapq.heappush(ip.timers, timer)
-        if rows:
-            self._cursor = (rows[-1][0], rows[-1][1])
-        # The next chunk starts after the last one loaded; none left: nothing until commit.
-        self._next_due = rows[-1][0] if len(rows) == chunk else None
+        cursor, self._next_due = push_timers(rows, customers, ip.timers, self._loaded,
+                                             self._dropped, chunk)
+        if cursor is not None:
+            self._cursor = cursor
 
     # ---- committing -----------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from journeyflow.runtime.state import ACTIVE, EMPTY_MAP, FINAL, PARKED, Bonus, C
 from journeyflow.runtime.timerkinds import DELIVER
 
 __all__ = ["context_from_json", "context_to_json", "customer_from_json", "customer_to_json",
-           "dumps", "loads", "outbox_rows", "timer_from_row", "timer_to_row"]
+           "dumps", "history_records", "loads", "outbox_rows", "timer_from_row", "timer_to_row"]
 
 Timer = tuple[Any, ...]  # (due, seq, customer, kind, a, b, extra), as the interpreter keeps it
 
@@ -179,3 +179,12 @@ def outbox_rows(rows: Iterable[Sequence[Any]]) -> list[OutboxRow]:
                       id=rid, attempts=attempts, next_at=next_at, error=error)
             for rid, journey, customer, key, kind, channel, at, fields, context, attempts,
             next_at, error in rows]
+
+
+def history_records(cid: str, texts: Iterable[Sequence[str]]) -> list[dict[str, Any]]:
+    """A customer's trace history from its ``jf_history`` rows (each ``(records,)``, the
+    JSON of ``[at, kind, fields]`` lists, oldest first), as trace records."""
+    from journeyflow.runtime.trace import record_to_dict
+
+    return [record_to_dict((at, cid, kind, fields))
+            for (text,) in texts for at, kind, fields in loads(text)]

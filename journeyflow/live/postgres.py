@@ -29,7 +29,7 @@ from journeyflow.live.codec import (
     customer_from_json,
     customer_to_json,
     dumps,
-    loads,
+    history_records,
     timer_to_row,
 )
 from journeyflow.live.leases import LeaseLost, Leases
@@ -38,7 +38,6 @@ from journeyflow.live.pgoutbox import PostgresOutbox
 from journeyflow.live.pgschema import BLOCK, PgOptions, connect, key_ids, parse_url, partition_of
 from journeyflow.live.sqlite import _customer_of, _history_rows
 from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
-from journeyflow.runtime.trace import record_to_dict
 
 if TYPE_CHECKING:
     from journeyflow.runtime.engine import Engine
@@ -243,12 +242,9 @@ class PostgresStore:
         return {key for key, ident in zip(keys, ids, strict=True) if ident in found}
 
     def history(self, cid: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for (text,) in self.conn.execute("SELECT records FROM jf_history WHERE journey = %s "
-                                         "AND customer = %s ORDER BY seq", (self.journey, cid)):
-            out.extend(record_to_dict((at, cid, kind, fields))
-                       for at, kind, fields in loads(text))
-        return out
+        return history_records(cid, self.conn.execute(
+            "SELECT records FROM jf_history WHERE journey = %s AND customer = %s "
+            "ORDER BY seq", (self.journey, cid)))
 
     # ---- timers -------------------------------------------------------------------------
 

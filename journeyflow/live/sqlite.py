@@ -29,13 +29,12 @@ from journeyflow.live.codec import (
     customer_from_json,
     customer_to_json,
     dumps,
-    loads,
+    history_records,
     outbox_rows,
     timer_to_row,
 )
 from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, record_source
 from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
-from journeyflow.runtime.trace import record_to_dict
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import migrate_rows
 
@@ -312,12 +311,9 @@ class SQLiteStore:
         return found
 
     def history(self, cid: str) -> list[dict[str, Any]]:
-        out: list[dict[str, Any]] = []
-        for (text,) in self.db.execute("SELECT records FROM jf_history WHERE journey = ? AND "
-                                       "customer = ? ORDER BY seq", (self.journey, cid)):
-            out.extend(record_to_dict((at, cid, kind, fields))
-                       for at, kind, fields in loads(text))
-        return out
+        return history_records(cid, self.db.execute(
+            "SELECT records FROM jf_history WHERE journey = ? AND customer = ? "
+            "ORDER BY seq", (self.journey, cid)))
 
     # ---- timers -------------------------------------------------------------------------
 

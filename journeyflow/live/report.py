@@ -25,7 +25,6 @@ import orjson
 from journeyflow.errors import JourneyError
 from journeyflow.journey import Journey, version_of
 from journeyflow.live.codec import customer_from_json
-from journeyflow.live.reportarms import ArmCohorts
 from journeyflow.live.reportbonus import BonusWatch
 from journeyflow.live.reportread import DeliveryCount, StoredCustomer, StoreReader
 from journeyflow.model.behaviour import Behaviour
@@ -58,7 +57,7 @@ def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
     name = journey.name if name is None else name
     _check_store(journey, reader, name)
     as_of, start, days = _frame(reader, name, at)
-    tally, arms = _stream(journey, reader, name, start, days, as_of)
+    tally = _stream(journey, reader, name, start, days, as_of)
     model = journey.model
     report = build_report(tally, _plan(journey, start, days, seed, tally.customers), model)
     # The behaviour model's counts have no live counterpart; the engine counts its steps.
@@ -67,8 +66,7 @@ def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
         format=FORMAT, as_of=format_instant(as_of),
         events={"behaviour": {}, "reactions": {}, "timer_steps": 0, "processed": steps},
         deliveries=deliveries_section(reader.deliveries(name)),
-        rejected=_rejected(reader.rejected(name)),
-        arm_uplift=arms.section(report, list(model.goals), model.holdout, seed))
+        rejected=_rejected(reader.rejected(name)))
     for holdout in [report["holdout"], *(report["arm_uplift"] or ())]:
         _drop_empty_cohort_rates(holdout)
     return report
@@ -131,12 +129,11 @@ def _plan(journey: Journey, start: float, days: int, seed: int, customers: int) 
 
 
 def _stream(journey: Journey, reader: StoreReader, name: str, start: float, days: int,
-            as_of: float) -> tuple[Tally, ArmCohorts]:
+            as_of: float) -> Tally:
     """Every customer folded into the counts, one at a time."""
     program = Program(journey.model, journey.scenarios)
     tally = Tally(list(journey.model.stages), start, days)
     bonuses = BonusWatch(journey.model)
-    arms = ArmCohorts()
     for stored in reader.customers(name):
         c = _customer(program, stored, reader.location)
         records = _records(stored)
@@ -144,9 +141,8 @@ def _stream(journey: Journey, reader: StoreReader, name: str, start: float, days
         tally.absorb(records, c, outcome)
         _count_sends(records, tally)
         bonuses.count(records, c.bonuses, c.clock, tally)
-        arms.add(c, outcome.value)
     tally.close_partition()
-    return tally, arms
+    return tally
 
 
 def _customer(program: Program, stored: StoredCustomer, location: str) -> Customer:

@@ -22,7 +22,7 @@ from journeyflow.journey import Journey
 from journeyflow.model import journey as m
 from journeyflow.simulate.plan import Plan
 from journeyflow.simulate.tally import HOUR, Tally
-from journeyflow.simulate.uplift import uplift
+from journeyflow.simulate.uplift import arm_uplift, uplift
 
 __all__ = ["SCHEMA_PATH", "build_report", "customer_weeks", "dumps", "is_page",
            "quantile_days", "report_page", "write_timeseries"]
@@ -198,7 +198,7 @@ def build_report(tally: Tally, plan: Plan, model: m.JourneyModel) -> dict[str, A
     has_value = model.value is not None
     messages, channels = _messages(tally, model)
     n = tally.customers
-    return {
+    report = {
         "format": FORMAT, "journey": model.name,
         "file": model.file.replace("\\", "/").rsplit("/", 1)[-1],
         "seed": plan.seed, "start": plan.start_date, "days": plan.days, "customers": n,
@@ -224,6 +224,9 @@ def build_report(tally: Tally, plan: Plan, model: m.JourneyModel) -> dict[str, A
         "by": _by(tally, plan, stages),
         "occupancy": _occupancy(tally, plan),
     }
+    report["arm_uplift"] = arm_uplift(report, tally.arm_cohorts, list(model.goals),
+                                      model.holdout, plan.seed)
+    return report
 
 
 def dumps(report: dict[str, Any]) -> str:

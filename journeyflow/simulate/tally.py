@@ -74,6 +74,9 @@ class Tally:
     suppressed_reasons: Counter[str] = field(default_factory=Counter)
     # With a holdout: per cohort ("journey", "holdout"), each customer's (value, goals).
     cohorts: dict[str, list[tuple[float, tuple[str, ...]]]] = field(default_factory=dict)
+    # (split, arm) -> the same rows per cohort, for each arm's uplift
+    arm_cohorts: dict[tuple[str, int], dict[str, list[tuple[float, tuple[str, ...]]]]] = field(
+        default_factory=dict)
     groups: Counter[str] = field(default_factory=Counter)
     group_reached: dict[str, Counter[str]] = field(default_factory=dict)
     events: Counter[str] = field(default_factory=Counter)  # behaviour events by type
@@ -134,7 +137,12 @@ class Tally:
         layout = c._layout
         if layout.holdout is not None:
             cohort = "holdout" if layout.held_out(c) else "journey"
-            self.cohorts.setdefault(cohort, []).append((out.value, c.goals))
+            row = (out.value, c.goals)
+            self.cohorts.setdefault(cohort, []).append(row)
+            # Held-out customers take arms too: within an arm the cohorts differ only in
+            # the arm's marketing, the arm's own uplift.
+            for split, arm in arms.items():
+                self.arm_cohorts.setdefault((split, arm), {}).setdefault(cohort, []).append(row)
         if out.group is not None:
             self.groups[out.group] += 1
             group = self.group_reached.get(out.group)
@@ -261,6 +269,10 @@ class Tally:
             self.arm_value[arm] = self.arm_value.get(arm, 0.0) + v
         for cohort, rows in other.cohorts.items():
             self.cohorts.setdefault(cohort, []).extend(rows)
+        for key, cohorts in other.arm_cohorts.items():
+            mine = self.arm_cohorts.setdefault(key, {})
+            for cohort, rows in cohorts.items():
+                mine.setdefault(cohort, []).extend(rows)
         self.partitions.extend(other.partitions)
 
     def occupancy_series(self) -> dict[str, list[int]]:

@@ -10,12 +10,12 @@ customers were split into partitions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
 
-__all__ = ["RESAMPLES", "uplift"]
+__all__ = ["RESAMPLES", "arm_uplift", "uplift"]
 
 RESAMPLES = 1000
 LEVEL = 0.95
@@ -70,4 +70,23 @@ def uplift(cohorts: dict[str, list[tuple[float, tuple[str, ...]]]], goals: Seque
                                     np.array([g in r[1] for r in held], dtype=float), rng)
                        for g in goals},
         "level": LEVEL, "resamples": RESAMPLES}
+    return out
+
+
+def arm_uplift(report: Mapping[str, Any],
+               rows: Mapping[tuple[str, int], dict[str, list[tuple[float, tuple[str, ...]]]]],
+               goals: Sequence[str], share: float | None, seed: int
+               ) -> list[dict[str, Any]] | None:
+    """Each arm of the report's splits: its customers against the held-out customers who
+    took the same arm (held-out customers still take arms; only marketing is held back),
+    with :func:`uplift`'s figures and intervals. None without a holdout."""
+    if share is None:
+        return None
+    out = []
+    for split in report["splits"]:
+        key = split["name"] if split["name"] is not None else \
+            split["position"].removeprefix(f"{report['file']}:")
+        for i, arm in enumerate(split["arms"]):
+            out.append({"split": split["name"] or split["position"], "arm": arm["name"],
+                        **uplift(rows.get((key, i), {}), goals, share, seed)})
     return out

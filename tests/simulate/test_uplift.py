@@ -74,3 +74,22 @@ def test_resamples_drawn_in_chunks_are_those_drawn_at_once(monkeypatch: pytest.M
     monkeypatch.setattr(module, "CHUNK", 3000 * 7)  # seven resamples at a time
     chunked = module._resampled_means(values, np.random.default_rng(3))
     assert np.array_equal(whole, chunked)
+
+
+def test_each_arm_has_its_uplift_over_the_held_out_customers_of_that_arm(tmp_path: Path
+                                                                          ) -> None:
+    out = tmp_path / "r.json"
+    done = CliRunner().invoke(main, ["simulate", str(ROOT / "examples" / "lifecycle.journey"),
+                                     "--customers", "3000", "--days", "200", "--out",
+                                     str(out)])
+    assert done.exit_code == 0, done.output
+    report = json.loads(out.read_text("utf-8"))
+    jsonschema.validate(report, SCHEMA)
+    arms = [(split["name"] or split["position"], arm) for split in report["splits"]
+            for arm in split["arms"]]
+    assert arms
+    assert [(a["split"], a["arm"]) for a in report["arm_uplift"]] == [
+        (name, arm["name"]) for name, arm in arms]
+    for entry, (_, arm) in zip(report["arm_uplift"], arms, strict=True):
+        # every customer who took the arm is in one of the two cohorts
+        assert sum(entry["customers"].values()) == arm["customers"]

@@ -134,15 +134,8 @@ class Tally:
                 self.arm_value[key] = self.arm_value.get(key, 0.0) + out.value
                 for goal in goals:
                     self.arm_goals[split, arm, goal] += 1
-        layout = c._layout
-        if layout.holdout is not None:
-            cohort = "holdout" if layout.held_out(c) else "journey"
-            row = (out.value, c.goals)
-            self.cohorts.setdefault(cohort, []).append(row)
-            # Held-out customers take arms too: within an arm the cohorts differ only in
-            # the arm's marketing, the arm's own uplift.
-            for split, arm in arms.items():
-                self.arm_cohorts.setdefault((split, arm), {}).setdefault(cohort, []).append(row)
+        if c._layout.holdout is not None:
+            self._cohorts(c, out.value, arms)
         if out.group is not None:
             self.groups[out.group] += 1
             group = self.group_reached.get(out.group)
@@ -214,6 +207,16 @@ class Tally:
             row[low] += 1
             row[self.days] -= 1
         return first, entered
+
+    def _cohorts(self, c: Customer, value: float, arms: dict[str, int]) -> None:
+        """The customer's row in its holdout cohort, overall and for each arm it took."""
+        cohort = "holdout" if c._layout.held_out(c) else "journey"
+        row = (value, c.goals)
+        self.cohorts.setdefault(cohort, []).append(row)
+        # Held-out customers take arms too: within an arm the cohorts differ only in the
+        # arm's marketing, the arm's own uplift.
+        for split, arm in arms.items():
+            self.arm_cohorts.setdefault((split, arm), {}).setdefault(cohort, []).append(row)
 
     def count_bonus(self, what: str, bonus: str, n: int = 1) -> None:
         counts = self.bonuses.get(what)

@@ -1,4 +1,5 @@
-"""Crash safety: SIGKILL at random moments loses no event and repeats no delivery."""
+"""Crash safety: SIGKILL at random moments (of `run`, or of `serve` under HTTP load) loses
+no event and repeats no delivery."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.live.crash_harness import command, count_mails, run_with_kills, write_inputs
+from tests.live.serve_crash_harness import Server, read_store, serve_with_kills, write_workload
 from tests.peers import Inbox
 
 
@@ -43,3 +45,33 @@ def test_killed_and_resumed_run_equals_an_uninterrupted_one(
     assert mails - distinct <= kills
     assert json.loads((crashed / "state.json").read_text()) == json.loads(
         (calm / "state.json").read_text())
+
+
+@pytest.mark.slow
+def test_a_killed_and_restarted_serve_loses_no_accepted_event(
+        tmp_path: Path, smtp_sink: tuple[Inbox, int]) -> None:
+    inbox, port = smtp_sink
+    workload = write_workload(tmp_path, customers=600, connections=4, batch=10)
+    calm = serve_with_kills(Server(workload.journey, tmp_path / "calm.db", port), workload,
+                            0, random.Random(0), (0, 0), rate=1000)
+    reference = read_store(tmp_path / "calm.db")
+    expected_mails = len(inbox.messages)
+    assert expected_mails == len(reference.deliveries) > 600
+    inbox.messages.clear()
+
+    crashed = Server(workload.journey, tmp_path / "crashed.db", port)
+    outcome = serve_with_kills(crashed, workload, 2, random.Random(3),
+                               (0.05, calm.posting / 2), rate=1000)
+    found = read_store(tmp_path / "crashed.db")
+    assert outcome.kills_posting >= 1  # at least one kill with batches still in flight
+    assert outcome.starts == outcome.kills + 1
+    # every event the service acknowledged (or refused as committed before) is stored
+    assert outcome.acknowledged - found.keys == set()
+    assert len(outcome.acknowledged) == workload.events - len(workload.bad)
+    # only the invalid events were refused, and each is kept among the rejected
+    assert outcome.rejected.keys() == workload.bad <= found.rejected_ids
+    assert found.customers == reference.customers
+    assert found.deliveries == reference.deliveries  # each decided once, and sent
+    mails, distinct = count_mails(inbox.messages)
+    assert distinct == expected_mails
+    assert mails - distinct <= outcome.kills

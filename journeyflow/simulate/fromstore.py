@@ -220,7 +220,8 @@ def describe(journey: Journey, reader: StoreReader, start: date | None) -> Store
         url=reader.url, journey=name, version=version, now=_start(journey, latest, start),
         latest=latest, customers=sum(held.values()), seq=seq, steps=steps,
         stages=reader.census(name, "stage"), statuses=reader.census(name, "status"),
-        goals=reader.goals(name), sources=tuple(sorted(sources.items())))
+        goals=reader.goals(name), sources=tuple(sorted(sources.items())),
+        stored_versions=tuple(sorted(held.items())))
     if others:  # moved onto this file in memory: rehearsed here, before any work starts
         population = check_migration(journey, held, reader.rows(name), population,
                                      reader.url)
@@ -303,6 +304,7 @@ def population_report(plan: Plan, journey: Journey) -> dict[str, Any]:
     assert population is not None
     stages, goals = dict(population.stages), dict(population.goals)
     return {"store": population.url, "version": population.version,
+            "stored_versions": dict(population.stored_versions),
             "now": format_instant(population.now),
             "latest_clock": format_instant(population.latest),
             "customers": population.customers, "arrivals": plan.arrivals,

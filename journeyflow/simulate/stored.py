@@ -56,3 +56,5 @@ class StoredPopulation:
     # The journey file of each version the store recorded, to move customers of another
     # version onto the forecast's file as a migration would (in memory only).
     sources: tuple[tuple[str, str], ...] = ()
+    # Customers per version they are stored on (others than ``version`` are moved onto it).
+    stored_versions: tuple[tuple[str, int], ...] = ()

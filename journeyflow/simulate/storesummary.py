@@ -20,8 +20,12 @@ def print_population(report: dict[str, Any], console: Console) -> None:
         return
     n = population["customers"]
     arrivals = population["arrivals"]
-    console.print(f"From {population['store']}: {n:,} customers of version "
-                  f"{population['version']}, now = {population['now']}"
+    stored = population.get("stored_versions") or {population["version"]: n}
+    moved = {v: k for v, k in stored.items() if v != population["version"]}
+    where = (f"{n:,} customers of version {population['version']}" if not moved else
+             f"{n:,} customers ({', '.join(f'{k:,} on version {v}' for v, k in moved.items())}"
+             f", moved onto version {population['version']} in memory)")
+    console.print(f"From {population['store']}: {where}, now = {population['now']}"
                   + (f"; and {arrivals:,} new arrivals from now on" if arrivals else ""),
                   soft_wrap=True)
     table = Table(title="Population now", title_justify="left", title_style="bold")

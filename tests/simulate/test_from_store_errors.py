@@ -107,6 +107,11 @@ def test_customers_of_another_version_are_moved_onto_the_file(
         return [(t["from"], t["to"], t["rule"].split(":")[-1], t["count"]) for t in found]
 
     assert moves(moved) == moves(same)  # the same rules, named in the other file
+    population = moved["population"]
+    assert isinstance(population, dict)
+    assert (population["version"], population["stored_versions"]) == ("2", {"1": 5})
+    said = runner.invoke(main, ["simulate", str(newer), "--from-store", trial_url, "--days", "1"])
+    assert "5 customers (5 on version 1, moved onto version 2 in memory)" in said.output
     db = Path(trial_url[len("sqlite:///"):])
     with sqlite3.connect(db) as conn:  # a forecast never writes the store
         assert {v for (v,) in conn.execute("SELECT version FROM jf_customers")} == {"1"}

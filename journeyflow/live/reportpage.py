@@ -12,8 +12,8 @@ from typing import Any
 
 from journeyflow.journey import Journey
 from journeyflow.live.report import STATUSES
-from journeyflow.live.reportarms import difference_text
 from journeyflow.render.html_parts import row, table
+from journeyflow.simulate.summary import difference_text
 
 __all__ = ["live_page", "live_sections"]
 

@@ -8,7 +8,6 @@ from rich.console import Console
 from rich.table import Table
 
 from journeyflow.live.report import STATUSES
-from journeyflow.live.reportarms import difference_text
 from journeyflow.simulate.summary import print_report
 
 __all__ = ["print_live_report"]
@@ -21,27 +20,8 @@ def print_live_report(data: dict[str, Any], console: Console) -> None:
     deliveries by status and the rejected events."""
     console.print(f"[bold]live report[/bold] as of {data['as_of']}")
     print_report(_with_all_rates(data), console)
-    if data["arm_uplift"]:
-        console.print(_arm_uplift(data))
     console.print(_deliveries(data["deliveries"]))
     _rejected(data["rejected"], console)
-
-
-def _arm_uplift(data: dict[str, Any]) -> Table:
-    goals = list(data["goals"])
-    table = Table(title="Uplift per split arm, over the held-out customers of the arm",
-                  title_justify="left", title_style="bold")
-    for column in ("arm", "customers", "held out", "value per customer", *goals):
-        table.add_column(column, justify="left" if column == "arm" else "right")
-    for arm in data["arm_uplift"]:
-        uplift = arm["uplift"]
-        cells = [f'"{arm["split"]}" {arm["arm"]}', f"{arm['customers']['journey']:,}",
-                 f"{arm['customers']['holdout']:,}",
-                 difference_text(uplift and uplift["value_per_customer"], 1.0, "")]
-        cells += [difference_text(uplift and uplift["goal_rates"][g], 100.0, " pts")
-                  for g in goals]
-        table.add_row(*cells)
-    return table
 
 
 def _deliveries(deliveries: dict[str, Any]) -> Table:

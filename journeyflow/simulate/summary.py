@@ -140,6 +140,31 @@ def _by(report: dict[str, Any]) -> Table:
     return table
 
 
+def difference_text(interval: dict[str, Any] | None, scale: float, unit: str) -> str:
+    """An uplift with its interval, for people (``scale`` 100 for rates in points);
+    – when a cohort had nobody to compare."""
+    if not interval:
+        return "–"
+    d, low, high = (interval[k] * scale for k in ("difference", "low", "high"))
+    return f"{d:+.2f}{unit} ({low:+.2f} to {high:+.2f})"
+
+
+def _arm_uplift(report: dict[str, Any]) -> Table:
+    """Each split arm against the held-out customers who took the same arm."""
+    goals = list(report["goals"])
+    table = _table("Uplift per split arm, over the held-out customers of the arm", "arm",
+                   "customers", "held out", "value per customer", *goals)
+    for arm in report["arm_uplift"]:
+        uplift = arm["uplift"]
+        cells = [f'"{arm["split"]}" {arm["arm"]}', f"{arm['customers']['journey']:,}",
+                 f"{arm['customers']['holdout']:,}",
+                 difference_text(uplift and uplift["value_per_customer"], 1.0, "")]
+        cells += [difference_text(uplift and uplift["goal_rates"][g], 100.0, " pts")
+                  for g in goals]
+        table.add_row(*cells)
+    return table
+
+
 def print_report(report: dict[str, Any], console: Console, elapsed: float | None = None) -> None:
     """The funnel, goals, messages, bonuses, value, and problems, as tables."""
     took = f" in {elapsed:.1f} s" if elapsed is not None else ""
@@ -163,6 +188,8 @@ def print_report(report: dict[str, Any], console: Console, elapsed: float | None
         console.print(_arm_goals(report))
     if report["holdout"] is not None:
         console.print(_uplift(report))
+    if report.get("arm_uplift"):
+        console.print(_arm_uplift(report))
     errors = report["errors"]
     style = "bold red" if report["parked"] or errors["count"] else "green"
     console.print(f"[{style}]parked customers: {report['parked']:,}, journey errors: "

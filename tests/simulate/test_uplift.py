@@ -93,3 +93,10 @@ def test_each_arm_has_its_uplift_over_the_held_out_customers_of_that_arm(tmp_pat
     for entry, (_, arm) in zip(report["arm_uplift"], arms, strict=True):
         # every customer who took the arm is in one of the two cohorts
         assert sum(entry["customers"].values()) == arm["customers"]
+
+
+def test_the_terminal_shows_each_arm_s_uplift() -> None:
+    done = CliRunner().invoke(main, ["simulate", str(ROOT / "examples" / "lifecycle.journey"),
+                                     "--customers", "600", "--days", "120"])
+    assert done.exit_code == 0, done.output
+    assert "Uplift per split arm, over the held-out customers of the arm" in done.output

@@ -13,7 +13,6 @@ from typing import Any
 from journeyflow.journey import Journey
 from journeyflow.live.report import STATUSES
 from journeyflow.render.html_parts import row, table
-from journeyflow.simulate.summary import difference_text
 
 __all__ = ["live_page", "live_sections"]
 
@@ -28,28 +27,7 @@ def live_page(journey: Journey, report: dict[str, Any]) -> str:
 
 
 def live_sections(report: dict[str, Any]) -> list[str]:
-    return [*_arm_uplift(report), *_deliveries(report), *_rejected(report)]
-
-
-def _arm_uplift(report: dict[str, Any]) -> list[str]:
-    if not report["arm_uplift"]:
-        return []
-    goals = list(report["goals"])
-    rows = []
-    for arm in report["arm_uplift"]:
-        uplift = arm["uplift"] or {}
-        cells = [escape(f'{arm["split"]}: {arm["arm"]}'), f"{arm['customers']['journey']:,}",
-                 f"{arm['customers']['holdout']:,}",
-                 difference_text(uplift.get("value_per_customer"), 1.0, "")]
-        rates = uplift.get("goal_rates", {})
-        cells += [difference_text(rates.get(g), 100.0, " pts") for g in goals]
-        rows.append(row(cells, tuple(range(1, 4 + len(goals)))))
-    return ["<h2>Uplift per split arm</h2>",
-            "<p>Each arm's customers against the held-out customers who took the same arm: "
-            "both reached the same point of the journey, and only the held-out ones missed "
-            "the arm's messages and offers. Difference, then its 95% bootstrap interval.</p>",
-            *table("arm-uplift", ["Arm", "Customers", "Held out", "Value per customer",
-                                  *(f"Goal {g}" for g in goals)], rows)]
+    return [*_deliveries(report), *_rejected(report)]
 
 
 def _deliveries(report: dict[str, Any]) -> list[str]:

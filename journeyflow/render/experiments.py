@@ -16,7 +16,7 @@ from journeyflow.errors import JourneyError
 from journeyflow.render.html_parts import number, percent, row, table
 from journeyflow.render.reportjson import amount, count, mapping, optional
 
-__all__ = ["ArmStats", "ExperimentStats", "HoldoutStats", "Interval", "SplitStats",
+__all__ = ["ArmStats", "ArmUplift", "ExperimentStats", "HoldoutStats", "Interval", "SplitStats",
            "experiment_sections", "parse_experiments"]
 
 REASONS = {"frequency_cap": "over a frequency cap", "no_consent": "no consent",
@@ -62,10 +62,20 @@ class HoldoutStats:
 
 
 @dataclass(frozen=True, slots=True)
+class ArmUplift:
+    """One split arm against the held-out customers who took the same arm."""
+
+    split: str
+    arm: str
+    figures: HoldoutStats
+
+
+@dataclass(frozen=True, slots=True)
 class ExperimentStats:
     suppressed: Mapping[str, int]
     splits: tuple[SplitStats, ...]
     holdout: HoldoutStats | None
+    arms: tuple[ArmUplift, ...] = ()
 
 
 def parse_experiments(top: Mapping[str, Any], where: str) -> ExperimentStats | None:
@@ -78,14 +88,17 @@ def parse_experiments(top: Mapping[str, Any], where: str) -> ExperimentStats | N
     splits = tuple(_split(raw, where, f"splits[{i}]")
                    for i, raw in enumerate(_list(top.get("splits") or [], where, "splits")))
     holdout = _holdout(top["holdout"], where) if top.get("holdout") else None
-    return ExperimentStats(suppressed, splits, holdout)
+    arms = tuple(_arm_uplift(raw, where, f"arm_uplift[{i}]") for i, raw in
+                 enumerate(_list(top.get("arm_uplift") or [], where, "arm_uplift")))
+    return ExperimentStats(suppressed, splits, holdout, arms)
 
 
 def experiment_sections(experiments: ExperimentStats | None) -> list[str]:
     """Suppressions by reason, the arms of each split, and the holdout's uplift."""
     if experiments is None:
         return []
-    return [*_suppressions(experiments), *_splits(experiments), *_holdout_section(experiments)]
+    return [*_suppressions(experiments), *_splits(experiments), *_holdout_section(experiments),
+            *_arm_section(experiments)]
 
 
 # ---- the page ----------------------------------------------------------------------------
@@ -137,6 +150,36 @@ def _holdout_section(experiments: ExperimentStats) -> list[str]:
                    rows)]
 
 
+def _arm_section(experiments: ExperimentStats) -> list[str]:
+    if not experiments.arms:
+        return []
+    goals = sorted({g for arm in experiments.arms
+                    for g in (*arm.figures.rates, *arm.figures.held_out_rates)})
+    rows = []
+    for arm in experiments.arms:
+        h = arm.figures
+        cells = [escape(f"{arm.split}: {arm.arm}"), f"{h.customers:,}", f"{h.held_out:,}",
+                 _change(h.value_uplift, 1.0, "")]
+        cells += [_change(h.goal_uplift.get(goal), 100.0, " pts") for goal in goals]
+        rows.append(row(cells, tuple(range(1, 4 + len(goals)))))
+    return ["<h2>Uplift per split arm</h2>",
+            "<p>Each arm's customers against the held-out customers who took the same arm: "
+            "both reached the same point of the journey, and only the held-out ones missed "
+            "the arm's messages and offers. Difference, then its 95% bootstrap interval.</p>",
+            *table("arm-uplift", ["Arm", "Customers", "Held out", "Value per customer",
+                                  *(f"Goal {g}" for g in goals)], rows)]
+
+
+def _change(interval: Interval | None, scale: float, unit: str) -> str:
+    """A difference and its interval; – when a cohort had nobody to compare."""
+    if interval is None:
+        return "–"
+    text = f"{interval.difference * scale:+.2f}{unit}"
+    if interval.low is None or interval.high is None:
+        return text
+    return f"{text} ({interval.low * scale:+.2f} to {interval.high * scale:+.2f})"
+
+
 def _uplift_row(label: str, journey: str, held_out: str, uplift: Interval | None,
                 show: Any) -> str:
     if uplift is None:
@@ -173,26 +216,31 @@ def _arm(raw: Any, where: str, what: str, index: int) -> ArmStats:
                     goals)
 
 
-def _holdout(raw: Any, where: str) -> HoldoutStats:
-    item = mapping(raw, where, "holdout")
-    counts = mapping(item.get("customers") or {}, where, "holdout.customers")
-    journey = mapping(item.get("journey") or {}, where, "holdout.journey")
-    held = mapping(item.get("holdout") or {}, where, "holdout.holdout")
-    uplift = mapping(item.get("uplift") or {}, where, "holdout.uplift")
-    goal_uplift = {str(g): _interval(v, where, f"holdout.uplift.goal_rates.{g}")
+def _arm_uplift(raw: Any, where: str, what: str) -> ArmUplift:
+    item = mapping(raw, where, what)
+    return ArmUplift(str(item.get("split")), str(item.get("arm")), _holdout(item, where, what))
+
+
+def _holdout(raw: Any, where: str, what: str = "holdout") -> HoldoutStats:
+    item = mapping(raw, where, what)
+    counts = mapping(item.get("customers") or {}, where, f"{what}.customers")
+    journey = mapping(item.get("journey") or {}, where, f"{what}.journey")
+    held = mapping(item.get("holdout") or {}, where, f"{what}.holdout")
+    uplift = mapping(item.get("uplift") or {}, where, f"{what}.uplift")
+    goal_uplift = {str(g): _interval(v, where, f"{what}.uplift.goal_rates.{g}")
                    for g, v in mapping(uplift.get("goal_rates") or {}, where,
-                                        "holdout.uplift.goal_rates").items()}
+                                        f"{what}.uplift.goal_rates").items()}
     value_uplift = uplift.get("value_per_customer")
     return HoldoutStats(
-        _real(item.get("share", 0), where, "holdout.share"),
-        count(counts.get("journey", 0), where, "holdout.customers.journey"),
-        count(counts.get("holdout", 0), where, "holdout.customers.holdout"),
-        _maybe(journey.get("value_per_customer"), where, "holdout.journey.value_per_customer"),
-        _maybe(held.get("value_per_customer"), where, "holdout.holdout.value_per_customer"),
-        _rates(journey.get("goal_rates"), where, "holdout.journey.goal_rates"),
-        _rates(held.get("goal_rates"), where, "holdout.holdout.goal_rates"),
+        _real(item.get("share", 0), where, f"{what}.share"),
+        count(counts.get("journey", 0), where, f"{what}.customers.journey"),
+        count(counts.get("holdout", 0), where, f"{what}.customers.holdout"),
+        _maybe(journey.get("value_per_customer"), where, f"{what}.journey.value_per_customer"),
+        _maybe(held.get("value_per_customer"), where, f"{what}.holdout.value_per_customer"),
+        _rates(journey.get("goal_rates"), where, f"{what}.journey.goal_rates"),
+        _rates(held.get("goal_rates"), where, f"{what}.holdout.goal_rates"),
         None if value_uplift is None else _interval(value_uplift, where,
-                                                    "holdout.uplift.value_per_customer"),
+                                                    f"{what}.uplift.value_per_customer"),
         goal_uplift)
 
 

@@ -83,3 +83,25 @@ def test_an_empty_holdout_cohort_is_drawn_without_rates(tmp_path: Path) -> None:
                                  str(tmp_path / "m.svg")])
     assert drawn.exit_code == 0, drawn.output
     assert (tmp_path / "m.svg").read_text().lstrip().startswith("<?xml")
+
+
+def test_each_arm_s_uplift_is_a_table_of_its_own() -> None:
+    arm = {"split": "offer", "arm": "coupon", "share": 10.0,
+           "customers": {"journey": 180, "holdout": 20},
+           "journey": {"goal_rates": {"won_back": 0.3}, "value_per_customer": 20.0},
+           "holdout": {"goal_rates": {"won_back": 0.2}, "value_per_customer": 15.0},
+           "uplift": {"value_per_customer": {"difference": 5.0, "low": 1.0, "high": 9.0},
+                      "goal_rates": {"won_back": {"difference": 0.1, "low": -0.02,
+                                                  "high": 0.21}}}}
+    empty = {**arm, "arm": "arm 2", "customers": {"journey": 3, "holdout": 0},
+             "holdout": {"goal_rates": {}, "value_per_customer": None}, "uplift": None}
+    page = "\n".join(experiment_sections(parse_experiments(
+        {**PARTS, "arm_uplift": [arm, empty]}, "r.json")))
+    assert "<h2>Uplift per split arm</h2>" in page
+    assert "offer: coupon" in page
+    assert "+10.00 pts (-2.00 to +21.00)" in page
+    assert "+5.00 (+1.00 to +9.00)" in page
+    assert "offer: arm 2" in page  # nobody held out yet: no difference to show
+    with pytest.raises(JourneyError, match=r"arm_uplift\[0\].customers.journey"):
+        parse_experiments({**PARTS, "arm_uplift": [{**arm, "customers": {"journey": -1}}]},
+                          "r.json")

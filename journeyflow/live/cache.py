@@ -7,14 +7,12 @@ store of a million customers needs only the ones being stepped in memory.
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable
 from typing import Any
 
-from journeyflow.live.codec import timer_from_row
 from journeyflow.runtime.state import Customer
 
-__all__ = ["CustomerCache", "TimerRow", "push_timers"]
+__all__ = ["CustomerCache"]
 
 
 class CustomerCache(dict[str, Customer]):
@@ -71,26 +69,3 @@ class CustomerCache(dict[str, Customer]):
             if cid not in keep:
                 del self[cid]
 
-
-TimerRow = tuple[float, int, str, int, str]  # due, seq, customer, kind, payload
-
-
-def push_timers(rows: list[TimerRow], customers: CustomerCache, heap: list[tuple[Any, ...]],
-                loaded: set[int], dropped: set[int], chunk: int
-                ) -> tuple[tuple[float, int] | None, float | None]:
-    """Put a chunk of a store's timer rows, in (due, seq) order, on the interpreter's heap,
-    their customers loaded in few queries. A timer whose customer or deferred send is
-    gone is ``dropped`` (deleted at commit), the others are ``loaded``. Returns where the
-    next chunk starts, and when it is due (None: this was the last chunk)."""
-    customers.preload([row[2] for row in rows])
-    for due, seq, cid, kind, payload in rows:
-        c = customers.get(cid)
-        timer = None if c is None else timer_from_row(due, seq, cid, kind, payload, c)
-        if timer is None:
-            dropped.add(seq)
-            continue
-        loaded.add(seq)
-        heapq.heappush(heap, timer)
-    if not rows:
-        return None, None
-    return (rows[-1][0], rows[-1][1]), (rows[-1][0] if len(rows) == chunk else None)

@@ -23,7 +23,7 @@ import psycopg
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import version_of
-from journeyflow.live.cache import CustomerCache, push_timers
+from journeyflow.live.cache import CustomerCache
 from journeyflow.live.codec import (
     context_to_json,
     customer_from_json,
@@ -37,6 +37,7 @@ from journeyflow.live.pg_migrate import Superseded, check_current, open_journey
 from journeyflow.live.pgoutbox import PostgresOutbox
 from journeyflow.live.pgschema import BLOCK, PgOptions, connect, key_ids, parse_url, partition_of
 from journeyflow.live.sqlite import _customer_of, _history_rows
+from journeyflow.live.storedtimers import StoredTimers, TimerRow
 from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
 
 if TYPE_CHECKING:
@@ -53,7 +54,7 @@ _READ = ("SELECT c.id, c.state, j.migrations, j.version FROM jf_customers AS c J
          "jf_journeys AS j ON j.name = c.journey WHERE c.journey = %s")
 
 
-class PostgresStore:
+class PostgresStore(StoredTimers):
     """One journey's view of a PostgreSQL database (see ``runtime.store.Store``)."""
 
     durable = True
@@ -72,10 +73,7 @@ class PostgresStore:
         self.leases: Leases | None = None
         self.outbox = PostgresOutbox(options, "")
         self.consumed: list[int] = []  # inbox rows stepped since the last commit
-        self._loaded: set[int] = set()
-        self._dropped: set[int] = set()
-        self._cursor: tuple[float, int] = (float("-inf"), 0)
-        self._next_due: float | None = None
+        self._init_timers()
         self._block_end = 0
         self._records_mark = 0
         self._rejected_mark = 0
@@ -248,45 +246,28 @@ class PostgresStore:
 
     # ---- timers -------------------------------------------------------------------------
 
-    def _min_due(self, after: float = float("-inf")) -> float | None:
+    def _min_due(self) -> float | None:
         held = self._held() if self.leases is not None else []
         if held is not None and not held:
             return None
-        sql = "SELECT min(due) FROM jf_timers WHERE journey = %s AND due > %s"
-        args: tuple[Any, ...] = (self.journey, after)
+        sql = "SELECT min(due) FROM jf_timers WHERE journey = %s"
+        args: tuple[Any, ...] = (self.journey,)
         if held is not None:
             sql += " AND part = ANY(%s)"
             args += (held,)
         row = self.conn.execute(sql, args).fetchone()
         return None if row is None or row[0] is None else float(row[0])
 
-    def timers_due(self, at: float) -> bool:
-        return self._next_due is not None and self._next_due <= at
-
-    def before(self, at: float) -> None:
-        """Load the timers due up to ``at`` of the held partitions, a chunk ahead (as the
-        SQLite store does: the table is the truth again after each commit)."""
-        while self._next_due is not None and at >= self._next_due:
-            self._load_timers()
-
-    def _load_timers(self, chunk: int = 2000) -> None:
-        assert self.engine is not None
-        ip = self.engine.interpreter
-        customers = ip.customers
-        assert isinstance(customers, CustomerCache)
-        due_after, seq_after = self._cursor
-        held = self._held()
+    def _timer_rows(self, due_after: float, seq_after: int, chunk: int) -> list[TimerRow]:
+        """The held partitions' timers only."""
         sql = ("SELECT due, seq, customer, kind, payload FROM jf_timers WHERE journey = %s AND "
                "(due > %s OR (due = %s AND seq > %s))")
         args: tuple[Any, ...] = (self.journey, due_after, due_after, seq_after)
+        held = self._held()
         if held is not None:
             sql += " AND part = ANY(%s)"
             args += (held,)
-        rows = self.conn.execute(sql + " ORDER BY due, seq LIMIT %s", (*args, chunk)).fetchall()
-        cursor, self._next_due = push_timers(rows, customers, ip.timers, self._loaded,
-                                             self._dropped, chunk)
-        if cursor is not None:
-            self._cursor = cursor
+        return self.conn.execute(sql + " ORDER BY due, seq LIMIT %s", (*args, chunk)).fetchall()
 
     # ---- committing ---------------------------------------------------------------------
 
@@ -428,12 +409,9 @@ class PostgresStore:
         self.consumed = []
         ip.touched = set()
         ip.timers.clear()  # all saved: the table is the truth until the next load
-        self._loaded.clear()
-        self._dropped.clear()
-        self._cursor = (float("-inf"), 0)
         if ip.seq >= self._block_end:
             self._new_block()
-        self._next_due = self._min_due()
+        self._reset_timers()
         self._rejected_mark += len(rejected)
         if not self.keep_rejected:
             del engine.rejected[:]
@@ -466,10 +444,7 @@ class PostgresStore:
         del engine.rejected[self._rejected_mark:]
         engine.processed, engine.validator.warnings, ip.steps = self._saved
         self.consumed = []
-        self._loaded.clear()
-        self._dropped.clear()
-        self._cursor = (float("-inf"), 0)
-        self._next_due = self._min_due()
+        self._reset_timers()
 
     # ---- forgetting ------------------------------------------------------------------------
 

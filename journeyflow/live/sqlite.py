@@ -23,7 +23,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from journeyflow.errors import JourneyError
 from journeyflow.journey import version_of
-from journeyflow.live.cache import CustomerCache, push_timers
+from journeyflow.live.cache import CustomerCache
 from journeyflow.live.codec import (
     context_to_json,
     customer_from_json,
@@ -34,6 +34,7 @@ from journeyflow.live.codec import (
     timer_to_row,
 )
 from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, record_source
+from journeyflow.live.storedtimers import StoredTimers, TimerRow
 from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import migrate_rows
@@ -150,7 +151,7 @@ class SQLiteDatabase:
         self._unlock()
 
 
-class SQLiteStore:
+class SQLiteStore(StoredTimers):
     """One journey's view of a :class:`SQLiteDatabase` (see ``runtime.store.Store``)."""
 
     durable = True
@@ -171,10 +172,7 @@ class SQLiteStore:
         self.journey = ""
         self.version = ""
         self.outbox = SQLiteOutbox(self.db, "")
-        self._loaded: set[int] = set()  # timer seqs taken from the table since the last commit
-        self._dropped: set[int] = set()  # timers whose customer or deferred send is gone
-        self._cursor: tuple[float, int] = (float("-inf"), 0)  # the last timer loaded
-        self._next_due: float | None = None
+        self._init_timers()
         self._saved_seq = 0  # timers with a higher seq are not in the table yet
         self._records_mark = 0
         self._rejected_mark = 0
@@ -317,38 +315,16 @@ class SQLiteStore:
 
     # ---- timers -------------------------------------------------------------------------
 
-    def _min_due(self, after: float = float("-inf")) -> float | None:
-        row = self.db.execute("SELECT min(due) FROM jf_timers WHERE journey = ? AND due > ?",
-                              (self.journey, after)).fetchone()
+    def _min_due(self) -> float | None:
+        row = self.db.execute("SELECT min(due) FROM jf_timers WHERE journey = ?",
+                              (self.journey,)).fetchone()
         return None if row[0] is None else float(row[0])
 
-    def timers_due(self, at: float) -> bool:
-        """Whether a stored timer is due at or before ``at`` (no query: kept at commit)."""
-        return self._next_due is not None and self._next_due <= at
-
-    def before(self, at: float) -> None:
-        """Load the timers due up to ``at`` into the interpreter's heap, a chunk ahead.
-
-        Timers loaded early wait in the heap until due; at commit the heap is emptied
-        and the table is the truth again, so loading ahead never fires anything early.
-        """
-        while self._next_due is not None and at >= self._next_due:
-            self._load_timers()
-
-    def _load_timers(self, chunk: int = 2000) -> None:
-        assert self.engine is not None
-        ip = self.engine.interpreter
-        customers = ip.customers
-        assert isinstance(customers, CustomerCache)
-        due_after, seq_after = self._cursor
-        rows = self.db.execute(
+    def _timer_rows(self, due_after: float, seq_after: int, chunk: int) -> list[TimerRow]:
+        return self.db.execute(
             "SELECT due, seq, customer, kind, payload FROM jf_timers WHERE journey = ? AND "
             "(due > ? OR (due = ? AND seq > ?)) ORDER BY due, seq LIMIT ?",
             (self.journey, due_after, due_after, seq_after, chunk)).fetchall()
-        cursor, self._next_due = push_timers(rows, customers, ip.timers, self._loaded,
-                                             self._dropped, chunk)
-        if cursor is not None:
-            self._cursor = cursor
 
     # ---- committing -----------------------------------------------------------------------
 
@@ -426,11 +402,8 @@ class SQLiteStore:
     def _after_commit(self, ip: Any, records: list[Any], rejected: list[Any]) -> None:
         ip.touched = set()
         ip.timers.clear()  # all saved: the table is the truth until the next load
-        self._loaded.clear()
-        self._dropped.clear()
-        self._cursor = (float("-inf"), 0)
+        self._reset_timers()
         self._saved_seq = ip.seq
-        self._next_due = self._min_due()
         self._rejected_mark += len(rejected)
         if not self.keep_rejected:
             del self.engine.rejected[:]  # type: ignore[union-attr]

@@ -3,33 +3,16 @@ and a screenshot can be taken with the network switched off."""
 
 from __future__ import annotations
 
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from journeyflow.render.output import render_diagram
+from tests.render.browser import BROWSER_MARKS, chromium
 from tests.render.cases import FIXTURES, diagram_of
 
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-    pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed"),
-]
-
-# No sandbox (containers), no GPU, and nothing that reaches out: the page must stand alone.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +25,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_rendered_dom_holds_the_map_and_the_tables(page: Path, tmp_path: Path) -> None:
-    result = _chromium(page, tmp_path / "profile", "--dump-dom")
+    result = chromium(page, tmp_path / "profile", "--dump-dom")
     assert result.returncode == 0, result.stderr[-2000:]
     dom = result.stdout
     assert '<figure id="map"' in dom
@@ -57,7 +40,7 @@ def test_rendered_dom_holds_the_map_and_the_tables(page: Path, tmp_path: Path) -
 
 def test_screenshot(page: Path, tmp_path: Path) -> None:
     shot = tmp_path / "map.png"
-    result = _chromium(page, tmp_path / "profile", f"--screenshot={shot}",
+    result = chromium(page, tmp_path / "profile", f"--screenshot={shot}",
                        "--window-size=1600,1000")
     assert result.returncode == 0, result.stderr[-2000:]
     data = shot.read_bytes()

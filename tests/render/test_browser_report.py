@@ -3,9 +3,7 @@ browser's DOM holds the figures a marketer forwards, and the page draws."""
 
 from __future__ import annotations
 
-import shutil
 import struct
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,25 +11,10 @@ import pytest
 import journeyflow
 from journeyflow.simulate import simulate
 from journeyflow.simulate.report import report_page
+from tests.render.browser import BROWSER_MARKS, chromium
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-
-pytestmark = [
-    pytest.mark.skipif(not CHROMIUM.exists(),
-                       reason="/usr/bin/chromium is absent (apt-get install chromium)"),
-    pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz 'dot' not installed"),
-]
-
-# No sandbox (containers), no GPU, and nothing that reaches out: the page must stand alone.
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def _chromium(page: Path, profile: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CHROMIUM), *FLAGS, f"--user-data-dir={profile}", *extra, page.as_uri()],
-        capture_output=True, text=True, timeout=120, check=False)
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +27,7 @@ def page(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_the_browser_shows_the_figures(page: Path, tmp_path: Path) -> None:
-    result = _chromium(page, tmp_path / "profile", "--dump-dom")
+    result = chromium(page, tmp_path / "profile", "--dump-dom")
     assert result.returncode == 0, result.stderr[-2000:]
     dom = result.stdout
     for table_id in ("summary", "goals", "value", "bonuses", "messages", "rules"):
@@ -58,7 +41,7 @@ def test_the_browser_shows_the_figures(page: Path, tmp_path: Path) -> None:
 
 def test_screenshot_of_the_whole_report(page: Path, tmp_path: Path) -> None:
     shot = tmp_path / "report.png"
-    result = _chromium(page, tmp_path / "profile", f"--screenshot={shot}",
+    result = chromium(page, tmp_path / "profile", f"--screenshot={shot}",
                        "--window-size=1400,4000")
     assert result.returncode == 0, result.stderr[-2000:]
     data = shot.read_bytes()

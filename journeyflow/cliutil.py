@@ -42,7 +42,8 @@ def load_or_exit(path: Path, *, cache: bool = False) -> Any:
     compiled-journey cache (:mod:`journeyflow.journey_cache`), unless it is turned off."""
     try:
         if cache:
-            from journeyflow.journey_cache import cache_folder, load_cached
+            from journeyflow.cachedir import cache_folder
+            from journeyflow.journey_cache import load_cached
 
             return load_cached(path, cache_folder())
         return load(path)

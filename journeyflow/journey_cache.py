@@ -28,13 +28,13 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from journeyflow.cachedir import cache_folder, private
+from journeyflow.cachedir import private
 from journeyflow.journey import Journey, loads, read_source
 
 if TYPE_CHECKING:
     import networkx as nx
 
-__all__ = ["MAX_ENTRIES", "cache_folder", "load_cached"]
+__all__ = ["MAX_ENTRIES", "load_cached"]
 
 FORMAT = b"journeyflow-journey-cache 1\n"  # bump when an entry's layout changes
 MAX_ENTRIES = 256  # the oldest entries beyond this are removed when one is written

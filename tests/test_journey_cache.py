@@ -165,21 +165,6 @@ def test_the_least_recently_used_entries_go(tmp_path: Path, folder: Path,
     assert type(jc.load_cached(path, folder)) is Journey  # the oldest went
 
 
-def test_the_folder_and_switches(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    for name in ("JOURNEYFLOW_NO_CACHE", "JOURNEYFLOW_CACHE_DIR", "XDG_CACHE_HOME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert jc.cache_folder() == tmp_path / ".cache" / "journeyflow"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert jc.cache_folder() == tmp_path / "xdg" / "journeyflow"
-    monkeypatch.setenv("JOURNEYFLOW_CACHE_DIR", str(tmp_path / "mine"))
-    assert jc.cache_folder() == tmp_path / "mine"
-    monkeypatch.setenv("JOURNEYFLOW_NO_CACHE", "1")
-    assert jc.cache_folder() is None
-    monkeypatch.setenv("JOURNEYFLOW_NO_CACHE", "0")
-    assert jc.cache_folder() == tmp_path / "mine"
-
-
 def test_without_a_folder_nothing_is_kept(tmp_path: Path) -> None:
     path = _journey(tmp_path)
     assert type(jc.load_cached(path, None)) is Journey

@@ -41,7 +41,7 @@ from journeyflow.simulate.tables import program_for
 from journeyflow.simulate.tally import Tally
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import old_programs
-from journeyflow.versions.migration import CustomerMigrator
+from journeyflow.versions.migration import CustomerMigrator, Migrated
 
 __all__ = ["migrated", "population_for", "population_report",
            "run_stored_partition", "store_plan"]
@@ -82,9 +82,7 @@ def migrated(program: Program, migrator: CustomerMigrator, row: StoredRow,
              seq: int) -> Resumed:
     """One row stored by another version of the journey, moved onto ``program``; timers
     the move sets anew are numbered after the store's own (``seq``), in their order."""
-    result = migrator.migrate(row.version, row.state,
-                              [(due, n, kind, loads(payload))
-                               for due, n, kind, payload in row.timers])
+    result = _move(migrator, row)
     if result is None:  # the rehearsal found nothing blocking; this is one it missed
         raise JourneyError(f"--from-store: stored customer '{row.id}' cannot be moved onto "
                            f"{program.model.file}: {migrator.report.text()}".rstrip())
@@ -94,6 +92,12 @@ def migrated(program: Program, migrator: CustomerMigrator, row: StoredRow,
         (due, n if n is not None else next(fresh), kind, dumps(payload))
         for due, n, kind, payload in timers))
     return _decoded(program, moved)
+
+
+def _move(migrator: CustomerMigrator, row: StoredRow) -> Migrated | None:
+    """The stored row as the migration takes it (timer payloads decoded), moved."""
+    return migrator.migrate(row.version, row.state, [(due, n, kind, loads(payload))
+                                                      for due, n, kind, payload in row.timers])
 
 
 def rehearse(journey: Journey, program: Program, rows: Iterable[StoredRow],
@@ -109,9 +113,7 @@ def rehearse(journey: Journey, program: Program, rows: Iterable[StoredRow],
     for row in rows:
         state = row.state
         if row.version != version:
-            result = migrator.migrate(row.version, row.state,
-                                      [(due, n, kind, loads(payload))
-                                       for due, n, kind, payload in row.timers])
+            result = _move(migrator, row)
             if result is None:
                 continue
             state = result[0]

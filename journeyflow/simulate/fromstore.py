@@ -221,13 +221,13 @@ def describe(journey: Journey, reader: StoreReader, start: date | None) -> Store
     population = StoredPopulation(
         url=reader.url, journey=name, version=version, now=_start(journey, latest, start),
         latest=latest, customers=sum(held.values()), seq=seq, steps=steps,
-        stages=reader.census(name, "stage"), statuses=reader.census(name, "status"),
-        goals=reader.goals(name), sources=tuple(sorted(sources.items())),
+        stages=(), statuses=(), goals=(), sources=tuple(sorted(sources.items())),
         stored_versions=tuple(sorted(held.items())))
-    if others:  # moved onto this file in memory: rehearsed here, before any work starts
-        population = check_migration(journey, held, reader.rows(name), population,
-                                     reader.url)
-    return population
+    if others:  # moved onto this file in memory: rehearsed here, before any work starts;
+        # the rehearsal counts the census as the file sees it
+        return check_migration(journey, held, reader.rows(name), population, reader.url)
+    return replace(population, stages=reader.census(name, "stage"),
+                   statuses=reader.census(name, "status"), goals=reader.goals(name))
 
 
 def check_migration(journey: Journey, held: dict[str, int], rows: Iterable[StoredRow],

@@ -3,8 +3,8 @@ checking and the compiler's imports when the journey has not changed.
 
 An entry is found by a key made of everything a compile depends on: the journey's
 text, its file name (diagnostics and template paths use it), the ``.scenario`` file
-beside it, and the journeyflow build (version and every file of the package, by
-size and time) and Python that compiled it. Template files a message reads are
+beside it, and the journeyflow build (every file of the package, by size and
+time) and Python that compiled it. Template files a message reads are
 checked again on every use, by content: an edited template is compiled afresh,
 so its check still runs. Only journeys without errors are kept, with their
 warnings, so what a compile reports is the same with or without the cache.
@@ -79,18 +79,14 @@ _build_text: str | None = None
 
 
 def _build() -> str:
-    """journeyflow's version and files (path, size, time) and Python's version: an
-    edited or upgraded installation never reads what another one wrote."""
+    """journeyflow's files (path, size, time) and Python's version: an edited or
+    upgraded installation never reads what another one wrote. (The files say more
+    than the release number would, and reading that costs an import of
+    importlib.metadata, a twentieth of a run's start.)"""
     global _build_text
     if _build_text is None:
-        from importlib.metadata import PackageNotFoundError, version
-
-        try:
-            release = version("journeyflow")
-        except PackageNotFoundError:
-            release = "unknown"
         files = sorted(_package_files(_PACKAGE))
-        _build_text = repr((release, sys.implementation.cache_tag, sys.version, files))
+        _build_text = repr((sys.implementation.cache_tag, sys.version, files))
     return _build_text
 
 

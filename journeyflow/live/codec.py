@@ -173,12 +173,12 @@ def _untag(obj: dict[str, Any]) -> Any:
 
 def outbox_rows(rows: Iterable[Sequence[Any]]) -> list[OutboxRow]:
     """Outbox rows as a store selects them: ``id, journey, customer, key, kind, channel,
-    at, fields, context, attempts, next_at, error``."""
+    at, fields, context, attempts, next_at, error, status``."""
     return [OutboxRow(journey, customer, kind, channel, at, orjson.loads(fields),
                       None if context is None else context_from_json(context), key=key,
-                      id=rid, attempts=attempts, next_at=next_at, error=error)
+                      id=rid, attempts=attempts, next_at=next_at, error=error, status=status)
             for rid, journey, customer, key, kind, channel, at, fields, context, attempts,
-            next_at, error in rows]
+            next_at, error, status in rows]
 
 
 def history_records(cid: str, texts: Iterable[Sequence[str]]) -> list[dict[str, Any]]:

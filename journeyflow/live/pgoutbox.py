@@ -15,7 +15,7 @@ import psycopg
 from journeyflow.live.codec import dumps, outbox_rows
 from journeyflow.live.pgschema import PgOptions, connect
 from journeyflow.live.sqlite import _fields
-from journeyflow.runtime.outbox import PENDING, OutboxRow
+from journeyflow.runtime.outbox import PENDING, SENDING, OutboxRow
 
 __all__ = ["PostgresOutbox"]
 
@@ -40,21 +40,22 @@ class PostgresOutbox:
     def due(self, now: float, limit: int) -> list[OutboxRow]:
         rows = self.conn.execute(
             "UPDATE jf_outbox AS o SET next_at = %s FROM (SELECT id, next_at FROM jf_outbox "
-            "WHERE journey = %s AND status = %s AND next_at <= %s ORDER BY id LIMIT %s "
+            "WHERE journey = %s AND status = ANY(%s) AND next_at <= %s ORDER BY id LIMIT %s "
             "FOR UPDATE SKIP LOCKED) AS d WHERE o.id = d.id RETURNING o.id, o.journey, "
             "o.customer, o.key, o.kind, o.channel, o.at, o.fields, o.context, o.attempts, "
-            "d.next_at, o.error", (now + CLAIM, self.journey, PENDING, now, limit)).fetchall()
+            "d.next_at, o.error, o.status",
+            (now + CLAIM, self.journey, [PENDING, SENDING], now, limit)).fetchall()
         rows.sort(key=lambda row: row[0])
         return outbox_rows(rows)
 
-    def record_attempt(self, row: OutboxRow, record: dict[str, Any]) -> None:
+    def record_attempt(self, row: OutboxRow, record: dict[str, Any] | None) -> None:
         conn = self.conn
         with conn.transaction():
             kept = conn.execute(
                 "UPDATE jf_outbox SET status = %s, attempts = %s, next_at = %s, error = %s "
                 "WHERE id = %s", (row.status, row.attempts, row.next_at, row.error, row.id))
             # A customer forgotten while this delivery was in flight stays forgotten.
-            if kept.rowcount:
+            if kept.rowcount and record is not None:
                 conn.execute("INSERT INTO jf_history (journey, customer, records) "
                              "VALUES (%s, %s, %s)", (row.journey, row.customer,
                                                      dumps([(row.at, "delivery",

@@ -199,7 +199,9 @@ def deliveries_section(counts: list[DeliveryCount]) -> dict[str, Any]:
 
 
 def _add(into: dict[str, Any], row: DeliveryCount) -> None:
-    into[row.status] = into.get(row.status, 0) + row.rows
+    # A row still "sending" has been handed to the server whole: it is never sent again.
+    status = "sent" if row.status == "sending" else row.status
+    into[status] = into.get(status, 0) + row.rows
 
 
 def _rejected(reasons: Mapping[str, int]) -> dict[str, Any]:

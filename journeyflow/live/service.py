@@ -73,7 +73,7 @@ class LockedOutbox:
         with self.lock:
             return self.inner.due(now, limit)
 
-    def record_attempt(self, row: Any, record: dict[str, Any]) -> None:
+    def record_attempt(self, row: Any, record: dict[str, Any] | None) -> None:
         with self.lock:
             self.inner.record_attempt(row, record)
 

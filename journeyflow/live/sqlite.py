@@ -35,7 +35,7 @@ from journeyflow.live.codec import (
 )
 from journeyflow.live.sqlite_migrate import SQLiteMigrationRows, edited_source, record_source
 from journeyflow.live.storedtimers import StoredTimers, TimerRow
-from journeyflow.runtime.outbox import PENDING, OutboxExecutor, OutboxRow
+from journeyflow.runtime.outbox import PENDING, SENDING, OutboxExecutor, OutboxRow
 from journeyflow.versions.migrate_report import MigrationReport
 from journeyflow.versions.migrate_store import migrate_rows
 
@@ -476,21 +476,37 @@ class SQLiteStore(StoredTimers):
             self.database.close()
 
 
+_SELECT_OUTBOX = ("SELECT id, journey, customer, key, kind, channel, at, fields, context, "
+                  "attempts, next_at, error, status FROM jf_outbox WHERE journey = ? AND ")
+
+
 class SQLiteOutbox:
-    """The outbox table, as the delivery loop reads and updates it."""
+    """The outbox table, as the delivery loop reads and updates it.
+
+    Only one process writes a SQLite store, so a row another process left ``sending``
+    (handed over to the mail server when that process died) is settled at once; the
+    rows this one is handing over are known by their ids.
+    """
 
     def __init__(self, db: sqlite3.Connection, journey: str) -> None:
         self.db = db
         self.journey = journey
+        self._handing_over: set[int] = set()
 
     def due(self, now: float, limit: int) -> list[OutboxRow]:
-        rows = self.db.execute(
-            "SELECT id, journey, customer, key, kind, channel, at, fields, context, attempts, "
-            "next_at, error FROM jf_outbox WHERE journey = ? AND status = ? AND next_at <= ? "
-            "ORDER BY id LIMIT ?", (self.journey, PENDING, now, limit)).fetchall()
-        return outbox_rows(rows)
+        left = [row for row in outbox_rows(self.db.execute(
+            _SELECT_OUTBOX + "status = ? ORDER BY id LIMIT ?",
+            (self.journey, SENDING, limit + len(self._handing_over))))
+            if row.id not in self._handing_over]
+        return left + outbox_rows(self.db.execute(
+            _SELECT_OUTBOX + "status = ? AND next_at <= ? ORDER BY id LIMIT ?",
+            (self.journey, PENDING, now, limit - len(left))))
 
-    def record_attempt(self, row: OutboxRow, record: dict[str, Any]) -> None:
+    def record_attempt(self, row: OutboxRow, record: dict[str, Any] | None) -> None:
+        if row.status == SENDING:
+            self._handing_over.add(row.id)
+        else:
+            self._handing_over.discard(row.id)
         db = self.db
         db.execute("BEGIN IMMEDIATE")
         try:
@@ -498,7 +514,7 @@ class SQLiteOutbox:
                 "UPDATE jf_outbox SET status = ?, attempts = ?, next_at = ?, error = ? "
                 "WHERE id = ?", (row.status, row.attempts, row.next_at, row.error, row.id))
             # A customer forgotten while this delivery was in flight stays forgotten.
-            if kept.rowcount:
+            if kept.rowcount and record is not None:
                 records = dumps([(row.at, "delivery", _fields(record))])
                 db.execute("INSERT INTO jf_history (journey, customer, records) "
                            "VALUES (?, ?, ?)", (row.journey, row.customer, records))

@@ -41,7 +41,10 @@ BUILTIN_EVENTS = ("bonus_expired", "bonus_expiring", "bonus_redeemed")
 
 
 class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+    # Built on first validation: a journey read from the cache is never validated again,
+    # and building every model's validator costs more than the rest of `run`'s start.
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True,
+                              defer_build=True)
 
 
 class Location(Frozen):
@@ -334,7 +337,7 @@ class JourneyModel(Frozen):
     holdout: float | None = None  # percent of customers who get no marketing
     goals: dict[str, Goal]
     value: SourceExpr | None = None
-    reentry: Reentry = Reentry()
+    reentry: Reentry = Field(default_factory=Reentry)
     anywhere: tuple[Rule, ...] = ()
     stages: dict[str, Stage]
     migration: Migration | None = None  # the `migrate` block
@@ -347,6 +350,3 @@ class JourneyModel(Frozen):
         """The consent rules a marketing send on ``channel`` must all pass."""
         return tuple(c for c in self.consents if c.channel in (channel, "any"))
 
-
-for _model in (Delayed, IfAction, SplitArm, Rule, Stage, JourneyModel):
-    _model.model_rebuild()

@@ -9,6 +9,13 @@ exception is a failure worth retrying (server down, slow, answering 5xx), while
 Every delivery carries an idempotency key, the same on every attempt: the mail's
 ``Message-ID`` and the webhook's ``Idempotency-Key`` header are made from it, so a
 receiver can drop a delivery it has already seen.
+
+Mail is also handed over in two steps: :meth:`SmtpChannel.hand_over` sends the whole
+message but its last line (the lone ``.`` that makes the server take it), lets the
+caller commit, and only then sends that line. A process killed before the commit
+has given the server a message it throws away (a transaction without its end);
+killed after it, the store already says the mail went out. So a crash never makes
+the same mail arrive twice.
 """
 
 from __future__ import annotations
@@ -18,6 +25,7 @@ import hmac
 import json
 import re
 import smtplib
+import socket
 import time
 import urllib.error
 import urllib.parse
@@ -89,6 +97,40 @@ def one_address(value: object) -> str:
     return text
 
 
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+
+
+class _HandOverSMTP(smtplib.SMTP):
+    """An SMTP client whose ``DATA`` holds back the final ``.`` line until
+    :attr:`before_end` has run (RFC 5321 section 4.1.1.4: the server takes the mail
+    only when that line arrives)."""
+
+    before_end: Callable[[], object] | None = None
+    handed_over = False
+
+    def data(self, msg: Any) -> tuple[int, bytes]:
+        self.putcmd("data")
+        code, reply = self.getreply()
+        if code != 354:
+            raise smtplib.SMTPDataError(code, reply)
+        if isinstance(msg, str):
+            msg = msg.encode("ascii")
+        # Dot-stuffing, as smtplib does; the message is flattened with CRLF line ends.
+        body = _LEADING_DOT.sub(b"..", msg)
+        if not body.endswith(b"\r\n"):
+            body += b"\r\n"
+        self.send(body)
+        if self.sock is not None:
+            # The last line is a small write right behind a large one: without this,
+            # Nagle's algorithm holds it until the server's delayed ACK (40 ms a mail).
+            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if self.before_end is not None:
+            self.before_end()
+        self.handed_over = True
+        self.send(b".\r\n")
+        return self.getreply()
+
+
 def _key(delivery: Any) -> str:
     """The delivery's idempotency key; one derived from its content when it has none."""
     key = getattr(delivery, "key", "")
@@ -123,9 +165,14 @@ class SmtpChannel:
     unsubscribe_mailto: str | None = None
     sent: int = 0
     refused: int = 0
-    _smtp: smtplib.SMTP | None = field(default=None, repr=False)
+    _smtp: _HandOverSMTP | None = field(default=None, repr=False)
 
     def __call__(self, delivery: Any) -> None:
+        self.hand_over(delivery, None)
+
+    def hand_over(self, delivery: Any, commit: Callable[[], object] | None) -> None:
+        """Send ``delivery``, calling ``commit`` when only the mail's final line is left
+        to send: after ``commit`` returns, the mail is the server's."""
         customer = delivery.context.get("customer", {})
         raw = customer.get(self.address_attribute) if isinstance(customer, dict) else None
         try:
@@ -134,7 +181,7 @@ class SmtpChannel:
             self.refused += 1
             raise
         mail = self.compose(delivery, to)
-        self._send(mail)
+        self._send(mail, commit)
         self.sent += 1
 
     def compose(self, delivery: Any, to: str) -> EmailMessage:
@@ -168,12 +215,15 @@ class SmtpChannel:
         if self.unsubscribe_url and self.unsubscribe_url.lower().startswith("https://"):
             mail["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
 
-    def _send(self, mail: EmailMessage) -> None:
+    def _send(self, mail: EmailMessage, commit: Callable[[], object] | None) -> None:
         try:
-            self._connection().send_message(mail)
+            self._transmit(mail, commit)
         except smtplib.SMTPServerDisconnected:
+            if self._smtp is not None and self._smtp.handed_over:
+                self.close()
+                raise  # after the hand-over: the server may have the mail, never resent here
             self._smtp = None  # the server dropped a kept connection: one fresh try
-            self._connection().send_message(mail)
+            self._transmit(mail, commit)
         except smtplib.SMTPRecipientsRefused as exc:
             raise DeliveryRefused(f"the server refused the recipient: {exc.recipients}") from None
         except smtplib.SMTPResponseException as exc:
@@ -186,9 +236,25 @@ class SmtpChannel:
             self.close()
             raise
 
-    def _connection(self) -> smtplib.SMTP:
+    def _transmit(self, mail: EmailMessage, commit: Callable[[], object] | None) -> None:
+        smtp = self._connection()
+        smtp.before_end, smtp.handed_over = commit, False
+        try:
+            smtp.send_message(mail)
+        except (smtplib.SMTPException, OSError):
+            raise
+        except BaseException:
+            # The commit failed in the middle of DATA: dropping the connection (no QUIT,
+            # which the server would read as part of the mail) makes it discard the mail.
+            self._smtp = None
+            smtp.close()
+            raise
+        finally:
+            smtp.before_end = None
+
+    def _connection(self) -> _HandOverSMTP:
         if self._smtp is None:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = _HandOverSMTP(self.host, self.port, timeout=self.timeout)
             if self.starttls:
                 smtp.starttls()
             if self.username:

@@ -6,6 +6,12 @@ twice as long, up to ``attempts`` attempts per channel, and then recorded ``dead
 A channel that refuses a delivery for good (no valid address) is not retried.
 Every attempt becomes a ``delivery`` trace record: ``message``, ``channel``, ``status``
 (sent, failed or dead), ``attempt``, and ``error`` when it did not go out.
+
+A channel with a ``hand_over(delivery, commit)`` method (:class:`SmtpChannel`) calls
+``commit`` at its point of no return, and the row is committed ``sending`` there: a
+process killed between the server taking the mail and the record of it leaves the
+row ``sending``, and the next loop settles it as sent (``unconfirmed`` in its
+record) instead of sending the mail a second time.
 """
 
 from __future__ import annotations
@@ -23,7 +29,9 @@ from journeyflow.runtime.channels import DeliveryFailed, DeliveryRefused
 from journeyflow.runtime.message_texts import MessageTexts, RenderFailure
 from journeyflow.runtime.outbox import (
     DEAD,
+    HAND_OVER_CLAIM,
     PENDING,
+    SENDING,
     SENT,
     KeyedDelivery,
     KeyedNotification,
@@ -116,6 +124,9 @@ class DeliveryLoop:
             self.sleep(max(0.0, min(upcoming - now, 1.0)))
 
     def attempt(self, row: OutboxRow) -> None:
+        if row.status == SENDING:
+            self._settle_unconfirmed(row)
+            return
         row.attempts += 1
         handler = self.handlers.get(row.channel)
         error: str | None = None
@@ -123,7 +134,12 @@ class DeliveryLoop:
         try:
             if handler is None:
                 raise DeliveryRefused(f"no handler for channel '{row.channel}'")
-            handler(self._payload(row))
+            payload = self._payload(row)
+            hand_over = getattr(handler, "hand_over", None)
+            if hand_over is not None:
+                hand_over(payload, lambda: self._hand_over(row))
+            else:
+                handler(payload)
         except DeliveryRefused as exc:
             error, final = str(exc) or type(exc).__name__, True
         except DeliveryFailed as exc:
@@ -131,6 +147,11 @@ class DeliveryLoop:
         except Exception as exc:  # noqa: BLE001 - any failure of a channel is retried
             error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         self._settle(row, error, final)
+
+    def _hand_over(self, row: OutboxRow) -> None:
+        """Commit the row ``sending``: the channel is about to let the delivery go."""
+        row.status, row.next_at = SENDING, self.now() + HAND_OVER_CLAIM
+        self.outbox.record_attempt(row, None)
 
     def _settle(self, row: OutboxRow, error: str | None, final: bool) -> None:
         policy = self.policy(row.channel)
@@ -141,23 +162,40 @@ class DeliveryLoop:
             row.status, row.error = DEAD, error
             status = DEAD
         else:
-            row.error = error
+            # The server answered with a refusal after the hand-over, so it has not
+            # taken the mail: trying again cannot deliver it twice.
+            row.status, row.error = PENDING, error
             row.next_at = self.now() + policy.backoff * 2 ** (row.attempts - 1)
             status = "failed"
+        if status != SENT:
+            log.warning("delivery %s to %s on %s: %s (attempt %d)", status, row.customer,
+                        row.channel, error, row.attempts)
+        self._record(row, status, {} if error is None else {"error": error})
+
+    def _settle_unconfirmed(self, row: OutboxRow) -> None:
+        """A row a process handed over and died before recording the server's answer.
+
+        The server was given the whole mail, so it most likely took it; sending it
+        again could deliver it twice, so it counts as sent, and its record says so.
+        """
+        row.status, row.error = SENT, None
+        log.warning("delivery to %s on %s handed over by a process that stopped before the "
+                    "server answered: counted as sent, not sent again", row.customer,
+                    row.channel)
+        self._record(row, SENT, {"unconfirmed": "the process stopped before the server "
+                                                "answered; not sent again"})
+
+    def _record(self, row: OutboxRow, status: str, extra: dict[str, Any]) -> None:
+        """Save the attempt and its ``delivery`` trace record."""
         self.counts[status] += 1
-        fields: dict[str, Any] = {"kind": "delivery", "channel": row.channel,
-                                  "status": status, "attempt": row.attempts, "key": row.key}
+        fields: dict[str, Any] = {"channel": row.channel, "status": status,
+                                  "attempt": row.attempts, "key": row.key}
         if row.kind == "send":
             fields["message"] = row.fields["message"]
         else:
             fields["notify"] = row.channel
-        if error is not None:
-            fields["error"] = error
-        record = (row.at, row.customer, "delivery",
-                  {k: v for k, v in fields.items() if k != "kind"})
-        if status != SENT:
-            log.warning("delivery %s to %s on %s: %s (attempt %d)", status, row.customer,
-                        row.channel, error, row.attempts)
+        fields.update(extra)
+        record = (row.at, row.customer, "delivery", fields)
         self.outbox.record_attempt(row, _record_dict(record))
         self._trace(record)
         assert row.status in (PENDING, SENT, DEAD)

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from journeyflow.journey import Journey
 from journeyflow.runtime.clock import Clock, SystemClock
@@ -48,6 +48,8 @@ __all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
 
 class CustomerState(BaseModel):
     """A snapshot of one customer, as the state file shows it (docs/language.md)."""
+
+    model_config = ConfigDict(defer_build=True)  # built on first use, not at start
 
     id: str
     stage: str

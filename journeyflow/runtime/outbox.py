@@ -5,6 +5,10 @@ rows, committed with the step; the delivery loop sends them afterwards. Each row
 an idempotency key made from (customer, step, action), which the channel receives, so
 a provider that may see a delivery twice (after a crash between its acceptance and our
 record of it) can drop the second one.
+
+A mail is never sent twice because of a crash: just before the last line of a mail
+(the one that makes the server take it), its row is committed ``sending``. A row
+left ``sending`` by a process that died is settled as sent, not sent again.
 """
 
 from __future__ import annotations
@@ -22,9 +26,13 @@ if TYPE_CHECKING:
     from journeyflow.runtime.state import Customer
 
 __all__ = ["KeyedDelivery", "KeyedNotification", "MemoryOutbox", "Outbox", "OutboxExecutor",
-           "OutboxRow", "PENDING", "SENT", "DEAD", "delivery_key", "notify_handlers"]
+           "OutboxRow", "PENDING", "SENDING", "SENT", "DEAD", "HAND_OVER_CLAIM", "delivery_key",
+           "notify_handlers"]
 
-PENDING, SENT, DEAD = "pending", "sent", "dead"
+PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
+# Seconds a row being handed over is left to its process before a store shared by
+# several processes takes that process for dead (far above any channel's timeout).
+HAND_OVER_CLAIM = 300.0
 
 
 @dataclass(frozen=True)
@@ -123,8 +131,9 @@ class Outbox(Protocol):
 
     def due(self, now: float, limit: int) -> list[OutboxRow]: ...
 
-    def record_attempt(self, row: OutboxRow, record: dict[str, Any]) -> None:
-        """Save the row's new status, attempts, next time and error, with its trace record."""
+    def record_attempt(self, row: OutboxRow, record: dict[str, Any] | None) -> None:
+        """Save the row's new status, attempts, next time and error, with its trace record
+        (None: a row committed ``sending``, whose record comes when it is settled)."""
 
     def next_due(self) -> float | None: ...
 
@@ -149,8 +158,8 @@ class MemoryOutbox:
         due = [row for row in self.rows.values() if row.next_at <= now]
         return due[:limit]
 
-    def record_attempt(self, row: OutboxRow, record: dict[str, Any]) -> None:
-        if row.status != PENDING:
+    def record_attempt(self, row: OutboxRow, record: dict[str, Any] | None) -> None:
+        if row.status in (SENT, DEAD):
             self.rows.pop(row.id, None)
 
     def next_due(self) -> float | None:

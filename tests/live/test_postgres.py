@@ -263,3 +263,50 @@ def test_an_engine_on_its_own_that_lost_its_partitions_says_so(pg_url: str) -> N
     assert worker.customer("c1").attributes["points"] == 0  # type: ignore[union-attr]
     worker.close()
     engine.close()
+
+
+class _Dying:
+    """A channel whose process dies at its point of no return: it lets the delivery loop
+    commit the hand-over, then stops like a killed process (nothing after it runs)."""
+
+    def __init__(self) -> None:
+        self.handed: list[str] = []
+
+    def hand_over(self, delivery: Any, commit: Any) -> None:
+        commit()
+        self.handed.append(delivery.key)
+        raise SystemExit("killed")
+
+
+def test_a_row_left_sending_by_a_dead_worker_is_settled_after_its_claim(pg_url: str) -> None:
+    from journeyflow.live.pgoutbox import PostgresOutbox
+    from journeyflow.runtime.delivery_loop import DeliveryLoop
+    from journeyflow.runtime.outbox import HAND_OVER_CLAIM
+
+    journey = journeyflow.loads(JOURNEY)
+    dying = _Dying()
+    engine = journeyflow.Engine(journey, store=pg_url, channels={"email": dying})
+    engine.deliver_inline = False
+    assert engine.handle(events(1)[0]).accepted  # a welcome, committed to the outbox
+    assert engine.deliveries is not None
+    with pytest.raises(SystemExit):
+        engine.deliveries.run_due()
+    assert isinstance(engine.store, PostgresStore)
+    assert engine.store.outbox.status_counts() == {"sending": 1}
+
+    # another worker's loop: the row is left to its sender until the claim has passed
+    outbox = PostgresOutbox(parse_url(pg_url), journey.name)
+    sent: list[Any] = []
+    now = [engine.clock.now() + 1]
+    loop = DeliveryLoop(engine.program, outbox, {"email": sent.append}, now=lambda: now[0])
+    assert loop.run_due() == 0
+    now[0] += HAND_OVER_CLAIM
+    assert loop.run_due() == 1
+    assert sent == []  # settled, not sent again
+    assert outbox.status_counts() == {"sent": 1}
+    history = [r for r in engine.store.history("c0") if r["kind"] == "delivery"]
+    assert [(r["status"], r["attempt"], r["key"]) for r in history] == [
+        ("sent", 1, dying.handed[0])]
+    assert "not sent again" in history[0]["unconfirmed"]
+    outbox.close()
+    engine.close()

@@ -13,7 +13,7 @@ from datetime import time, timedelta
 
 from journeyflow.errors import DiagnosticSink, Span, did_you_mean
 from journeyflow.model import journey as m
-from journeyflow.syntax import ast as a
+from journeyflow.syntax import expr as a
 
 __all__ = ["BAD_DATE_HINT", "BUILTIN_NAMES", "FUNCTIONS", "MAX_DURATION", "ZERO_DURATION_HINT",
            "Scope", "TypeChecker", "article", "clock_value", "day_names", "duration_value",

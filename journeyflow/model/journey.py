@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from journeyflow.syntax.ast import Expr
+from journeyflow.syntax.expr import Expr
 
 __all__ = [
     "Action", "Attribute", "Consent", "Delayed", "Emit", "EventType", "Goal", "Goto", "GrantBonus",

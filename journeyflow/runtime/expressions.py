@@ -23,7 +23,7 @@ from journeyflow.model import journey as m
 from journeyflow.runtime.layout import CustomerLayout, history_key
 from journeyflow.runtime.timeutil import parse_instant
 from journeyflow.runtime.zones import ALL_DAYS
-from journeyflow.syntax import ast as a
+from journeyflow.syntax import expr as a
 
 __all__ = ["HELPERS", "CompiledExpr", "ExpressionCompiler", "HistoryNeeds", "WaitGuard",
            "history_key"]

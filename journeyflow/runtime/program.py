@@ -74,7 +74,7 @@ def history_events(expr: Any) -> frozenset[str] | None:
     >>> sorted(history_events(tree.decls[0].when))
     ['buy']
     """
-    from journeyflow.syntax import ast as a
+    from journeyflow.syntax import expr as a
 
     events: set[str] = set()
 

@@ -2,13 +2,37 @@
 
 Spans are excluded from equality, so two trees compare equal when they say
 the same thing, however they were laid out (the ``fmt`` round-trip property).
+The leaves and expressions live in :mod:`journeyflow.syntax.expr` and are
+re-exported here, so a tree is read through this module alone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from journeyflow.errors import NOWHERE, Span
+from journeyflow.errors import Span
+from journeyflow.syntax.expr import (
+    Arg,
+    Binary,
+    BoolLit,
+    Call,
+    Clock,
+    DateTimeLit,
+    Duration,
+    EventField,
+    Expr,
+    Ident,
+    InList,
+    ListLit,
+    Name,
+    NullLit,
+    Number,
+    Path,
+    Percent,
+    StringLit,
+    Unary,
+    span_field,
+)
 
 __all__ = [
     "Arg", "Arm", "Binary", "Block", "BoolLit", "Call", "ChannelDecl", "Clock", "ConsentDecl",
@@ -25,170 +49,13 @@ __all__ = [
     "MigrateDecl", "MigrateItem", "MigrateSet", "MigrateStage",
 ]
 
-def _span() -> Span:
-    # Equality ignores where a node was written, so layout never changes meaning.
-    span: Span = field(default=NOWHERE, compare=False, repr=False)
-    return span
-
-
-@dataclass(frozen=True, slots=True)
-class Ident:
-    name: str
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class Duration:
-    """A duration literal kept as written (``1d12h``); ``seconds`` is its value."""
-
-    text: str
-    span: Span = _span()
-
-    @property
-    def seconds(self) -> int:
-        total, digits = 0, ""
-        for ch in self.text:
-            if ch.isdigit():
-                digits += ch
-            else:
-                total += int(digits) * _UNIT_SECONDS[ch]
-                digits = ""
-        return total
-
-
-_UNIT_SECONDS = {"m": 60, "h": 3600, "d": 86400, "w": 604800}
-
-
-@dataclass(frozen=True, slots=True)
-class Clock:
-    """A time of day, ``HH:MM``."""
-
-    text: str
-    span: Span = _span()
-
-
-# ---- expressions -------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class Number:
-    text: str
-    span: Span = _span()
-
-    @property
-    def value(self) -> float:
-        return float(self.text)
-
-
-@dataclass(frozen=True, slots=True)
-class Percent:
-    """``10%``: a share in a split or a bonus, a fraction (0.1) in an expression."""
-
-    text: str
-    span: Span = _span()
-
-    @property
-    def value(self) -> float:
-        return float(self.text.rstrip("%"))
-
-
-@dataclass(frozen=True, slots=True)
-class StringLit:
-    value: str
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class DateTimeLit:
-    text: str
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class BoolLit:
-    value: bool
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class NullLit:
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class Name:
-    name: str
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class Path:
-    """``purchased.amount``: an event's field, inside an aggregate function."""
-
-    owner: str
-    field: str
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class EventField:
-    field: str
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class Arg:
-    expr: Expr
-    within: Duration | None = None
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class Call:
-    func: str
-    args: tuple[Arg, ...]
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class ListLit:
-    items: tuple[Expr, ...]
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class Unary:
-    op: str  # "not" or "-"
-    operand: Expr
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class Binary:
-    op: str  # or and == != < <= > >= + - * /
-    left: Expr
-    right: Expr
-    span: Span = _span()
-
-
-@dataclass(frozen=True, slots=True)
-class InList:
-    operand: Expr
-    items: ListLit
-    negated: bool
-    span: Span = _span()
-
-
-Expr = (Number | Percent | Duration | StringLit | DateTimeLit | BoolLit | NullLit | Name |
-    Path | EventField | Call | ListLit | Unary | Binary | InList | Clock)
-
 # ---- statements ----------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
 class Send:
     message: Ident
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +63,7 @@ class Offer:
     kind: Ident
     item: str
     message: Ident
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,13 +72,13 @@ class Grant:
     value: Number | Percent
     expires: Duration
     remind: Duration | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class Redeem:
     bonus: Ident
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,41 +86,41 @@ class Set:
     attribute: Ident
     op: str  # = += -=
     expr: Expr
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class Tag:
     tag: str
     remove: bool = False
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class KV:
     key: Ident
     expr: Expr
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class Emit:
     event: Ident
     fields: tuple[KV, ...] = ()
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class Notify:
     handler: Ident
     fields: tuple[KV, ...] = ()
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class Block:
     stmts: tuple[Stmt, ...]
-    span: Span = _span()  # from the first statement to the closing brace
+    span: Span = span_field()  # from the first statement to the closing brace
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +132,7 @@ class Delayed:
     block: Block
     where: Expr | None = None  # sees `event` (the arriving one) and `origin` (the scheduling)
     at: Expr | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,7 +140,7 @@ class If:
     cond: Expr
     then: Block
     orelse: Block | If | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -281,14 +148,14 @@ class Arm:
     share: Percent
     block: Block
     label: Ident | None = None  # names the arm in traces and reports
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class Split:
     arms: tuple[Arm, ...]
     name: StringLit | None = None  # keys the arm a customer takes, wherever the split moves
-    span: Span = _span()  # the `split` keyword: an unnamed split hashes its position
+    span: Span = span_field()  # the `split` keyword: an unnamed split hashes its position
 
     @property
     def position(self) -> str:
@@ -298,7 +165,7 @@ class Split:
 @dataclass(frozen=True, slots=True)
 class Goto:
     stage: Ident
-    span: Span = _span()  # the arrow
+    span: Span = span_field()  # the arrow
 
 
 Stmt = (Send | Offer | Grant | Redeem | Set | Tag | Emit | Notify | Delayed | If | Split |
@@ -317,7 +184,7 @@ class Trigger:
     without: Ident | None = None
     expr: Expr | None = None
     yearly: Span | None = field(default=None, compare=False)  # `every year`, where written
-    span: Span = _span()  # the trigger keyword
+    span: Span = span_field()  # the trigger keyword
 
     @property
     def every_year(self) -> bool:
@@ -330,7 +197,7 @@ class Rule:
     guard: Expr | None = None
     target: Ident | None = None
     block: Block | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +206,7 @@ class Header:
     version: Number | None = None
     timezone: StringLit | None = None  # the zone, or the fallback of `timezone_attribute`
     timezone_attribute: Ident | None = None  # `timezone customer.ATTR or "Zone"`
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -348,27 +215,27 @@ class Field:
     type: Ident
     optional: bool = False
     default: Expr | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class CustomerDecl:
     fields: tuple[Field, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class EventDecl:
     name: Ident
     fields: tuple[Field, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class MessagePart:
     name: Ident
     value: str
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -377,13 +244,13 @@ class MessageDecl:
     channel: Ident
     parts: tuple[MessagePart, ...] = ()
     transactional: bool = False  # a receipt: no consent, holdout, caps or quiet hours
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class ChannelDecl:
     name: Ident
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,21 +258,21 @@ class LimitDecl:
     channel: Ident
     count: Number
     per: Duration
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class QuietHours:
     start: Clock
     end: Clock
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class DaySpan:
     first: Ident
     last: Ident | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -413,14 +280,14 @@ class SendWindow:
     days: tuple[DaySpan, ...]
     start: Clock
     end: Clock
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class SegmentDecl:
     name: Ident
     expr: Expr
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -429,7 +296,7 @@ class ConsentDecl:
 
     channel: Ident
     expr: Expr
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -437,7 +304,7 @@ class HoldoutDecl:
     """``holdout N%``: a stable share of customers gets no marketing, to measure uplift."""
 
     share: Percent
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -446,27 +313,27 @@ class GoalDecl:
     event: Ident | None = None
     where: Expr | None = None
     when: Expr | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class ValueDecl:
     expr: Expr
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class ReentryDecl:
     mode: str  # never, always, after
     after: Duration | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class AnywhereDecl:
     rules: tuple[Rule, ...]
-    span: Span = _span()
-    end: Span = _span()
+    span: Span = span_field()
+    end: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -475,8 +342,8 @@ class StageDecl:
     flags: tuple[Ident, ...]
     rules: tuple[Rule, ...]
     has_body: bool = field(default=True, compare=False)  # `stage x final {}` is `stage x final`
-    span: Span = _span()
-    end: Span = _span()
+    span: Span = span_field()
+    end: Span = span_field()
 
     @property
     def is_start(self) -> bool:
@@ -495,7 +362,7 @@ class DistArg:
     kind: str  # number, choice, bound
     value: float
     label: str | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -505,14 +372,14 @@ class Dist:
     func: str | None
     args: tuple[DistArg, ...] = ()
     constant: float | str | bool | None = None
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class DistField:
     name: Ident
     dist: Dist
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -521,7 +388,7 @@ class SimRate:
     rate: Number | Percent
     period: Ident
     payload: tuple[DistField, ...] = ()
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -531,14 +398,14 @@ class SimArrivals:
     period: Ident
     lasting: Duration | None = None
     payload: tuple[DistField, ...] = ()
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class SimIn:
     stages: tuple[Ident, ...]
     rates: tuple[SimRate, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -546,14 +413,14 @@ class SimReaction:
     event: Ident
     share: Percent
     within: Duration
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class SimReacts:
     message: Ident
     reactions: tuple[SimReaction, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 SimItem = (SimArrivals | SimIn | SimReacts)
@@ -564,7 +431,7 @@ class SimulateDecl:
     """``anywhere`` rates are a :class:`SimIn` with no stages."""
 
     items: tuple[SimItem, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 # ---- migrate -------------------------------------------------------------------------
@@ -576,7 +443,7 @@ class MigrateStage:
 
     old: Ident
     new: Ident
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -585,7 +452,7 @@ class MigrateSet:
 
     attribute: Ident
     expr: Expr
-    span: Span = _span()
+    span: Span = span_field()
 
 
 MigrateItem = (MigrateStage | MigrateSet)
@@ -594,7 +461,7 @@ MigrateItem = (MigrateStage | MigrateSet)
 @dataclass(frozen=True, slots=True)
 class MigrateDecl:
     items: tuple[MigrateItem, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 # ---- scenarios ------------------------------------------------------------------------
@@ -607,13 +474,13 @@ class StepEvent:
     data: tuple[KV, ...] = ()
     customer: str | None = None
     attributes: tuple[KV, ...] = ()
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
 class StepWait:
     duration: Duration
-    span: Span = _span()
+    span: Span = span_field()
 
 
 @dataclass(frozen=True, slots=True)
@@ -628,7 +495,7 @@ class Expect:
     containing: StringLit | None = None  # expect sent MESSAGE containing "text"
     reason: Ident | None = None  # expect suppressed MESSAGE because REASON
     split: StringLit | None = None  # expect arm "SPLIT" LABEL
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Step = (StepEvent | StepWait | Expect)
@@ -638,7 +505,7 @@ Step = (StepEvent | StepWait | Expect)
 class ScenarioDecl:
     name: str
     steps: tuple[Step, ...]
-    span: Span = _span()
+    span: Span = span_field()
 
 
 Decl = (CustomerDecl | EventDecl | MessageDecl | ChannelDecl | LimitDecl | QuietHours |

@@ -228,6 +228,7 @@ class StoreContents:
     deliveries: list[tuple[str, float, str, str, str]]
     keys: frozenset[str]  # committed event ids
     rejected_ids: frozenset[str]  # ids of the events kept among the rejected
+    unconfirmed: int = 0  # mails a killed process had handed over, settled as sent
 
 
 def read_store(store: Path) -> StoreContents:
@@ -243,7 +244,9 @@ def read_store(store: Path) -> StoreContents:
         rejected = frozenset(
             event["id"] for (text,) in db.execute("SELECT event FROM jf_rejected")
             if isinstance(event := json.loads(text or "null"), dict) and "id" in event)
-    return StoreContents(customers, deliveries, keys, rejected)
+        unconfirmed = db.execute("SELECT count(*) FROM jf_history WHERE records LIKE "
+                                 "'%\"unconfirmed\"%'").fetchone()[0]
+    return StoreContents(customers, deliveries, keys, rejected, unconfirmed)
 
 
 def _read(store: Path) -> sqlite3.Connection:

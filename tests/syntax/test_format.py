@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from journeyflow.errors import JourneyError
 from journeyflow.syntax import ast as a
+from journeyflow.syntax import expr
 from journeyflow.syntax.format import format_source, format_tree
 from journeyflow.syntax.parser import grammar_text, parse_journey, parse_scenarios
 
@@ -70,7 +71,7 @@ def test_golden_files_cover_every_construct() -> None:
         if isinstance(node, tuple):
             for item in node:
                 walk(item)
-        elif type(node).__module__ == a.__name__:
+        elif type(node).__module__ in (a.__name__, expr.__name__):
             seen.add(type(node))
             for name in getattr(node, "__dataclass_fields__", {}):
                 walk(getattr(node, name))

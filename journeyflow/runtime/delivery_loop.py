@@ -11,7 +11,9 @@ A channel with a ``hand_over(delivery, commit)`` method (:class:`SmtpChannel`) c
 ``commit`` at its point of no return, and the row is committed ``sending`` there: a
 process killed between the server taking the mail and the record of it leaves the
 row ``sending``, and the next loop settles it as sent (``unconfirmed`` in its
-record) instead of sending the mail a second time.
+record) instead of sending the mail a second time. A ``transactional`` message (a
+receipt, a password reset) is the exception: one arriving twice does less harm
+than one never arriving, so it is sent again.
 """
 
 from __future__ import annotations
@@ -125,8 +127,10 @@ class DeliveryLoop:
 
     def attempt(self, row: OutboxRow) -> None:
         if row.status == SENDING:
-            self._settle_unconfirmed(row)
-            return
+            if not self._transactional(row):
+                self._settle_unconfirmed(row)
+                return
+            row.status = PENDING  # sent again: better twice than never
         row.attempts += 1
         handler = self.handlers.get(row.channel)
         error: str | None = None
@@ -171,6 +175,12 @@ class DeliveryLoop:
             log.warning("delivery %s to %s on %s: %s (attempt %d)", status, row.customer,
                         row.channel, error, row.attempts)
         self._record(row, status, {} if error is None else {"error": error})
+
+    def _transactional(self, row: OutboxRow) -> bool:
+        if row.kind != "send":
+            return False
+        message = self.program.model.messages.get(row.fields["message"])
+        return message is not None and message.transactional
 
     def _settle_unconfirmed(self, row: OutboxRow) -> None:
         """A row a process handed over and died before recording the server's answer.

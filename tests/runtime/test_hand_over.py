@@ -181,3 +181,33 @@ def test_a_failed_commit_leaves_the_server_without_the_mail() -> None:
     finally:
         controller.stop()
     assert len(inbox.messages) == 1  # the mail whose commit failed never arrived
+
+
+def test_a_transactional_mail_handed_over_by_a_killed_process_is_sent_again(
+        tmp_path: Path) -> None:
+    journey = tmp_path / "receipt.journey"
+    journey.write_text(JOURNEY.replace('via email {', 'via email transactional {'), "utf-8")
+    events = tmp_path / "events.jsonl"
+    events.write_text(json.dumps(EVENT) + "\n", "utf-8")
+    db = tmp_path / "s.db"
+    inbox = Killing()
+    controller, port = _sink(inbox)
+    exe = str(Path(sys.executable).with_name("journeyflow"))
+    run = [exe, "run", str(journey), "--events", str(events), "--store", f"sqlite:///{db}",
+           "--smtp", f"127.0.0.1:{port}", "--state", str(tmp_path / "state.json"),
+           "--trace", str(tmp_path / "trace.jsonl")]
+    try:
+        process = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        inbox.pid = process.pid
+        process.communicate(timeout=60)
+        assert process.returncode == -signal.SIGKILL
+        resumed = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    finally:
+        controller.stop()
+    assert resumed.returncode == 0, resumed.stderr
+    # a receipt is better twice than never: the same Message-ID, for the receiver to drop
+    assert len(inbox.messages) == 2
+    assert len({m["Message-ID"] for m in inbox.messages}) == 1
+    records = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    assert [(r["status"], r["attempt"]) for r in records if r["kind"] == "delivery"] == [
+        ("sent", 2)]

@@ -57,7 +57,7 @@ def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
     name = journey.name if name is None else name
     _check_store(journey, reader, name)
     as_of, start, days = _frame(reader, name, at)
-    tally = _stream(journey, reader, name, start, days, as_of)
+    tally, unconfirmed = _stream(journey, reader, name, start, days, as_of)
     model = journey.model
     report = build_report(tally, _plan(journey, start, days, seed, tally.customers), model)
     # The behaviour model's counts have no live counterpart; the engine counts its steps.
@@ -65,7 +65,7 @@ def live_report(journey: Journey, reader: StoreReader, name: str | None = None,
     report.update(
         format=FORMAT, as_of=format_instant(as_of),
         events={"behaviour": {}, "reactions": {}, "timer_steps": 0, "processed": steps},
-        deliveries=deliveries_section(reader.deliveries(name)),
+        deliveries=deliveries_section(reader.deliveries(name), unconfirmed),
         rejected=_rejected(reader.rejected(name)))
     for holdout in [report["holdout"], *(report["arm_uplift"] or ())]:
         _drop_empty_cohort_rates(holdout)
@@ -129,20 +129,22 @@ def _plan(journey: Journey, start: float, days: int, seed: int, customers: int) 
 
 
 def _stream(journey: Journey, reader: StoreReader, name: str, start: float, days: int,
-            as_of: float) -> Tally:
-    """Every customer folded into the counts, one at a time."""
+            as_of: float) -> tuple[Tally, int]:
+    """Every customer folded into the counts, one at a time; and how many deliveries were
+    settled ``unconfirmed`` (handed over by a process that stopped before the answer)."""
     program = Program(journey.model, journey.scenarios)
     tally = Tally(list(journey.model.stages), start, days)
     bonuses = BonusWatch(journey.model)
+    unconfirmed = 0
     for stored in reader.customers(name):
         c = _customer(program, stored, reader.location)
         records = _records(stored)
         outcome = _outcome(program, c, as_of)
         tally.absorb(records, c, outcome)
-        _count_sends(records, tally)
+        unconfirmed += _count_sends(records, tally)
         bonuses.count(records, c.bonuses, c.clock, tally)
     tally.close_partition()
-    return tally
+    return tally, unconfirmed
 
 
 def _customer(program: Program, stored: StoredCustomer, location: str) -> Customer:
@@ -169,16 +171,23 @@ def _outcome(program: Program, c: Customer, as_of: float) -> Outcome:
                    segments)
 
 
-def _count_sends(records: list[TraceRecord], tally: Tally) -> None:
-    """Sends and offers that went out, by message: what simulate counts as delivered."""
+def _count_sends(records: list[TraceRecord], tally: Tally) -> int:
+    """Sends and offers that went out, by message: what simulate counts as delivered.
+    The deliveries settled ``unconfirmed`` are returned."""
     delivered = tally.delivered
+    unconfirmed = 0
     for _, _, kind, fields in records:
         if kind == "action" and fields.get("action") in ("send", "offer"):
             delivered[fields["message"]] += 1
+        elif kind == "delivery" and "unconfirmed" in fields:
+            unconfirmed += 1
+    return unconfirmed
 
 
-def deliveries_section(counts: list[DeliveryCount]) -> dict[str, Any]:
-    """The outbox by status: in all, per message, per channel and per notify handler."""
+def deliveries_section(counts: list[DeliveryCount], unconfirmed: int = 0) -> dict[str, Any]:
+    """The outbox by status: in all, per message, per channel and per notify handler;
+    ``unconfirmed``: the sent ones a process handed over and stopped before the server
+    answered (their mail may not have arrived)."""
     total = dict.fromkeys(STATUSES, 0)
     messages: dict[str, dict[str, Any]] = {}
     channels: dict[str, dict[str, int]] = {}
@@ -193,7 +202,8 @@ def deliveries_section(counts: list[DeliveryCount]) -> dict[str, Any]:
             _add(channels.setdefault(row.channel, dict.fromkeys(STATUSES, 0)), row)
         else:
             _add(notifications.setdefault(row.channel, dict.fromkeys(STATUSES, 0)), row)
-    return {**total, "attempts": attempts, "messages": dict(sorted(messages.items())),
+    return {**total, "attempts": attempts, "unconfirmed": unconfirmed,
+            "messages": dict(sorted(messages.items())),
             "channels": dict(sorted(channels.items())),
             "notifications": dict(sorted(notifications.items()))}
 

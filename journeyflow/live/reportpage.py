@@ -40,8 +40,10 @@ def _deliveries(report: dict[str, Any]) -> list[str]:
     return [f"<h2>Deliveries by status (as of {escape(report['as_of'])})</h2>",
             "<p>What the outbox holds: sent, pending (waiting for a first attempt or a "
             "retry) and dead (every attempt failed). "
-            f"{deliveries['attempts']:,} attempts in all. Channels that only record their "
-            "sends in the trace are not in the outbox.</p>",
+            f"{deliveries['attempts']:,} attempts in all; "
+            f"{deliveries['unconfirmed']:,} of the sent were handed to the mail server by a "
+            "process that stopped before the server answered (unconfirmed). Channels that "
+            "only record their sends in the trace are not in the outbox.</p>",
             *table("deliveries", ["Message", "Channel", *(s.capitalize() for s in STATUSES)],
                    rows)]
 

@@ -36,6 +36,9 @@ def _deliveries(deliveries: dict[str, Any]) -> Table:
         table.add_row(f"notify {handler}", handler, *(f"{row[s]:,}" for s in STATUSES))
     table.add_section()
     table.add_row("all", "", *(f"{deliveries[s]:,}" for s in STATUSES))
+    if deliveries["unconfirmed"]:
+        table.caption = (f"{deliveries['unconfirmed']:,} sent unconfirmed: handed to the mail "
+                         "server by a process that stopped before the server answered")
     return table
 
 

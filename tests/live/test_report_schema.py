@@ -30,10 +30,11 @@ def live_schema() -> dict[str, Any]:
     schema["properties"]["as_of"] = {"type": "string", "format": "date-time"}
     schema["properties"]["deliveries"] = {
         "type": "object", "additionalProperties": False,
-        "required": ["sent", "pending", "dead", "attempts", "messages", "channels",
-                     "notifications"],
+        "required": ["sent", "pending", "dead", "attempts", "unconfirmed", "messages",
+                     "channels", "notifications"],
         "properties": {"sent": {"type": "integer"}, "pending": {"type": "integer"},
                        "dead": {"type": "integer"}, "attempts": {"type": "integer"},
+                       "unconfirmed": {"type": "integer", "minimum": 0},
                        "messages": {"type": "object", "additionalProperties": statuses},
                        "channels": {"type": "object", "additionalProperties": statuses},
                        "notifications": {"type": "object",

@@ -120,6 +120,12 @@ def test_a_mail_handed_over_by_a_killed_process_is_not_sent_again(tmp_path: Path
     delivery = [r for r in records if r["kind"] == "delivery"]
     assert [(r["status"], r["attempt"]) for r in delivery] == [("sent", 1)]
     assert "not sent again" in delivery[0]["unconfirmed"]
+    report = subprocess.run([exe, "report", str(journey), "--store", f"sqlite:///{db}", "-o",
+                             str(tmp_path / "report.json")], capture_output=True, text=True,
+                            timeout=60)
+    assert report.returncode == 0, report.stderr
+    deliveries = json.loads((tmp_path / "report.json").read_text())["deliveries"]
+    assert (deliveries["sent"], deliveries["unconfirmed"]) == (1, 1)
 
 
 def test_a_refusal_after_the_hand_over_is_retried(tmp_path: Path) -> None:

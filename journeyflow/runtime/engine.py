@@ -315,19 +315,24 @@ class Engine:
         """``c`` as the state file shows it, without its id, as plain values: the state
         file of a large run is written from these without a model per customer."""
         p = self.program
-        dates = p.date_attributes
-        # A list is copied: what a caller does with the entry must not reach the customer.
-        attrs = {k: (format_instant(v) if k in dates and isinstance(v, float)
-                     else list(v) if type(v) is list else v) for k, v in c.attrs.items()}
+        attrs = p.layout.get_attributes(c)  # a new dict: the entry's own
+        for k, v in attrs.items():
+            # A list is copied: what a caller does with the entry must not reach the customer.
+            if type(v) is list:
+                attrs[k] = list(v)
+            elif k in p.date_attributes and isinstance(v, float):
+                attrs[k] = format_instant(v)
         now = c.clock
+        # Most customers have no tags, goals, bonuses or pending sends: those are skipped.
         entry: dict[str, Any] = {
             "stage": p.stage_names[c.stage], "status": c.status, "attributes": attrs,
-            "tags": sorted(c.tags),
-            "bonuses": {k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()},
-            "goals": list(c.goals),
+            "tags": sorted(c.tags) if c.tag_bits else [],
+            "bonuses": {k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()}
+            if c.bonuses else {},
+            "goals": list(c.goals) if c.goal_bits else [],
             "segments": [name for name, test in p.segment_tests.items() if test(c, {}, now)],
             "pending": [{"message": x["message"], "due": format_instant(x["due"])}
-                        for x in c.pending]}
+                        for x in c.pending] if c.pending else []}
         if p.value is not None:  # a number, shown as one with a fraction (72.0), as ever
             entry["value"] = float(p.value(c, {}, now))
         return entry

@@ -89,18 +89,24 @@ def test_the_row_is_committed_sending_before_the_server_takes_the_mail(tmp_path:
     assert _outbox_statuses(db) == ["sent"]  # once it answered
 
 
-def test_a_mail_handed_over_by_a_killed_process_is_not_sent_again(tmp_path: Path) -> None:
+EXE = str(Path(sys.executable).with_name("journeyflow"))
+
+
+def _killed_and_resumed(tmp_path: Path, journey_text: str
+                        ) -> tuple[Killing, subprocess.CompletedProcess[str], Path, Path]:
+    """`journeyflow run --store --smtp` killed by the mail server the moment it has the
+    whole mail, before its answer; then the same run again. (inbox, resumed run, journey,
+    store)"""
     journey = tmp_path / "mail.journey"
-    journey.write_text(JOURNEY, "utf-8")
+    journey.write_text(journey_text, "utf-8")
     events = tmp_path / "events.jsonl"
     events.write_text(json.dumps(EVENT) + "\n", "utf-8")
     db = tmp_path / "s.db"
     inbox = Killing()
     controller, port = _sink(inbox)
-    exe = str(Path(sys.executable).with_name("journeyflow"))
-    run = [exe, "run", str(journey), "--events", str(events), "--store", f"sqlite:///{db}",
-           "--smtp", f"127.0.0.1:{port}",
-           "--state", str(tmp_path / "state.json"), "--trace", str(tmp_path / "trace.jsonl")]
+    run = [EXE, "run", str(journey), "--events", str(events), "--store", f"sqlite:///{db}",
+           "--smtp", f"127.0.0.1:{port}", "--state", str(tmp_path / "state.json"),
+           "--trace", str(tmp_path / "trace.jsonl")]
     try:
         process = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         inbox.pid = process.pid
@@ -108,19 +114,27 @@ def test_a_mail_handed_over_by_a_killed_process_is_not_sent_again(tmp_path: Path
         assert process.returncode == -signal.SIGKILL
         assert inbox.killed.is_set()
         assert _outbox_statuses(db) == ["sending"]  # the server's answer never arrived
-
         resumed = subprocess.run(run, capture_output=True, text=True, timeout=60)
     finally:
         controller.stop()
     assert resumed.returncode == 0, resumed.stderr
+    return inbox, resumed, journey, db
+
+
+def _deliveries(tmp_path: Path) -> list[dict[str, Any]]:
+    records = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
+    return [r for r in records if r["kind"] == "delivery"]
+
+
+def test_a_mail_handed_over_by_a_killed_process_is_not_sent_again(tmp_path: Path) -> None:
+    inbox, resumed, journey, db = _killed_and_resumed(tmp_path, JOURNEY)
     assert "deliveries: 1 sent" in resumed.stderr
     assert len(inbox.messages) == 1  # the mail arrived once
     assert _outbox_statuses(db) == ["sent"]
-    records = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
-    delivery = [r for r in records if r["kind"] == "delivery"]
+    delivery = _deliveries(tmp_path)
     assert [(r["status"], r["attempt"]) for r in delivery] == [("sent", 1)]
     assert "not sent again" in delivery[0]["unconfirmed"]
-    report = subprocess.run([exe, "report", str(journey), "--store", f"sqlite:///{db}", "-o",
+    report = subprocess.run([EXE, "report", str(journey), "--store", f"sqlite:///{db}", "-o",
                              str(tmp_path / "report.json")], capture_output=True, text=True,
                             timeout=60)
     assert report.returncode == 0, report.stderr
@@ -191,29 +205,10 @@ def test_a_failed_commit_leaves_the_server_without_the_mail() -> None:
 
 def test_a_transactional_mail_handed_over_by_a_killed_process_is_sent_again(
         tmp_path: Path) -> None:
-    journey = tmp_path / "receipt.journey"
-    journey.write_text(JOURNEY.replace('via email {', 'via email transactional {'), "utf-8")
-    events = tmp_path / "events.jsonl"
-    events.write_text(json.dumps(EVENT) + "\n", "utf-8")
-    db = tmp_path / "s.db"
-    inbox = Killing()
-    controller, port = _sink(inbox)
-    exe = str(Path(sys.executable).with_name("journeyflow"))
-    run = [exe, "run", str(journey), "--events", str(events), "--store", f"sqlite:///{db}",
-           "--smtp", f"127.0.0.1:{port}", "--state", str(tmp_path / "state.json"),
-           "--trace", str(tmp_path / "trace.jsonl")]
-    try:
-        process = subprocess.Popen(run, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        inbox.pid = process.pid
-        process.communicate(timeout=60)
-        assert process.returncode == -signal.SIGKILL
-        resumed = subprocess.run(run, capture_output=True, text=True, timeout=60)
-    finally:
-        controller.stop()
-    assert resumed.returncode == 0, resumed.stderr
+    receipt = JOURNEY.replace("via email {", "via email transactional {")
+    inbox, _, _, db = _killed_and_resumed(tmp_path, receipt)
     # a receipt is better twice than never: the same Message-ID, for the receiver to drop
     assert len(inbox.messages) == 2
     assert len({m["Message-ID"] for m in inbox.messages}) == 1
-    records = [json.loads(line) for line in (tmp_path / "trace.jsonl").read_text().splitlines()]
-    assert [(r["status"], r["attempt"]) for r in records if r["kind"] == "delivery"] == [
-        ("sent", 2)]
+    assert _outbox_statuses(db) == ["sent"]
+    assert [(r["status"], r["attempt"]) for r in _deliveries(tmp_path)] == [("sent", 2)]

@@ -9,8 +9,9 @@ worker steps which partition of a journey's customers, under which epoch) and
 one partition for good: a stable hash of its id, modulo the journey's partition count.
 ``jf_versions`` keeps the source of every version a journey was opened with, and
 ``jf_journeys.migrations`` counts the times its customers were moved to another file (a
-process that opened an earlier file stops committing when it changes), and ``jf_retired``
-holds digests of the files they were moved from (which no longer open the store).
+process that opened an earlier file stops committing when it changes), ``jf_retired``
+holds digests of the files they were moved from (which no longer open the store), and
+``jf_sends`` the deliveries that count toward a ``limit`` of the journeys run together.
 """
 
 from __future__ import annotations
@@ -73,6 +74,9 @@ CREATE TABLE IF NOT EXISTS jf_versions (journey TEXT NOT NULL, version TEXT NOT 
 ALTER TABLE jf_journeys ADD COLUMN IF NOT EXISTS migrations BIGINT NOT NULL DEFAULT 0;
 CREATE TABLE IF NOT EXISTS jf_retired (journey TEXT NOT NULL, digest TEXT NOT NULL,
     version TEXT NOT NULL, PRIMARY KEY (journey, digest));
+CREATE TABLE IF NOT EXISTS jf_sends (customer TEXT NOT NULL, at DOUBLE PRECISION NOT NULL,
+    channel TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS jf_sends_customer ON jf_sends (customer, at);
 """
 
 BLOCK = 1 << 32  # timer numbers a store hands out before it takes a fresh block
@@ -163,9 +167,10 @@ def connect(options: PgOptions, create: bool = False) -> psycopg.Connection[Any]
 def _schema_ready(conn: psycopg.Connection[Any]) -> bool:
     """Whether every table and column of this release is there (the last ones added)."""
     row = conn.execute(
-        "SELECT to_regclass('jf_retired') IS NOT NULL AND to_regclass('jf_versions') IS NOT "
-        "NULL AND EXISTS (SELECT 1 FROM information_schema.columns WHERE table_schema = "
-        "current_schema() AND table_name = 'jf_journeys' AND column_name = 'migrations')"
+        "SELECT to_regclass('jf_sends') IS NOT NULL AND to_regclass('jf_retired') IS NOT NULL "
+        "AND to_regclass('jf_versions') IS NOT NULL AND EXISTS (SELECT 1 FROM "
+        "information_schema.columns WHERE table_schema = current_schema() AND "
+        "table_name = 'jf_journeys' AND column_name = 'migrations')"
     ).fetchone()
     return bool(row and row[0])
 

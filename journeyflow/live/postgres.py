@@ -172,6 +172,9 @@ class PostgresStore(StoredTimers):
         for cid in [cid for cid in cache if self.partition(cid) in parts]:
             del cache[cid]
         cache.absent.clear()
+        shared = self.engine.interpreter.shared
+        if shared is not None and parts:
+            shared.reset()  # their deliveries may have been logged by another worker
         self._next_due = self._min_due()
 
     # ---- reading ------------------------------------------------------------------------
@@ -383,6 +386,11 @@ class PostgresStore(StoredTimers):
                 (j, [h[1] for h in history], [h[2] for h in history]))
         if outbox:
             self._insert_outbox(outbox)
+        sends = ip.shared.take(j) if ip.shared is not None else []
+        if sends:
+            run("INSERT INTO jf_sends (customer, at, channel) SELECT * FROM "
+                "unnest(%b::text[], %b::float8[], %b::text[])",
+                ([s[0] for s in sends], [float(s[1]) for s in sends], [s[2] for s in sends]))
         if self.consumed:
             run("DELETE FROM jf_inbox WHERE seq = ANY(%b::bigint[])", (self.consumed,))
         processed, warnings, steps = self._saved
@@ -443,6 +451,8 @@ class PostgresStore(StoredTimers):
         del ip.records[self._records_mark:]
         del engine.rejected[self._rejected_mark:]
         engine.processed, engine.validator.warnings, ip.steps = self._saved
+        if ip.shared is not None:
+            ip.shared.discard(self.journey)
         self.consumed = []
         self._reset_timers()
 
@@ -474,6 +484,8 @@ class PostgresStore(StoredTimers):
             "rejected": [{"reason": reason, "line": line} for reason, line in run(
                 "SELECT reason, line FROM jf_rejected WHERE journey = %s AND customer = %s "
                 "ORDER BY seq", (j, cid))],
+            "sends": [{"at": at, "channel": channel} for at, channel in run(
+                "SELECT at, channel FROM jf_sends WHERE customer = %s ORDER BY at", (cid,))],
         }
 
     def forget(self, cid: str) -> bool:
@@ -495,12 +507,15 @@ class PostgresStore(StoredTimers):
                                   "customer = %s", (j, cid))
             self.conn.execute("DELETE FROM jf_inbox WHERE journey = %s AND part = %s AND "
                               "customer = %s", (j, part, cid))
+            self.conn.execute("DELETE FROM jf_sends WHERE customer = %s", (cid,))
         if part in self.leases.held:
             self.leases.held[part] += 1  # this store's own forget keeps its lease
         ip = self.engine.interpreter
         dict.pop(ip.customers, cid, None)
         if ip.touched is not None:
             ip.touched.discard(cid)
+        if ip.shared is not None:
+            ip.shared.forget(cid)
         self._next_due = self._min_due()
         return found
 

@@ -21,7 +21,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from journeyflow.live.cache import CustomerCache
+from journeyflow.live.jointleases import balance_together
 from journeyflow.live.leases import LeaseLost
+from journeyflow.live.pgsendlog import PostgresSendLog
 from journeyflow.live.postgres import PostgresStore
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.events import Rejection
@@ -64,6 +66,26 @@ class Worker:
         self.until = until
         self.stats = WorkerStats()
         self._balanced_at = 0.0
+        self.together = self._together()
+        self._prune_at = 0.0
+
+    def _together(self) -> bool:
+        """Whether the journeys share a send log, and so lease their partitions together
+        (:mod:`journeyflow.live.jointleases`). They must have as many partitions each;
+        when they do not, each journey counts its own ``limit`` again, and a warning says
+        so."""
+        shared = {id(e.interpreter.shared) for e in self.engines
+                  if e.interpreter.shared is not None}
+        if len(self.engines) < 2 or not shared:
+            return False
+        if len({store.partitions for store in self.stores}) > 1:
+            log.warning("the journeys have different partition counts, so they cannot be "
+                        "leased together: each counts its own limit", extra={
+                            "partitions": {s.journey: s.partitions for s in self.stores}})
+            for engine in self.engines:
+                engine.interpreter.shared = None
+            return False
+        return True
 
     def now(self) -> float:
         return self.until if self.until is not None else self.clock()
@@ -74,28 +96,48 @@ class Worker:
         """One turn over every journey; the inbox events stepped."""
         if time.monotonic() >= self._balanced_at:
             self.balance()
+        if self.together:
+            if time.monotonic() >= self._prune_at:
+                self._prune()
+            shared = self.engines[0].interpreter.shared
+            if shared is not None:  # as many customers as the stores' caches hold, at most
+                shared.evict(self.stores[0].options.cache)
         done = 0
         for engine, store in zip(self.engines, self.stores, strict=True):
             done += self._turn(engine, store)
         return done
 
+    def _prune(self) -> None:
+        """Hourly: delete the logged deliveries no `limit` can see any more."""
+        shared = self.engines[0].interpreter.shared
+        if isinstance(shared, PostgresSendLog):
+            shared.prune(self.now())
+        self._prune_at = time.monotonic() + 3600
+
     def balance(self) -> None:
         for store in self.stores:
             store.check_current()  # migrated by another process: stop
-            leases = store.leases
-            assert leases is not None
-            lost = leases.renew()
-            lost -= leases.readopt(lost)
+        if self.together:
+            changes = balance_together([store.leases for store in self.stores
+                                        if store.leases is not None])
+        else:
+            changes = []
+            for store in self.stores:
+                assert store.leases is not None
+                lost = store.leases.renew()
+                lost -= store.leases.readopt(lost)
+                changes.append((lost, *store.leases.balance()))
+        for store, (lost, gained, given) in zip(self.stores, changes, strict=True):
+            assert store.leases is not None
             if lost:
                 log.warning("partitions taken over", extra={
                     "journey": store.journey, "partitions": sorted(lost)})
-            gained, given = leases.balance()
             store.drop(lost | given)
             store.gained(gained)
             if gained or given:
                 log.info("partitions", extra={"journey": store.journey,
                                               "gained": sorted(gained), "given": sorted(given),
-                                              "held": len(leases.held)})
+                                              "held": len(store.leases.held)})
         # Often enough that a worker joining gets its share within a second or so, and
         # leases are renewed well before they run out.
         lease = min(store.options.lease for store in self.stores)

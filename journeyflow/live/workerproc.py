@@ -10,6 +10,7 @@ from typing import Any
 
 from journeyflow.journey import Journey
 from journeyflow.live.pgschema import parse_url
+from journeyflow.live.pgsendlog import PostgresSendLog
 from journeyflow.live.postgres import PostgresStore
 from journeyflow.live.worker import Worker
 from journeyflow.runtime.delivery_loop import ChannelPolicy
@@ -27,11 +28,13 @@ class WorkerProcess:
                  until: float | None = None) -> None:
         options = parse_url(store_url)
         self.engines: list[Engine] = []
+        # Journeys run together count each other's deliveries toward their `limit`s.
+        self.sends = PostgresSendLog(options) if len(journeys) > 1 else None
         try:
             for journey in journeys:
                 store = PostgresStore(options, exclusive=False)
                 self.engines.append(Engine(journey, store=store, channels=channels,
-                                           retry=retry, trace=True))
+                                           retry=retry, trace=True, sends=self.sends))
         except BaseException:
             self.close()
             raise
@@ -81,3 +84,5 @@ class WorkerProcess:
                 engine.close()
             except Exception:  # noqa: BLE001 - the others still give their share back
                 log.exception("closing %s failed", engine.journey.name)
+        if self.sends is not None:
+            self.sends.close()

@@ -70,6 +70,18 @@ class SendLog:
         """Keep deliveries at least ``keep`` seconds (a journey with a longer cap joined)."""
         self.keep = max(self.keep, keep)
 
+    def discard(self, journey: str) -> None:
+        """A commit of ``journey`` failed: what it logged since its last commit is dropped,
+        and so is every customer held, to be read again from what was committed."""
+        self._pending.pop(journey, None)
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every customer held, when :meth:`load` can read them back (another
+        process may have logged deliveries to them since they were read)."""
+        if type(self).load is not SendLog.load:
+            self._sends.clear()
+
     def forget(self, cid: str) -> None:
         self._sends.pop(cid, None)
         for rows in self._pending.values():

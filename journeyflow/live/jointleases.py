@@ -24,9 +24,11 @@ __all__ = ["Changes", "balance_together"]
 # Per journey (in the order given): partitions lost, gained and given back.
 Changes = list[tuple[set[int], set[int], set[int]]]
 
+# The rows free (or this worker's) now, locked; one another transaction holds is skipped.
 _CANDIDATES = (
-    "SELECT journey, part, worker IS NULL OR expires < clock_timestamp() OR worker = %s "
-    "FROM jf_leases WHERE journey = ANY(%s) ORDER BY part, journey FOR UPDATE SKIP LOCKED")
+    "SELECT journey, part FROM jf_leases WHERE journey = ANY(%s) AND (worker IS NULL OR "
+    "expires < clock_timestamp() OR worker = %s) ORDER BY part, journey "
+    "FOR UPDATE SKIP LOCKED")
 
 _CLAIM = (
     "UPDATE jf_leases SET worker = %s, epoch = epoch + 1, "
@@ -67,10 +69,10 @@ def _claim(leases: Sequence[Leases], count: int, held: set[int]) -> set[int]:
     names = list(by_name)
     with first.conn.transaction():
         free: dict[int, int] = {}
-        for journey, part, open_ in first.conn.execute(_CANDIDATES, (first.worker, names)):
-            if open_ and journey in by_name and part not in held:
+        for journey, part in first.conn.execute(_CANDIDATES, (names, first.worker)):
+            if journey in by_name and part not in held:
                 free[part] = free.get(part, 0) + 1
-        # Rows another transaction holds were skipped: such a partition is not taken.
+        # Only a partition free in every journey is taken: in all of them at once.
         chosen = sorted(part for part, n in free.items() if n == len(names))[:count]
         if not chosen:
             return set()

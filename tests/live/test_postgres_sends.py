@@ -121,3 +121,18 @@ def test_export_and_forget_cover_the_send_log(pg_url: str, tmp_path: Path) -> No
         assert left == [("c1",)]
     finally:
         engine.close()
+
+
+def test_journeys_of_different_partition_counts_count_their_own_limits(
+        pg_url: str, tmp_path: Path, caplog: Any) -> None:
+    files = _files(tmp_path)
+    for path, parts in zip(files, (4, 8), strict=True):  # each count is fixed at first use
+        journeyflow.Engine(journeyflow.load(path), store=f"{pg_url}?partitions={parts}").close()
+    process = WorkerProcess([journeyflow.load(path) for path in files], pg_url, None,
+                            until=T0 + DAY)
+    try:
+        assert not process.worker.together
+        assert all(e.interpreter.shared is None for e in process.engines)
+    finally:
+        process.close()
+    assert "different partition counts" in caplog.text

@@ -1,7 +1,7 @@
 """One worker against two on the same PostgreSQL store, draining the same inbox.
 
     .venv/bin/python bench/workers.py [--customers 10000] [--seed 1] [--batch 2000]
-                                      [--partitions 64] [--fast]
+                                      [--partitions 64] [--fast] [--together]
 
 The events of bench/baselines/workload.py (~20 per customer, lifecycle journey; 10,000
 customers make ~200,000 events) go into the inbox of a fresh database with
@@ -14,6 +14,10 @@ the server's CPU time during the drain is read from /proc. Both runs
 must end with the same final state. The PostgreSQL server is started by the bench
 (tests/pgserver.py), durable (fsync on) unless --fast, and shares the machine's cores
 with the workers: on a 2-core machine, two workers compete with the server for them.
+
+``--together``: two journeys run together (the lifecycle journey and a copy under
+another name, each with the events of every customer), so the workers share each
+customer's send log and lease the same partitions of both journeys at once.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from datetime import datetime
@@ -52,12 +57,12 @@ def database(server_url: str, name: str) -> str:
     return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drain(url: str, workers: int,
-          until: str) -> tuple[float, list[float], list[int], list[float]]:
+def drain(url: str, workers: int, until: str,
+          journeys: list[Path]) -> tuple[float, list[float], list[int], list[float]]:
     """Seconds for ``workers`` processes to drain the inbox, from the first worker ready to
     the last one done (their own log lines: start-up is not counted); each one's peak RSS
     (MB), events stepped and CPU seconds (start-up included)."""
-    procs = [subprocess.Popen([EXE, "work", str(JOURNEY), "--store", url, "--until", until,
+    procs = [subprocess.Popen([EXE, "work", *map(str, journeys), "--store", url, "--until", until,
                                "--drain", "--log-level", "info"], stderr=subprocess.PIPE,
                               text=True) for _ in range(workers)]
     logs: dict[int, list[str]] = {proc.pid: [] for proc in procs}
@@ -115,10 +120,24 @@ def server_cpu(data: Path) -> float:
     return total / tick
 
 
-def final_state(url: str) -> dict[str, object]:
-    out = subprocess.run([EXE, "run", str(JOURNEY), "--events", os.devnull, "--store", url,
-                          "--state", "-"], capture_output=True, text=True, check=True).stdout
-    return dict(json.loads(out))
+def final_state(url: str, journeys: list[Path]) -> list[dict[str, object]]:
+    states = []
+    for journey in journeys:
+        out = subprocess.run([EXE, "run", str(journey), "--events", os.devnull, "--store",
+                              url, "--state", "-"], capture_output=True, text=True,
+                             check=True).stdout
+        states.append(dict(json.loads(out)))
+    return states
+
+
+def copy_of(journey: Path, folder: Path) -> Path:
+    """The journey under another name: a second journey with the same rules and limits."""
+    text = journey.read_text("utf-8")
+    first, _, rest = text.partition('journey "')
+    name, _, rest = rest.partition('"')
+    path = folder / "together.journey"
+    path.write_text(f'{first}journey "{name} (together)"{rest}', "utf-8")
+    return path
 
 
 def main() -> None:
@@ -129,23 +148,32 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=64)
     parser.add_argument("--fast", action="store_true",
                         help="run the server without fsync (figures of the CPU work alone)")
+    parser.add_argument("--together", action="store_true",
+                        help="two journeys run together, sharing the customers' send log")
     options = parser.parse_args()
     events, horizon, count = write_events(options.customers, options.seed)
     until = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(horizon))
     query = f"?batch={options.batch}&partitions={options.partitions}&lease=10"
-    with postgres_running(durable=not options.fast) as server:
+    with tempfile.TemporaryDirectory() as folder, \
+            postgres_running(durable=not options.fast) as server:
+        journeys = [JOURNEY, copy_of(JOURNEY, Path(folder))] if options.together else [JOURNEY]
+        count *= len(journeys)
         results = {}
         for workers in (1, 2):
             url = database(server.url, f"w{workers}") + query
             started = time.perf_counter()
-            subprocess.run([EXE, "enqueue", str(JOURNEY), "--events", str(events), "--store",
-                            url], check=True, capture_output=True)
+            for journey in journeys:
+                subprocess.run([EXE, "enqueue", str(journey), "--events", str(events),
+                                "--store", url], check=True, capture_output=True)
             enqueued = time.perf_counter() - started
             before = server_cpu(server.data)
-            wall, peaks, stepped, cpu = drain(url, workers, until)
+            wall, peaks, stepped, cpu = drain(url, workers, until, journeys)
             pg_cpu = server_cpu(server.data) - before
-            results[workers] = (wall, peaks, stepped, cpu, enqueued, final_state(url), pg_cpu)
-    print(f"{count:,} events, {options.customers:,} customers, lifecycle journey; "
+            results[workers] = (wall, peaks, stepped, cpu, enqueued,
+                                final_state(url, journeys), pg_cpu)
+    what = "lifecycle journey and a copy run together" if options.together else \
+        "lifecycle journey"
+    print(f"{count:,} events, {options.customers:,} customers, {what}; "
           f"batch {options.batch}, {options.partitions} partitions, PostgreSQL "
           f"{'without fsync' if options.fast else 'durable (fsync on)'}; "
           f"{os.cpu_count()} cores")

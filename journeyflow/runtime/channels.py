@@ -14,8 +14,9 @@ Mail is also handed over in two steps: :meth:`SmtpChannel.hand_over` sends the w
 message but its last line (the lone ``.`` that makes the server take it), lets the
 caller commit, and only then sends that line. A process killed before the commit
 has given the server a message it throws away (a transaction without its end);
-killed after it, the store already says the mail went out. So a crash never makes
-the same mail arrive twice.
+killed after it, the store already says the mail was handed over, and it is not sent
+again. So a crash does not make the same mail arrive twice (docs/live.md says what
+that trades, and why a transactional mail is sent again all the same).
 """
 
 from __future__ import annotations

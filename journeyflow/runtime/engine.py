@@ -36,6 +36,7 @@ from journeyflow.runtime.localdates import local_dates
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.sendlog import SendLog
 from journeyflow.runtime.state import Customer
+from journeyflow.runtime.stateentry import Entry, entry_function
 from journeyflow.runtime.store import Store, open_store
 from journeyflow.runtime.timeutil import format_instant, instant_of, parse_instant
 from journeyflow.runtime.trace import Trace
@@ -176,6 +177,7 @@ class Engine:
                                          for r in counters.get("rejected", [])]
         self.validator.warnings = counters.get("warnings", 0)
         self._keys: list[str] = []  # ids of the events handled since the last commit
+        self._state_entry: Entry | None = None  # made on first use
         # Send due deliveries right after each commit; a service runs its own loop instead.
         self.deliver_inline = True
         # Offset-less dates of an event, read again in its customer's own zone.
@@ -314,28 +316,9 @@ class Engine:
     def _entry(self, c: Customer) -> dict[str, Any]:
         """``c`` as the state file shows it, without its id, as plain values: the state
         file of a large run is written from these without a model per customer."""
-        p = self.program
-        attrs = p.layout.get_attributes(c)  # a new dict: the entry's own
-        for k, v in attrs.items():
-            # A list is copied: what a caller does with the entry must not reach the customer.
-            if type(v) is list:
-                attrs[k] = list(v)
-            elif k in p.date_attributes and isinstance(v, float):
-                attrs[k] = format_instant(v)
-        now = c.clock
-        # Most customers have no tags, goals, bonuses or pending sends: those are skipped.
-        entry: dict[str, Any] = {
-            "stage": p.stage_names[c.stage], "status": c.status, "attributes": attrs,
-            "tags": sorted(c.tags) if c.tag_bits else [],
-            "bonuses": {k: p.describe_bonus(b.value, b.expires) for k, b in c.bonuses.items()}
-            if c.bonuses else {},
-            "goals": list(c.goals) if c.goal_bits else [],
-            "segments": [name for name, test in p.segment_tests.items() if test(c, {}, now)],
-            "pending": [{"message": x["message"], "due": format_instant(x["due"])}
-                        for x in c.pending] if c.pending else []}
-        if p.value is not None:  # a number, shown as one with a fraction (72.0), as ever
-            entry["value"] = float(p.value(c, {}, now))
-        return entry
+        if self._state_entry is None:
+            self._state_entry = entry_function(self.program)
+        return self._state_entry(c)
 
     def state_entries(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """``(id, entry)`` of every customer, as the state file's ``customers`` holds

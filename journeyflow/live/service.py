@@ -134,7 +134,8 @@ class LiveService:
         self.database: SQLiteDatabase | None = None
         self.intake: Intake | None = None
         # Several journeys count every journey's deliveries toward each `limit` (SQLite:
-        # one process steps every journey; PostgreSQL workers keep their own, see docs).
+        # this log, as one process steps every journey; PostgreSQL: each worker process
+        # keeps one, over partitions it leases in every journey at once).
         self.sends: StoredSendLog | None = None
         self._prune_at = float("-inf")
         if store_url.startswith(("postgresql://", "postgres://")):

@@ -96,3 +96,20 @@ def test_any_entries_give_the_document(customers: dict[str, dict[str, Any]],
     totals.pop("customers", None)
     assert _written(customers.items(), totals) == dump_document({"customers": customers,
                                                                  **totals})
+
+
+def test_batches_of_customers_give_the_document_s_bytes() -> None:
+    import io
+
+    from journeyflow.runtime import statefile
+    from journeyflow.runtime.jsonio import dump_document
+
+    entries = [(f"c{i}", {"stage": "new", "tags": [], "attributes": {"n": i, "when": None},
+                          "bonuses": {} if i % 2 else {"b": {"value": 5}}})
+               for i in range(2 * statefile.BATCH + 3)]
+    entries.append(("odd", {"stage": "new", "set": {1, 2}}))  # the encoder refuses a set
+    out = io.BytesIO()
+    statefile.write_state(out, entries, {"processed": 1})
+    expected = dump_document({"customers": {cid: {**e, "set": [1, 2]} if "set" in e else e
+                                            for cid, e in entries}, "processed": 1})
+    assert out.getvalue() == expected

@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import psycopg
-
 from journeyflow.live.codec import dumps, outbox_rows
-from journeyflow.live.pgschema import PgOptions, connect
+from journeyflow.live.pgschema import OwnConnection, PgOptions
 from journeyflow.live.sqlite import _fields
 from journeyflow.runtime.outbox import PENDING, SENDING, OutboxRow
 
@@ -22,20 +20,12 @@ __all__ = ["PostgresOutbox"]
 CLAIM = 300.0  # seconds a claimed row is left to its loop before another may take it
 
 
-class PostgresOutbox:
-    """The outbox rows of one journey; its own connection, opened on first use, so a
-    delivery thread never shares one with the engine."""
+class PostgresOutbox(OwnConnection):
+    """The outbox rows of one journey, on a connection of its own."""
 
     def __init__(self, options: PgOptions, journey: str) -> None:
         self.options = options
         self.journey = journey
-        self._conn: psycopg.Connection[Any] | None = None
-
-    @property
-    def conn(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            self._conn = connect(self.options)
-        return self._conn
 
     def due(self, now: float, limit: int) -> list[OutboxRow]:
         rows = self.conn.execute(
@@ -75,8 +65,3 @@ class PostgresOutbox:
         return {status: int(n) for status, n in self.conn.execute(
             "SELECT status, count(*) FROM jf_outbox WHERE journey = %s GROUP BY status",
             (self.journey,))}
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None

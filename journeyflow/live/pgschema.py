@@ -30,7 +30,8 @@ import psycopg
 
 from journeyflow.errors import JourneyError
 
-__all__ = ["PgOptions", "connect", "key_ids", "parse_url", "partition_of", "redact"]
+__all__ = ["OwnConnection", "PgOptions", "connect", "key_ids", "parse_url", "partition_of",
+           "redact"]
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS jf_journeys (name TEXT PRIMARY KEY, version TEXT NOT NULL,
@@ -139,6 +140,25 @@ def redact(url: str) -> str:
         return url
     netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
     return urlunsplit(parts._replace(netloc=netloc))
+
+
+class OwnConnection:
+    """A connection of the object's own, opened on first use where ``options`` says: a
+    delivery thread or a send log never shares one with an engine's commits."""
+
+    options: PgOptions
+    _conn: psycopg.Connection[Any] | None = None
+
+    @property
+    def conn(self) -> psycopg.Connection[Any]:
+        if self._conn is None:
+            self._conn = connect(self.options)
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
 
 
 def connect(options: PgOptions, create: bool = False) -> psycopg.Connection[Any]:

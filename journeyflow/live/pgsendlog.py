@@ -9,30 +9,19 @@ save the deliveries their steps made.
 
 from __future__ import annotations
 
-from typing import Any
-
-import psycopg
-
-from journeyflow.live.pgschema import PgOptions, connect
+from journeyflow.live.pgschema import OwnConnection, PgOptions
 from journeyflow.runtime.sendlog import Send, SendLog
 
 __all__ = ["PostgresSendLog"]
 
 
-class PostgresSendLog(SendLog):
+class PostgresSendLog(SendLog, OwnConnection):
     """A :class:`SendLog` reading the customers it does not hold from ``jf_sends``, on a
     connection of its own (it reads in the middle of a step, outside any commit)."""
 
     def __init__(self, options: PgOptions, keep: float = 0.0) -> None:
         super().__init__(keep)
         self.options = options
-        self._conn: psycopg.Connection[Any] | None = None
-
-    @property
-    def conn(self) -> psycopg.Connection[Any]:
-        if self._conn is None:
-            self._conn = connect(self.options)
-        return self._conn
 
     def load(self, cid: str) -> list[Send]:
         return [(float(at), str(channel)) for at, channel in self.conn.execute(
@@ -42,8 +31,3 @@ class PostgresSendLog(SendLog):
         """Delete saved deliveries no cap can see any more; how many went."""
         return self.conn.execute("DELETE FROM jf_sends WHERE at <= %s",
                                  (now - self.keep,)).rowcount
-
-    def close(self) -> None:
-        if self._conn is not None:
-            self._conn.close()
-            self._conn = None

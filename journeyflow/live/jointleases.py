@@ -40,10 +40,7 @@ def balance_together(leases: Sequence[Leases]) -> Changes:
     """One balancing turn of a worker over journeys leased together: renew, give back
     what is no longer held in every journey and the share above the fair one, and claim
     up to the fair share (partitions / live workers, rounded up)."""
-    lost = []
-    for lease in leases:
-        found = lease.renew()
-        lost.append(found - lease.readopt(found))
+    lost = [lease.refresh() for lease in leases]
     # What is not held in every journey is given back in all of them.
     whole = set.intersection(*(set(lease.held) for lease in leases))
     given = [set(lease.held) - whole for lease in leases]

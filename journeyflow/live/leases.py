@@ -140,6 +140,12 @@ class Leases:
         with self.conn.transaction():
             return self.fence(self.conn)
 
+    def refresh(self) -> set[int]:
+        """:meth:`renew`, keeping what only a forget moved (:meth:`readopt`); the
+        partitions really lost."""
+        lost = self.renew()
+        return lost - self.readopt(lost)
+
     def fence(self, conn: psycopg.Connection[Any],
               deliveries: dict[int, int] | None = None) -> set[int]:
         """Inside a commit's transaction: renew and lock every held lease row, saving the

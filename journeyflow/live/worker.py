@@ -124,9 +124,7 @@ class Worker:
             changes = []
             for store in self.stores:
                 assert store.leases is not None
-                lost = store.leases.renew()
-                lost -= store.leases.readopt(lost)
-                changes.append((lost, *store.leases.balance()))
+                changes.append((store.leases.refresh(), *store.leases.balance()))
         for store, (lost, gained, given) in zip(self.stores, changes, strict=True):
             assert store.leases is not None
             if lost:

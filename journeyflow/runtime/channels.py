@@ -121,10 +121,6 @@ class _HandOverSMTP(smtplib.SMTP):
         if not body.endswith(b"\r\n"):
             body += b"\r\n"
         self.send(body)
-        if self.sock is not None:
-            # The last line is a small write right behind a large one: without this,
-            # Nagle's algorithm holds it until the server's delayed ACK (40 ms a mail).
-            self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         if self.before_end is not None:
             self.before_end()
         self.handed_over = True
@@ -256,6 +252,10 @@ class SmtpChannel:
     def _connection(self) -> _HandOverSMTP:
         if self._smtp is None:
             smtp = _HandOverSMTP(self.host, self.port, timeout=self.timeout)
+            if smtp.sock is not None:
+                # The last line of a mail is a small write right behind a large one:
+                # Nagle's algorithm would hold it until the server's delayed ACK (40 ms).
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             if self.starttls:
                 smtp.starttls()
             if self.username:

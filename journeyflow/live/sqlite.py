@@ -497,7 +497,9 @@ class SQLiteOutbox:
         left = [row for row in outbox_rows(self.db.execute(
             _SELECT_OUTBOX + "status = ? ORDER BY id LIMIT ?",
             (self.journey, SENDING, limit + len(self._handing_over))))
-            if row.id not in self._handing_over]
+            if row.id not in self._handing_over][:limit]
+        if len(left) == limit:  # no room left (and SQLite reads LIMIT 0 - n as no limit)
+            return left
         return left + outbox_rows(self.db.execute(
             _SELECT_OUTBOX + "status = ? AND next_at <= ? ORDER BY id LIMIT ?",
             (self.journey, PENDING, now, limit - len(left))))

@@ -212,3 +212,21 @@ def test_a_transactional_mail_handed_over_by_a_killed_process_is_sent_again(
     assert len({m["Message-ID"] for m in inbox.messages}) == 1
     assert _outbox_statuses(db) == ["sent"]
     assert [(r["status"], r["attempt"]) for r in _deliveries(tmp_path)] == [("sent", 2)]
+
+
+def test_rows_left_sending_are_settled_a_limit_at_a_time(tmp_path: Path) -> None:
+    from journeyflow.live.sqlite import SQLiteOutbox
+
+    db = tmp_path / "s.db"
+    engine = journeyflow.Engine(journeyflow.loads(JOURNEY), store=f"sqlite:///{db}",
+                                channels={"email": lambda delivery: None})
+    engine.deliver_inline = False
+    for n in range(5):
+        engine.handle({**EVENT, "customer": f"c{n}"})
+    engine.close()
+    with sqlite3.connect(db) as conn:  # as a process killed while handing them over leaves them
+        conn.execute("UPDATE jf_outbox SET status = 'sending' WHERE id <= 3")
+    outbox = SQLiteOutbox(sqlite3.connect(db), "mail")
+    outbox._handing_over.add(99)  # noqa: SLF001 - one of its own in flight: read one row more
+    assert [row.status for row in outbox.due(time.time(), 2)] == ["sending", "sending"]
+    assert [row.status for row in outbox.due(time.time(), 5)] == ["sending"] * 3 + ["pending"] * 2

@@ -15,7 +15,6 @@ first customer exists.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from operator import attrgetter
 from types import MappingProxyType
 from typing import Any
 
@@ -63,10 +62,6 @@ class CustomerLayout:
         self._init: Any = None
         for name in defaults:
             self.attributes[name] = self._slot()
-        # Every attribute at once, read in C: a state file reads them for each customer.
-        self._attribute_names = tuple(self.attributes)
-        self._attribute_values = (attrgetter(*self.attributes.values())
-                                  if len(self.attributes) > 1 else None)
         # Few customers differ in their goals and tags: their names are kept by bits.
         self._goal_names: dict[int, tuple[str, ...]] = {}
         self._tag_names: dict[int, tuple[str, ...]] = {}
@@ -184,8 +179,6 @@ class CustomerLayout:
     # ---- reading and writing by name -------------------------------------------------
 
     def get_attributes(self, c: Customer) -> dict[str, Any]:
-        if self._attribute_values is not None:
-            return dict(zip(self._attribute_names, self._attribute_values(c), strict=True))
         return {name: getattr(c, slot) for name, slot in self.attributes.items()}
 
     def set_attributes(self, c: Customer, values: Mapping[str, Any]) -> None:

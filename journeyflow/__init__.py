@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from journeyflow.errors import CompileError, Diagnostic, JourneyError, JourneySyntaxError
     from journeyflow.journey import Journey, load, loads
-    from journeyflow.runtime.engine import CustomerState, Engine
-    from journeyflow.runtime.events import Event
+    from journeyflow.runtime.engine import Engine
+    from journeyflow.runtime.models import CustomerState, Event
 
 __all__ = [
     "CompileError",
@@ -42,9 +42,9 @@ _HOMES = {
     "Journey": "journeyflow.journey",
     "load": "journeyflow.journey",
     "loads": "journeyflow.journey",
-    "CustomerState": "journeyflow.runtime.engine",
+    "CustomerState": "journeyflow.runtime.models",
     "Engine": "journeyflow.runtime.engine",
-    "Event": "journeyflow.runtime.events",
+    "Event": "journeyflow.runtime.models",
 }
 
 

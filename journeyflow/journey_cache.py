@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ENTRIES", "load_cached"]
 
-FORMAT = b"journeyflow-journey-cache 1\n"  # bump when an entry's layout changes
+FORMAT = b"journeyflow-journey-cache 2\n"  # bump when an entry's layout changes
 MAX_ENTRIES = 256  # the oldest entries beyond this are removed when one is written
 _DIGEST = hashlib.sha256().digest_size
 _PACKAGE = Path(__file__).resolve().parent

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import math
 from datetime import timedelta
+from typing import cast
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.typecheck import duration_value, number_value
 from journeyflow.errors import Span, did_you_mean
-from journeyflow.model.behaviour import Arrival, Behaviour, Distribution, Rate, Reaction
+from journeyflow.model.behaviour import (
+    Arrival,
+    Behaviour,
+    Distribution,
+    DistributionKind,
+    Rate,
+    Reaction,
+)
 from journeyflow.syntax import ast as a
 
 __all__ = ["lower_behaviour", "PERIODS"]
@@ -53,7 +61,7 @@ def lower_behaviour(ctx: CompileContext, decl: a.SimulateDecl) -> Behaviour:
                 within = duration_value(ctx.sink, reaction.within)
                 reactions.append(Reaction(message=message, event=_event(ctx, reaction.event),
                                           probability=share / 100,
-                                          within_seconds=int(within.total_seconds())))
+                                          within_seconds=float(int(within.total_seconds()))))
     return Behaviour(arrivals=tuple(arrivals), rates=tuple(rates), reactions=tuple(reactions))
 
 
@@ -117,7 +125,7 @@ def _payload(ctx: CompileContext, ident: a.Ident,
 def _distribution(ctx: CompileContext, fld: a.DistField, kind: str | None) -> Distribution:
     dist = fld.dist
     if _too_large(ctx, dist):
-        return Distribution(kind="constant", constant=0)
+        return Distribution(kind="constant", constant=0.0)
     if dist.func is None:
         return Distribution(kind="constant", constant=dist.constant)
     func = dist.func
@@ -131,20 +139,20 @@ def _distribution(ctx: CompileContext, fld: a.DistField, kind: str | None) -> Di
                        Span.point(dist.span.line, dist.span.col, len(func)),
                        did_you_mean(func, DISTRIBUTIONS,
                                     "use normal, lognormal, uniform, exponential or choice"))
-        return Distribution(kind="constant", constant=0)
+        return Distribution(kind="constant", constant=0.0)
     numbers = [x.value for x in dist.args if x.kind == "number"]
     if len(numbers) != ARITY[func]:
         ctx.sink.error("JF503", f"{func} takes {ARITY[func]} number"
                        f"{'s' if ARITY[func] > 1 else ''}, not {len(numbers)}", dist.span,
                        f"write {func}({SIGNATURES[func]})")
-        return Distribution(kind="constant", constant=0)
+        return Distribution(kind="constant", constant=0.0)
     bounds = {x.label: x.value for x in dist.args if x.kind == "bound"}
     if func == "normal" and kind == "number" and "min" not in bounds:
         ctx.sink.warning("JF606", f"'{fld.name.name}' is drawn from an unbounded normal "
                          "distribution and may come out negative", dist.span,
                          f"bound it: normal({numbers[0]:g}, {numbers[1]:g}, min 0)")
     _check_parameters(ctx, dist, func, numbers)
-    return Distribution(kind=func, params=tuple(numbers),
+    return Distribution(kind=cast(DistributionKind, func), params=tuple(numbers),
                         low=bounds.get("min"), high=bounds.get("max"))
 
 

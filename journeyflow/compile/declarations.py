@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from datetime import time, timedelta
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from journeyflow.compile.context import CompileContext
@@ -255,8 +255,9 @@ def _lower_one(ctx: CompileContext, decl: a.Decl, out: Declarations,  # noqa: C9
     elif isinstance(decl, a.ValueDecl):
         out.value = ctx.source_expr(decl.expr, scope, wanted="number", what="the value")
     elif isinstance(decl, a.ReentryDecl):
-        out.reentry = m.Reentry(mode=decl.mode, after=_timedelta(ctx, decl.after)
-                                if decl.after else None, location=ctx.location(decl.span))
+        after = _timedelta(ctx, decl.after) if decl.after else None
+        out.reentry = m.Reentry(mode=cast(m.ReentryMode, decl.mode), after=after,
+                                location=ctx.location(decl.span))
 
 
 def _version(ctx: CompileContext, header: a.Header) -> int | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import cast
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.typecheck import Scope, article, duration_value, number_value
@@ -92,7 +93,7 @@ def _rule(ctx: CompileContext, rule: a.Rule, stage: str | None) -> m.Rule:
         event = _event(ctx, trig.event) or trig.event.name
     scope = ctx.scope(event, NO_EVENT.get(trig.kind, "no event is in scope here"))
     trigger = m.Trigger(
-        kind=trig.kind,
+        kind=cast(m.TriggerKind, trig.kind),  # the grammar's trigger keywords
         event=trig.event.name if trig.event else None,
         duration=_duration(ctx, trig.duration) if trig.duration else None,
         without=_event(ctx, trig.without) if trig.without else None,
@@ -185,7 +186,7 @@ def _statement(ctx: CompileContext, stmt: a.Stmt, scope: Scope) -> m.Action | No
             ctx.sink.error("JF212", f"unknown offer '{stmt.kind.name}'", stmt.kind.span,
                            did_you_mean(stmt.kind.name, OFFER_KINDS, "use cross_sell or up_sell"))
         kind = stmt.kind.name if stmt.kind.name in OFFER_KINDS else "cross_sell"
-        return m.Offer(offer=kind, item=stmt.item,
+        return m.Offer(offer=cast(m.OfferKind, kind), item=stmt.item,
                        message=_message(ctx, stmt.message))
     if isinstance(stmt, a.Grant):
         return _grant(ctx, stmt)
@@ -264,7 +265,7 @@ def _set(ctx: CompileContext, stmt: a.Set, scope: Scope) -> m.SetAttribute:
                        stmt.attribute.span, f"replace the value instead: set {name} = ...")
     wanted = kind if stmt.op == "=" else "number"
     value = ctx.source_expr(stmt.expr, scope, wanted=wanted, what=f"the value of '{name}'")
-    return m.SetAttribute(attribute=name, op=stmt.op, value=value)
+    return m.SetAttribute(attribute=name, op=cast(m.AssignOp, stmt.op), value=value)
 
 
 def _emit(ctx: CompileContext, stmt: a.Emit, scope: Scope) -> m.Emit:

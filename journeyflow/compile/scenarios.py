@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from journeyflow.compile.context import CompileContext
 from journeyflow.compile.declarations import constant_value
 from journeyflow.compile.typecheck import BAD_DATE_HINT, duration_value
 from journeyflow.errors import Span, did_you_mean
 from journeyflow.model.journey import Location
-from journeyflow.model.scenario import Expectation, FeedEvent, Scenario, ScenarioStep, Wait
+from journeyflow.model.scenario import (
+    Expectation,
+    ExpectationKind,
+    FeedEvent,
+    Scenario,
+    ScenarioStep,
+    Wait,
+)
 from journeyflow.syntax import ast as a
 
 __all__ = ["SUPPRESSION_REASONS", "lower_scenarios"]
@@ -144,7 +151,7 @@ def _expect(ctx: CompileContext, step: a.Expect, messages: set[str],
                        step.reason.span, did_you_mean(step.reason.name, SUPPRESSION_REASONS,
                                                       "reasons: "
                                                       + ", ".join(SUPPRESSION_REASONS)))
-    return Expectation(kind=step.kind, negated=step.negated, name=step.name,
+    return Expectation(kind=cast(ExpectationKind, step.kind), negated=step.negated, name=step.name,
                        times=times, reason=reason,
                        containing=step.containing.value if step.containing else None,
                        location=location)

@@ -9,7 +9,7 @@ redeemed, renewed by a later grant while held, expired, or still held.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from journeyflow.model import journey as m
@@ -63,28 +63,8 @@ class BonusWatch:
 def _remind_before(model: m.JourneyModel) -> dict[str, float]:
     """Seconds before expiry each bonus is reminded, when every grant of it agrees."""
     found: dict[str, set[float | None]] = {}
-    for action in _grants(model):
+    for action in m.parts_of(model, m.GrantBonus):
         found.setdefault(action.bonus, set()).add(
             None if action.remind is None else action.remind.total_seconds())
     return {name: next(iter(before)) for name, before in found.items()  # type: ignore[misc]
             if len(before) == 1 and None not in before}
-
-
-def _grants(node: Any, seen: set[int] | None = None) -> Iterator[m.GrantBonus]:
-    seen = set() if seen is None else seen
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, m.GrantBonus):
-        yield node
-        return
-    if isinstance(node, dict):
-        children: Iterable[Any] = node.values()
-    elif isinstance(node, list | tuple):
-        children = node
-    elif hasattr(node, "__pydantic_fields__"):
-        children = (getattr(node, name, None) for name in type(node).__pydantic_fields__)
-    else:
-        return
-    for child in children:
-        yield from _grants(child, seen)

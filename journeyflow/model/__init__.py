@@ -1,1 +1,1 @@
-"""The validated journey model (pydantic v2, frozen)."""
+"""The validated journey model (frozen structs the compiler makes)."""

@@ -4,15 +4,17 @@ from __future__ import annotations
 
 from typing import Literal
 
-from journeyflow.model.journey import Frozen
+from journeyflow.model.journey import Part
 
-__all__ = ["Arrival", "Behaviour", "Distribution", "Rate", "Reaction"]
+__all__ = ["Arrival", "Behaviour", "Distribution", "DistributionKind", "Rate", "Reaction"]
+
+DistributionKind = Literal["normal", "lognormal", "uniform", "exponential", "choice", "constant"]
 
 
-class Distribution(Frozen):
+class Distribution(Part, frozen=True, kw_only=True):
     """How one payload field is drawn."""
 
-    kind: Literal["normal", "lognormal", "uniform", "exponential", "choice", "constant"]
+    kind: DistributionKind
     params: tuple[float, ...] = ()
     choices: tuple[tuple[str, float], ...] = ()
     constant: float | str | bool | None = None
@@ -20,14 +22,14 @@ class Distribution(Frozen):
     high: float | None = None
 
 
-class Arrival(Frozen):
+class Arrival(Part, frozen=True, kw_only=True):
     event: str
     per_day: float
     days: float | None = None
     payload: dict[str, Distribution]
 
 
-class Rate(Frozen):
+class Rate(Part, frozen=True, kw_only=True):
     """Events per customer per day while in ``stages`` (empty: anywhere)."""
 
     stages: tuple[str, ...]
@@ -36,14 +38,14 @@ class Rate(Frozen):
     payload: dict[str, Distribution]
 
 
-class Reaction(Frozen):
+class Reaction(Part, frozen=True, kw_only=True):
     message: str
     event: str
     probability: float
     within_seconds: float
 
 
-class Behaviour(Frozen):
+class Behaviour(Part, frozen=True, kw_only=True):
     arrivals: tuple[Arrival, ...] = ()
     rates: tuple[Rate, ...] = ()
     reactions: tuple[Reaction, ...] = ()

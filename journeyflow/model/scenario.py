@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from journeyflow.model.journey import Frozen, Location, SourceExpr
+from journeyflow.model.journey import Location, Part, SourceExpr
 
-__all__ = ["Expectation", "FeedEvent", "Scenario", "ScenarioStep", "Wait"]
+__all__ = ["Expectation", "ExpectationKind", "FeedEvent", "Scenario", "ScenarioStep", "Wait"]
+
+ExpectationKind = Literal["stage", "sent", "tagged", "goal", "bonus", "suppressed", "arm",
+                          "expr"]
 
 
-class FeedEvent(Frozen):
+class FeedEvent(Part, frozen=True, kw_only=True):
     """``at TIME|+DURATION EVENT {data} [as "id"] [with {attributes}]``."""
 
     kind: Literal["event"] = "event"
@@ -23,18 +26,18 @@ class FeedEvent(Frozen):
     location: Location
 
 
-class Wait(Frozen):
+class Wait(Part, frozen=True, kw_only=True):
     kind: Literal["wait"] = "wait"
     duration: timedelta
     location: Location
 
 
-class Expectation(Frozen):
+class Expectation(Part, frozen=True, kw_only=True):
     """``expect [not] stage|sent|tagged|goal|bonus|suppressed NAME``, ``expect sent NAME
     N times``, ``expect sent NAME containing "text"``, ``expect suppressed NAME because
     REASON``, ``expect arm "SPLIT" LABEL`` or ``expect EXPR``."""
 
-    kind: Literal["stage", "sent", "tagged", "goal", "bonus", "suppressed", "arm", "expr"]
+    kind: ExpectationKind
     negated: bool = False
     name: str | None = None
     condition: SourceExpr | None = None
@@ -65,7 +68,7 @@ class Expectation(Frozen):
 ScenarioStep = FeedEvent | Wait | Expectation
 
 
-class Scenario(Frozen):
+class Scenario(Part, frozen=True, kw_only=True):
     name: str
     steps: tuple[ScenarioStep, ...]
     location: Location

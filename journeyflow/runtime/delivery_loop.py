@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from markupsafe import escape
+from msgspec.structs import replace
 
 from journeyflow.errors import JourneyError
 from journeyflow.runtime.channels import DeliveryFailed, DeliveryRefused
@@ -249,7 +250,7 @@ class DeliveryLoop:
                 raise DeliveryRefused(f"message '{message}' is not in the journey any more")
             plain = None
             if msg.template and msg.template.lower().endswith((".html", ".htm")):
-                plain = MessageTexts(self.program.model, msg.model_copy(update={"template": None}))
+                plain = MessageTexts(self.program.model, replace(msg, template=None))
             cached = self._message_texts[message] = (MessageTexts(self.program.model, msg), plain)
         return cached
 

@@ -23,15 +23,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict
-
 from journeyflow.journey import Journey
 from journeyflow.runtime.clock import Clock, SystemClock
-from journeyflow.runtime.events import Event, EventValidator, Rejection, ValidEvent
+from journeyflow.runtime.events import EventValidator, Rejection, ValidEvent
 from journeyflow.runtime.executor import ActionExecutor
 from journeyflow.runtime.fieldvalues import customer_id
 from journeyflow.runtime.interpreter import Interpreter
-from journeyflow.runtime.jsonio import decode_line, json_safe, line_text
+from journeyflow.runtime.jsonio import decode_line, json_safe, line_text, pydantic_model
 from journeyflow.runtime.localdates import local_dates
 from journeyflow.runtime.program import Program
 from journeyflow.runtime.sendlog import SendLog
@@ -43,25 +41,17 @@ from journeyflow.runtime.trace import Trace
 
 if TYPE_CHECKING:
     from journeyflow.runtime.delivery_loop import ChannelPolicy
+    from journeyflow.runtime.models import CustomerState, Event
 
 __all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
 
 
-class CustomerState(BaseModel):
-    """A snapshot of one customer, as the state file shows it (docs/language.md)."""
+def __getattr__(name: str) -> Any:
+    if name == "CustomerState":  # its home is journeyflow.runtime.models (pydantic)
+        from journeyflow.runtime.models import CustomerState
 
-    model_config = ConfigDict(defer_build=True)  # built on first use, not at start
-
-    id: str
-    stage: str
-    status: str
-    attributes: dict[str, Any]
-    tags: list[str]
-    bonuses: dict[str, dict[str, Any]]
-    goals: list[str]
-    segments: list[str]
-    pending: list[dict[str, Any]]
-    value: float | None = None
+        return CustomerState
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclass(frozen=True)
@@ -91,7 +81,7 @@ def _event_id(raw: Any) -> str | None:
 
 def _as_recorded(event: Any) -> Any:
     """A rejected event as the trace and the store keep it: JSON, whatever it was."""
-    if isinstance(event, BaseModel):
+    if pydantic_model(event):  # an Event
         try:
             event = event.model_dump(mode="json")
         except Exception:  # a model holding what JSON cannot: keep what can be kept
@@ -311,6 +301,8 @@ class Engine:
         return None if c is None else self.snapshot(c)
 
     def snapshot(self, c: Customer) -> CustomerState:
+        from journeyflow.runtime.models import CustomerState
+
         return CustomerState(id=c.id, **self._entry(c))
 
     def _entry(self, c: Customer) -> dict[str, Any]:

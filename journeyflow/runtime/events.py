@@ -1,4 +1,4 @@
-"""Incoming events: the pydantic ``Event`` of the embedding API, and validation.
+"""Incoming events: their validation, for every source.
 
 One path serves every source: ``journeyflow run`` hands each line of a file to
 :meth:`EventValidator.validate_line`, an embedding hands event dicts (or
@@ -11,11 +11,9 @@ rejected, and no input, however malformed, raises anything else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from orjson import JSONDecodeError, loads
-from pydantic import BaseModel, ConfigDict, Field
 
 from journeyflow.errors import did_you_mean
 from journeyflow.model.journey import JourneyModel
@@ -27,29 +25,20 @@ from journeyflow.runtime.eventcode import (
     build_value_check,
 )
 from journeyflow.runtime.fieldvalues import Rejection
-from journeyflow.runtime.jsonio import decode_line
+from journeyflow.runtime.jsonio import decode_line, pydantic_model
+
+if TYPE_CHECKING:
+    from journeyflow.runtime.models import Event
 
 __all__ = ["Event", "EventValidator", "Rejection", "ValidEvent"]
 
 
-class Event(BaseModel):
-    """One thing a customer did (or that happened to them).
+def __getattr__(name: str) -> Any:
+    if name == "Event":  # its home is journeyflow.runtime.models, which imports pydantic
+        from journeyflow.runtime.models import Event
 
-    >>> Event(at="2026-01-05T10:00:00Z", customer="c1", event="purchased",
-    ...       data={"amount": 120}).customer
-    'c1'
-    """
-
-    # Built on first use: events are checked by generated code, and a run that never
-    # makes an Event should not pay for building its validator at start.
-    model_config = ConfigDict(extra="forbid", defer_build=True)
-
-    at: datetime | None = None
-    customer: str
-    event: str
-    id: str | None = None  # makes redelivery of the same event harmless
-    data: dict[str, Any] = Field(default_factory=dict)
-    attributes: dict[str, Any] = Field(default_factory=dict)
+        return Event
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 ValidEvent = tuple[str, str, dict[str, Any], float, dict[str, Any]]
@@ -170,8 +159,8 @@ class EventValidator:
 
 def _as_event(raw: Any) -> dict[str, Any]:
     """An :class:`Event`, or any mapping an embedder passes, as a plain dict."""
-    if isinstance(raw, BaseModel):
-        return raw.model_dump()
+    if pydantic_model(raw):  # an Event
+        return raw.model_dump()  # type: ignore[no-any-return]
     if isinstance(raw, Mapping):
         try:
             return dict(raw.items())

@@ -13,19 +13,28 @@ from __future__ import annotations
 
 import json
 import math
+import sys
 from typing import Any
 
 import orjson
 
 from journeyflow.runtime.fieldvalues import Rejection, show, valid_unicode
 
-__all__ = ["decode_line", "dump_document", "dump_line", "dump_value", "json_safe", "line_text"]
+__all__ = ["decode_line", "dump_document", "dump_line", "dump_value", "json_safe", "line_text",
+           "pydantic_model"]
 
 MAX_DEPTH = 64  # nesting kept when a value is made safe; deeper parts are cut
 _LINE = orjson.OPT_APPEND_NEWLINE
 _DOCUMENT = orjson.OPT_APPEND_NEWLINE | orjson.OPT_INDENT_2
 _VALUE = orjson.OPT_INDENT_2
 _NOT_NUMBERS = ("-Infinity", "-NaN", "Infinity", "NaN")
+
+
+def pydantic_model(value: Any) -> bool:
+    """Whether ``value`` is a pydantic model (an :class:`~journeyflow.Event`), asked
+    without importing pydantic: until something has, no model can exist."""
+    pydantic = sys.modules.get("pydantic")
+    return pydantic is not None and isinstance(value, pydantic.BaseModel)
 
 
 def decode_line(line: bytes) -> Any:

@@ -18,7 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
-from journeyflow.model.journey import JourneyModel, Notify
+from journeyflow.model.journey import JourneyModel, Notify, parts_of
 from journeyflow.runtime.executor import Delivery, template_context
 
 if TYPE_CHECKING:
@@ -177,25 +177,4 @@ class MemoryOutbox:
 
 def notify_handlers(model: JourneyModel) -> set[str]:
     """The handler names of every ``notify`` action in the journey."""
-    found: set[str] = set()
-    _walk(model, found, set())
-    return found
-
-
-def _walk(node: Any, found: set[str], seen: set[int]) -> None:
-    if id(node) in seen:
-        return
-    seen.add(id(node))
-    if isinstance(node, Notify):
-        found.add(node.handler)
-        return
-    if isinstance(node, dict):
-        values: Iterable[Any] = node.values()
-    elif isinstance(node, list | tuple):
-        values = node
-    elif hasattr(node, "__pydantic_fields__"):
-        values = (getattr(node, name, None) for name in type(node).__pydantic_fields__)
-    else:
-        return
-    for value in values:
-        _walk(value, found, seen)
+    return {notify.handler for notify in parts_of(model, Notify)}

@@ -68,7 +68,7 @@ class Plan:
     @cached_property
     def key(self) -> str:
         """What the compiled tables depend on, as a digest (for per-process caches)."""
-        text = "\x1f".join((self.file, self.source, self.behaviour.model_dump_json(),
+        text = "\x1f".join((self.file, self.source, repr(self.behaviour),
                             self.by or ""))
         return hashlib.sha256(text.encode()).hexdigest()
 

@@ -12,8 +12,6 @@ from collections.abc import Hashable, Mapping
 from datetime import time, timedelta
 from typing import Any
 
-from pydantic import BaseModel
-
 from journeyflow.model import journey as m
 from journeyflow.syntax.format_expr import expr_text
 
@@ -31,10 +29,10 @@ def canon(value: Any, renamed: Mapping[str, str] | None = None) -> Hashable:
     stages = renamed or {}
     if isinstance(value, m.SourceExpr):
         return ("expr", value.expr)
-    if isinstance(value, BaseModel):
+    if m.is_part(value):
         left_out = _RULE_LEFT_OUT if isinstance(value, m.Rule) else _LEFT_OUT
         items = tuple((name, _field(name, getattr(value, name), stages))
-                      for name in type(value).model_fields if name not in left_out)
+                      for name in value.__struct_fields__ if name not in left_out)
         return (type(value).__name__, items)
     if isinstance(value, dict):
         return tuple(sorted((k, canon(v, stages)) for k, v in value.items()))

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 
+from msgspec.structs import replace
+
 from journeyflow.model import journey as m
 from journeyflow.runtime.codegen import NO_BODY
 from journeyflow.runtime.program import Program
@@ -167,8 +169,8 @@ def _pair(old: list[RuleInfo] | list[DelayedInfo],
 
 
 def _loose(rule: m.Rule, names: Mapping[str, str]) -> Hashable:
-    trigger = rule.trigger.model_copy(update={"duration": None, "expr": None})
-    return canon(rule.model_copy(update={"trigger": trigger}), names)
+    trigger = replace(rule.trigger, duration=None, expr=None)
+    return canon(replace(rule, trigger=trigger), names)
 
 
 def _walk(actions: tuple[m.Action, ...]) -> Iterator[m.Action]:

@@ -16,7 +16,7 @@ from journeyflow.model import journey as m
 from journeyflow.syntax import expr as a
 
 __all__ = ["BAD_DATE_HINT", "BUILTIN_NAMES", "FUNCTIONS", "MAX_DURATION", "ZERO_DURATION_HINT",
-           "Scope", "TypeChecker", "article", "clock_value", "day_names", "duration_value",
+           "Scope", "TypeChecker", "article", "clock_value", "duration_value",
            "number_value", "parse_datetime_text"]
 
 # The value types. `date` values are midnights, so they share `datetime`.
@@ -283,7 +283,7 @@ class TypeChecker:
                 self.sink.error("JF403", "'within' only applies to count(...) and sum(...)",
                                 arg.within.span)
         for arg in expr.args[1:]:
-            for ident in day_names(arg.expr):
+            for ident in a.day_names(arg.expr):
                 if ident is None:
                     self.sink.error("JF403", "next(...) takes days after the time of day",
                                     arg.expr.span, example)
@@ -408,17 +408,6 @@ def clock_value(sink: DiagnosticSink, clock: a.Clock) -> time:
                    "use 00:00 to 23:59")
         return time(0, 0)
     return time(hours, minutes)
-
-
-def day_names(expr: a.Expr) -> list[a.Ident | None]:
-    """The day names of one ``next`` argument, ``mon`` or ``mon-fri`` (None: not a day)."""
-    if isinstance(expr, a.Name):
-        return [a.Ident(expr.name, expr.span)]
-    if isinstance(expr, a.Binary) and expr.op == "-" and isinstance(
-            expr.left, a.Name) and isinstance(expr.right, a.Name):
-        return [a.Ident(expr.left.name, expr.left.span),
-                a.Ident(expr.right.name, expr.right.span)]
-    return [None]
 
 
 def _fields_hint(event: str, fields: Mapping[str, str]) -> str:

@@ -8,7 +8,7 @@ import stat
 import sys
 from contextlib import ExitStack
 from pathlib import Path
-from typing import IO, Any, TextIO, cast
+from typing import IO, TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -18,11 +18,13 @@ from journeyflow.runtime.batch import run_batch, run_in_order
 from journeyflow.runtime.engine import Engine
 from journeyflow.runtime.fieldvalues import Rejection, timestamp
 from journeyflow.runtime.io import read_events
-from journeyflow.runtime.scenarios import ScenarioResult, run_scenarios
 from journeyflow.runtime.statefile import write_state
 from journeyflow.runtime.timeutil import format_instant
 from journeyflow.runtime.trace import TraceWriter
 from journeyflow.runtime.tuning import batch_gc
+
+if TYPE_CHECKING:
+    from journeyflow.runtime.scenarios import ScenarioResult
 
 __all__ = ["run", "test"]
 
@@ -173,6 +175,7 @@ def _parse_until(until: str | None, zone: str) -> float | None:
 def test(files: tuple[Path, ...], verbose: bool) -> None:
     """Run the scenarios of journey files; exit 1 if an expectation fails."""
     from journeyflow.cliutil import load_or_exit
+    from journeyflow.runtime.scenarios import run_scenarios
 
     passed = failed = 0
     for path in files:

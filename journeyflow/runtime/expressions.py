@@ -17,7 +17,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from journeyflow.compile.typecheck import day_names
 from journeyflow.errors import JourneyError
 from journeyflow.model import journey as m
 from journeyflow.runtime.layout import CustomerLayout, history_key
@@ -309,7 +308,7 @@ class ExpressionCompiler:
         hour, minute = (int(p) for p in clock.text.split(":"))
         days: set[int] = set()
         for arg in call.args[1:]:
-            found = [m.day_index(ident.name) for ident in day_names(arg.expr) if ident]
+            found = [m.day_index(ident.name) for ident in a.day_names(arg.expr) if ident]
             index = [d for d in found if d is not None]
             days.update(m.day_range(*index) if len(index) == 2 else index)
         week = tuple(sorted(days or ALL_DAYS))

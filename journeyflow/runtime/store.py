@@ -10,14 +10,15 @@ keeps everything in the engine; the durable ones live in :mod:`journeyflow.live`
 from __future__ import annotations
 
 import importlib
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from journeyflow.errors import JourneyError
-from journeyflow.runtime.outbox import MemoryOutbox, Outbox, OutboxExecutor
 
 if TYPE_CHECKING:
     from journeyflow.runtime.engine import Engine
+    from journeyflow.runtime.outbox import MemoryOutbox, Outbox
     from journeyflow.runtime.state import Customer
 
 __all__ = ["MemoryStore", "Store", "open_store"]
@@ -58,8 +59,18 @@ class MemoryStore:
     durable = False
 
     def __init__(self) -> None:
-        self.outbox = MemoryOutbox()
         self.engine: Engine | None = None
+        self._outbox: MemoryOutbox | None = None
+
+    @property
+    def outbox(self) -> MemoryOutbox:
+        # Made on first use: an engine without channels never commits into it, and a
+        # batch run should not import the outbox for nothing.
+        if self._outbox is None:
+            from journeyflow.runtime.outbox import MemoryOutbox
+
+            self._outbox = MemoryOutbox()
+        return self._outbox
 
     def attach(self, engine: Engine) -> dict[str, Any]:
         self.engine = engine
@@ -72,8 +83,10 @@ class MemoryStore:
         return False
 
     def commit(self, keys: Iterable[str] = ()) -> None:
+        # Until the outbox module is loaded, no engine can have its executor.
+        outbox = sys.modules.get("journeyflow.runtime.outbox")
         executor = self.engine.interpreter.executor if self.engine else None
-        if isinstance(executor, OutboxExecutor) and executor.rows:
+        if outbox is not None and isinstance(executor, outbox.OutboxExecutor) and executor.rows:
             self.outbox.add(executor.take())
 
     def customers(self) -> Iterator[Customer]:

@@ -15,7 +15,7 @@ from journeyflow.errors import NOWHERE, Span
 __all__ = [
     "Arg", "Binary", "BoolLit", "Call", "Clock", "DateTimeLit", "Duration", "EventField",
     "Expr", "Ident", "InList", "ListLit", "Name", "NullLit", "Number", "Path", "Percent",
-    "StringLit", "Unary", "span_field",
+    "StringLit", "Unary", "day_names", "span_field",
 ]
 
 
@@ -175,3 +175,14 @@ class InList:
 
 Expr = (Number | Percent | Duration | StringLit | DateTimeLit | BoolLit | NullLit | Name |
     Path | EventField | Call | ListLit | Unary | Binary | InList | Clock)
+
+
+def day_names(expr: Expr) -> list[Ident | None]:
+    """The day names of one ``next`` argument, ``mon`` or ``mon-fri`` (None: not a day)."""
+    if isinstance(expr, Name):
+        return [Ident(expr.name, expr.span)]
+    if isinstance(expr, Binary) and expr.op == "-" and isinstance(
+            expr.left, Name) and isinstance(expr.right, Name):
+        return [Ident(expr.left.name, expr.left.span),
+                Ident(expr.right.name, expr.right.span)]
+    return [None]

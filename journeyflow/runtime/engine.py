@@ -43,15 +43,7 @@ if TYPE_CHECKING:
     from journeyflow.runtime.delivery_loop import ChannelPolicy
     from journeyflow.runtime.models import CustomerState, Event
 
-__all__ = ["CustomerState", "Engine", "HandleResult", "Rejected"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "CustomerState":  # its home is journeyflow.runtime.models (pydantic)
-        from journeyflow.runtime.models import CustomerState
-
-        return CustomerState
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["Engine", "HandleResult", "Rejected"]
 
 
 @dataclass(frozen=True)

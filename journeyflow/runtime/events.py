@@ -2,7 +2,7 @@
 
 One path serves every source: ``journeyflow run`` hands each line of a file to
 :meth:`EventValidator.validate_line`, an embedding hands event dicts (or
-:class:`Event` objects, or anything else) to :meth:`EventValidator.validate`. Each
+:class:`~journeyflow.Event` objects, or anything else) to :meth:`EventValidator.validate`. Each
 returns a :data:`ValidEvent` or raises :class:`Rejection` with the reason and the
 event as it came. A bad event is never dropped: the caller keeps it among the
 rejected, and no input, however malformed, raises anything else.
@@ -11,7 +11,7 @@ rejected, and no input, however malformed, raises anything else.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from orjson import JSONDecodeError, loads
 
@@ -27,18 +27,7 @@ from journeyflow.runtime.eventcode import (
 from journeyflow.runtime.fieldvalues import Rejection
 from journeyflow.runtime.jsonio import decode_line, pydantic_model
 
-if TYPE_CHECKING:
-    from journeyflow.runtime.models import Event
-
-__all__ = ["Event", "EventValidator", "Rejection", "ValidEvent"]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "Event":  # its home is journeyflow.runtime.models, which imports pydantic
-        from journeyflow.runtime.models import Event
-
-        return Event
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__all__ = ["EventValidator", "Rejection", "ValidEvent"]
 
 
 ValidEvent = tuple[str, str, dict[str, Any], float, dict[str, Any]]

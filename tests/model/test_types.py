@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 
 import journeyflow
 from journeyflow.model import journey as m
+from tests.runtime.test_properties import journeys
 
 ROOT = Path(__file__).resolve().parents[2]
 JOURNEYS = sorted([*ROOT.glob("examples/*.journey"), *ROOT.glob("tests/cases/*/*.journey"),
@@ -79,6 +81,16 @@ def test_every_field_holds_its_declared_type(path: Path) -> None:
     if journey.behaviour is not None:
         found += part_problems(journey.behaviour, "behaviour")
     assert found == []
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(journeys())
+def test_generated_journeys_hold_their_declared_types(text: str) -> None:
+    try:
+        journey = journeyflow.loads(text)
+    except journeyflow.JourneyError:
+        return  # a generated journey the compiler refuses has no model to check
+    assert part_problems(journey.model, "model") == []
 
 
 def test_the_check_finds_a_wrong_value() -> None:

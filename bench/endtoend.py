@@ -30,7 +30,13 @@ the same events already parsed (float times, defaults filled in); the events of 
 100k chunk are made outside the timing, trace records are cleared after each chunk.
 
 ``--codecs``: the JSON readers and writers, and event validation, on the same lines:
-the standard library, orjson, msgspec (when installed), and journeyflow's validator.
+the standard library, orjson, msgspec, and journeyflow's validator.
+
+``--startup``: what a run costs before its first event: ``journeyflow run`` on an
+empty file (cached journey, and ``--no-cache``), the pipeline on the same file, and a
+bare ``python -c pass``; CPU time, min and median of ``--repeat`` x 10 alternating
+children. (No memory here: a child's peak RSS as ``wait4`` gives it is never below its
+parent's size when it forked, which is more than these children use.)
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ import json
 import os
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -50,6 +57,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import orjson
 from baselines import harness
 from baselines import workload as wl
@@ -257,6 +265,41 @@ def run_mode(args: argparse.Namespace) -> list[str]:
     return verdicts
 
 
+# ---- start-up ------------------------------------------------------------------------------
+
+def startup_mode(args: argparse.Namespace) -> list[str]:
+    """CPU time of each command on an empty event file."""
+    with tempfile.TemporaryDirectory(prefix="jf-e2e-") as tmp:
+        folder = Path(tmp)
+        _prepare(folder)
+        empty = str(folder / "empty.jsonl")
+        run = [str(JOURNEYFLOW), "run", str(JOURNEY_FILE), "--events", empty,
+               "--trace", str(folder / "t"), "--state", str(folder / "s")]
+        commands = {
+            "journeyflow run": run,
+            "journeyflow run --no-cache": [*run, "--no-cache"],
+            "pipeline": [sys.executable, str(HERE / "baselines" / "pipeline.py"), empty,
+                         str(folder / "hw.trace"), str(folder / "hw.stages")],
+            "python -c pass": [sys.executable, "-c", "pass"],
+        }
+        runs: dict[str, list[dict[str, float]]] = {name: [] for name in commands}
+        for _ in range(args.repeat * 10):
+            for name, command in commands.items():
+                runs[name].append(_child(command))
+    table = Table(title="before the first event: an empty event file, "
+                        f"{args.repeat * 10} runs each (CPU ms)")
+    for column in ("command", "min", "median"):
+        table.add_column(column, justify="left" if column == "command" else "right")
+    for name, results in runs.items():
+        cpu = sorted(r["cpu"] * 1000 for r in results)
+        table.add_row(name, f"{cpu[0]:.0f}", f"{statistics.median(cpu):.0f}")
+    console.print(table)
+    jf = min(r["cpu"] for r in runs["journeyflow run"])
+    hw = min(r["cpu"] for r in runs["pipeline"])
+    return [f"journeyflow run starts in {jf * 1000:.0f} ms of CPU, the pipeline in "
+            f"{hw * 1000:.0f} ms (min of {args.repeat * 10})"]
+
+
 # ---- Engine.handle -------------------------------------------------------------------------
 
 def handle_worker(impl: str, customers: int, seed: int, out: Path) -> None:
@@ -354,20 +397,14 @@ def codecs_mode(args: argparse.Namespace) -> list[str]:
     writers: list[tuple[str, Callable[[Any], Any]]] = [
         ("json.dumps", lambda r: json.dumps(r, ensure_ascii=False)),
         ("orjson.dumps", orjson.dumps)]
-    try:
-        import msgspec
-    except ImportError:
-        msgspec = None
-    if msgspec is not None:
-        untyped, typed = msgspec.json.Decoder(), _msgspec_decoder(msgspec)
-        encoder = msgspec.json.Encoder()
-        readers += [("msgspec, untyped", untyped.decode),
-                    ("msgspec, typed events (validating) + at",
-                     lambda line: _typed(typed, line))]
-        writers.append(("msgspec encode", encoder.encode))
+    untyped, typed = msgspec.json.Decoder(), _msgspec_decoder(msgspec)
+    encoder = msgspec.json.Encoder()
+    readers += [("msgspec, untyped", untyped.decode),
+                ("msgspec, typed events (validating) + at",
+                 lambda line: _typed(typed, line))]
+    writers.append(("msgspec encode", encoder.encode))
     readers.append(("journeyflow validate_line: orjson + generated checks", validate))
-    out = [f"read {len(lines):,} lines, lines/s (CPU, best of 3)"
-           + ("" if msgspec else "; msgspec is not installed") + ":"]
+    out = [f"read {len(lines):,} lines, lines/s (CPU, best of 3):"]
     out += [f"  {label:<56}{_rate(fn, lines):>12,.0f}" for label, fn in readers]
     for line in lines[:20_000]:
         engine.handle_valid(validator.validate_line(line)[0])
@@ -419,6 +456,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--handle", action="store_true", help="Engine.handle mode")
     parser.add_argument("--handle-customers", type=int, default=5_000)
     parser.add_argument("--codecs", action="store_true", help="JSON libraries and validation")
+    parser.add_argument("--startup", action="store_true", help="start-up cost on an empty file")
     parser.add_argument("--handle-worker", help=argparse.SUPPRESS)
     parser.add_argument("--make-file", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--stages-differ", type=Path, help=argparse.SUPPRESS)
@@ -440,6 +478,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     started = time.perf_counter()
     if args.codecs:
         lines = codecs_mode(args)
+    elif args.startup:
+        lines = startup_mode(args)
     elif args.handle:
         lines = handle_mode(args)
     else:

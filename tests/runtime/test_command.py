@@ -68,12 +68,14 @@ def test_errors_are_reported_as_without_the_cache(tmp_path: Path, cache: Path) -
 
 
 # What `run` on a cached journey must not import: the parser, the compiler (but for the
-# type rules the runtime shares), its graph library, the template engine and the delivery
-# stack are loaded only when used.
-NOT_ON_THE_RUN_PATH = ("lark", "networkx", "jinja2", "smtplib", "rich",
+# send week the runtime shares), its graph library, the template engine, pydantic (the
+# embedding API's models), the outbox and the delivery stack are loaded only when used.
+NOT_ON_THE_RUN_PATH = ("lark", "networkx", "jinja2", "smtplib", "rich", "pydantic",
                        "journeyflow.compile.lower", "journeyflow.compile.checks",
-                       "journeyflow.compile.graph", "journeyflow.syntax.parser",
-                       "journeyflow.runtime.delivery_loop")
+                       "journeyflow.compile.graph", "journeyflow.compile.typecheck",
+                       "journeyflow.syntax.parser", "journeyflow.runtime.delivery_loop",
+                       "journeyflow.runtime.outbox", "journeyflow.runtime.models",
+                       "journeyflow.runtime.scenarios")
 
 PROBE = """
 import sys
@@ -83,9 +85,10 @@ try:
 except SystemExit as done:
     assert not done.code, done.code
 print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] in
-      ("lark", "networkx", "jinja2", "smtplib", "rich")
+      ("lark", "networkx", "jinja2", "smtplib", "rich", "pydantic")
       or name.startswith(("journeyflow.compile", "journeyflow.syntax.parser",
-                          "journeyflow.runtime.delivery_loop")))))
+                          "journeyflow.runtime.delivery_loop", "journeyflow.runtime.outbox",
+                          "journeyflow.runtime.models", "journeyflow.runtime.scenarios")))))
 """
 
 

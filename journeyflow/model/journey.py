@@ -29,7 +29,7 @@ __all__ = [
     "SourceExpr", "Split", "SplitArm", "Stage", "TagAction", "Trigger", "TriggerKind",
     "OfferKind", "AssignOp", "ReentryMode", "BUILTIN_EVENTS",
     "BUILTIN_CHANNELS", "WEEKDAYS", "day_index", "day_range",
-    "Migration", "Part", "Rewrite", "StageMove", "is_part", "parts_of",
+    "Migration", "Part", "Rewrite", "StageMove", "parts_of",
 ]
 
 BUILTIN_CHANNELS = ("email", "sms", "push", "webhook")
@@ -51,7 +51,9 @@ BUILTIN_EVENTS = ("bonus_expired", "bonus_expiring", "bonus_redeemed")
 
 
 class Part(msgspec.Struct, frozen=True, kw_only=True):
-    """A part of the model: immutable, compared and hashed by value, made by keyword."""
+    """A part of the model: immutable, compared and hashed by value, made by keyword.
+    Every part says ``frozen=True, kw_only=True`` again: msgspec does not pass them on."""
+
 
 # What the grammar allows in a few fields the syntax tree keeps as plain text.
 TriggerKind = Literal["on", "enter", "exit", "after", "every", "at", "when", "pass"]
@@ -365,11 +367,6 @@ class JourneyModel(Part, frozen=True, kw_only=True):
 
 
 P = TypeVar("P")
-
-
-def is_part(value: Any) -> bool:
-    """Whether ``value`` is a part of the model (not, say, an expression's syntax tree)."""
-    return isinstance(value, Part)
 
 
 def parts_of(node: Any, kind: type[P]) -> Iterator[P]:

@@ -29,7 +29,7 @@ def canon(value: Any, renamed: Mapping[str, str] | None = None) -> Hashable:
     stages = renamed or {}
     if isinstance(value, m.SourceExpr):
         return ("expr", value.expr)
-    if m.is_part(value):
+    if isinstance(value, m.Part):  # (an expression's syntax tree is not one)
         left_out = _RULE_LEFT_OUT if isinstance(value, m.Rule) else _LEFT_OUT
         items = tuple((name, _field(name, getattr(value, name), stages))
                       for name in value.__struct_fields__ if name not in left_out)

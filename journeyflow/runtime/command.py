@@ -88,7 +88,8 @@ def _open_events(stack: ExitStack, events_file: str) -> IO[bytes]:
                    "(recorded only); ?attempts=N&backoff=SECONDS set its retries. Repeatable.")
 @click.option("--no-cache", "no_cache", is_flag=True,
               help="Compile JOURNEY afresh instead of reusing the compiled journey kept from "
-                   "an earlier run of the same text (JOURNEYFLOW_NO_CACHE=1 does the same).")
+                   "an earlier run of the same text, and keep none (JOURNEYFLOW_NO_CACHE=1 "
+                   "also leaves the parser's tables unkept).")
 def run(journey_file: Path, events_file: str, until: str | None, trace_file: str | None,
         state_file: str, store: str, fmt: str, smtp: str | None, mail_from: str,
         channels: tuple[str, ...], no_cache: bool) -> None:

@@ -24,7 +24,7 @@ __all__ = ["decode_line", "dump_document", "dump_line", "dump_value", "json_safe
            "pydantic_model"]
 
 MAX_DEPTH = 64  # nesting kept when a value is made safe; deeper parts are cut
-_LINE = orjson.OPT_APPEND_NEWLINE
+LINE = orjson.OPT_APPEND_NEWLINE  # the options of a JSON Lines record
 _DOCUMENT = orjson.OPT_APPEND_NEWLINE | orjson.OPT_INDENT_2
 _VALUE = orjson.OPT_INDENT_2
 _NOT_NUMBERS = ("-Infinity", "-NaN", "Infinity", "NaN")
@@ -99,15 +99,15 @@ _MEANINGS = (
 def dump_line(value: Any) -> bytes:
     """One JSON Lines record (with its newline); never fails."""
     try:
-        return orjson.dumps(value, default=_fallback, option=_LINE)
+        return orjson.dumps(value, default=fallback, option=LINE)
     except TypeError:  # too deep, an integer beyond 64 bits, a lone surrogate...
-        return orjson.dumps(json_safe(value), option=_LINE)
+        return orjson.dumps(json_safe(value), option=LINE)
 
 
 def dump_document(value: Any) -> bytes:
     """An indented JSON document (the state file); never fails."""
     try:
-        return orjson.dumps(value, default=_fallback, option=_DOCUMENT)
+        return orjson.dumps(value, default=fallback, option=_DOCUMENT)
     except TypeError:
         return orjson.dumps(json_safe(value), option=_DOCUMENT)
 
@@ -116,12 +116,12 @@ def dump_value(value: Any, depth: int = 0) -> bytes:
     """``value`` indented as it is inside a document (no newline after it); never fails.
     ``depth`` is where it sits in that document, for :func:`json_safe`'s cut."""
     try:
-        return orjson.dumps(value, default=_fallback, option=_VALUE)
+        return orjson.dumps(value, default=fallback, option=_VALUE)
     except TypeError:
         return orjson.dumps(json_safe(value, depth), option=_VALUE)
 
 
-def _fallback(value: Any) -> Any:
+def fallback(value: Any) -> Any:
     """What orjson cannot write by itself: sets as lists, anything else as text."""
     if isinstance(value, set | frozenset | tuple):
         return list(value)

@@ -37,7 +37,7 @@ def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_a_run_from_the_cache_writes_what_a_fresh_one_does(tmp_path: Path, cache: Path) -> None:
     fresh = _run(tmp_path, "fresh", "--no-cache")
     assert fresh[0] == 0
-    assert not cache.exists() or not list(cache.iterdir())
+    assert not list(cache.glob("*.journey.pickle"))  # (the parser's tables may be kept)
     first = _run(tmp_path, "first")
     assert len(list(cache.glob("*.journey.pickle"))) == 1
     second = _run(tmp_path, "second")

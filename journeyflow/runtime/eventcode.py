@@ -9,15 +9,19 @@ holds every reason a value is refused.
 
 A check takes the event as it came (a dict) and returns the valid event
 ``(customer, event, data, at, attributes)`` with ``data`` in declaration order and
-defaults filled in, the event's ``id``, and how many given fields and attributes
-the journey does not declare (ignored, and counted as warnings). The first problem
-rejects the event: customer, time, then the fields in declaration order.
+defaults filled in, and the event's ``id``; it adds how many given fields and
+attributes the journey does not declare (ignored, and counted as warnings) to a
+counter. The first problem rejects the event: customer, time, then the fields in
+declaration order.
 
 >>> from journeyflow.model.journey import Attribute
+>>> ignored = [0]
 >>> check = build_event_check("purchased", {"amount": Attribute(name="amount", type="number")},
-...                           "UTC", 0, lambda given: (dict(given), 0))
+...                           "UTC", 0, lambda given: (dict(given), 0), ignored)
 >>> check({"at": 0, "customer": "c1", "data": {"amount": 12, "coupon": "X"}}, None)
-(('c1', 'purchased', {'amount': 12}, 0.0, {}), None, 1)
+(('c1', 'purchased', {'amount': 12}, 0.0, {}), None)
+>>> ignored
+[1]
 """
 
 from __future__ import annotations
@@ -33,10 +37,9 @@ from journeyflow.runtime.timeutil import EARLIEST, LATEST, zone_info
 __all__ = ["AttributesCheck", "EventCheck", "ValueCheck", "build_event_check",
            "build_value_check"]
 
-# (raw event, time of an event without one) -> (valid event, its id, ignored fields)
+# (raw event, time of an event without one) -> (valid event, its id)
 EventCheck = Callable[[dict[str, Any], float | None],
-                      tuple[tuple[str, str, dict[str, Any], float, dict[str, Any]],
-                            str | None, int]]
+                      tuple[tuple[str, str, dict[str, Any], float, dict[str, Any]], str | None]]
 # attributes as given -> (checked attributes, unknown ones ignored)
 AttributesCheck = Callable[[Any], tuple[dict[str, Any], int]]
 ValueCheck = Callable[[Any], Any]
@@ -118,11 +121,13 @@ def _namespace(zone: str) -> dict[str, Any]:
 
 
 def build_event_check(name: str, fields: Mapping[str, Attribute], zone: str, index: int,
-                      attributes: AttributesCheck) -> EventCheck:
+                      attributes: AttributesCheck, ignored: list[int]) -> EventCheck:
     """The check of one event type: its envelope (customer, time, attributes, id) and
-    its ``data``; ``attributes`` checks the customer attributes an event carries."""
+    its ``data``; ``attributes`` checks the customer attributes an event carries, and
+    ``ignored[0]`` counts the fields and attributes of valid events that are ignored
+    (counted here, not returned: a tuple less per event)."""
     namespace = _namespace(zone)
-    namespace.update(NAME=name, ATTRIBUTES=attributes)
+    namespace.update(NAME=name, ATTRIBUTES=attributes, IGNORED=ignored)
     lines = [f"def check_event_{index}(raw, default_at):",
              *_ENVELOPE,
              "    data = raw.get('data')",
@@ -142,7 +147,9 @@ def build_event_check(name: str, fields: Mapping[str, Attribute], zone: str, ind
               "    ident = raw.get('id')",
               "    if ident is not None and (type(ident) is not str or not ident.isascii()):",
               "        ident = event_id(ident)",
-              "    return (customer, NAME, out, at, attributes), ident, extra"]
+              "    if extra:",
+              "        IGNORED[0] += extra",
+              "    return (customer, NAME, out, at, attributes), ident"]
     return _compile(lines, namespace, f"check_event_{index}")  # type: ignore[no-any-return]
 
 

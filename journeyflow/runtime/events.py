@@ -48,11 +48,21 @@ class EventValidator:
         self.attribute_checks: dict[str, ValueCheck] = {
             name: build_value_check(spec, f"attribute '{name}'", model.timezone)
             for name, spec in model.attributes.items()}
+        # The count of ignored fields and attributes: the generated checks add to it.
+        self._ignored = [0]
         self.checks: dict[str, EventCheck] = {
             name: build_event_check(name, event.fields, model.timezone, index,
-                                    self._attributes)
+                                    self._attributes, self._ignored)
             for index, (name, event) in enumerate(model.events.items())}
-        self.warnings = 0
+
+    @property
+    def warnings(self) -> int:
+        """Given fields and attributes the journey does not declare (ignored) so far."""
+        return self._ignored[0]
+
+    @warnings.setter
+    def warnings(self, count: int) -> None:
+        self._ignored[0] = count
 
     def validate(self, raw: Any, default_at: float | None = None) -> ValidEvent:
         """``(customer, event, data, at, attributes)`` or :class:`Rejection`.
@@ -79,13 +89,10 @@ class EventValidator:
         if check is None:
             return self.check(raw, None)  # the reason, from the general path
         try:
-            valid, ident, extra = check(raw, None)
+            return check(raw, None)
         except Rejection as rejection:
             self._describe(rejection, raw, None)
             raise
-        if extra:
-            self.warnings += extra
-        return valid, ident
 
     def check(self, raw: Any, default_at: float | None) -> tuple[ValidEvent, str | None]:
         """The valid event and its ``id`` (text, or None), or :class:`Rejection`."""
@@ -97,13 +104,10 @@ class EventValidator:
             if check is None:
                 fv.customer_id(raw.get("customer"))  # a missing customer is said first
                 raise self._unknown_event(name)
-            valid, ident, extra = check(raw, default_at)
+            return check(raw, default_at)
         except Rejection as rejection:
             self._describe(rejection, raw, default_at)
             raise
-        if extra:
-            self.warnings += extra
-        return valid, ident
 
     def _attributes(self, given: Any) -> tuple[dict[str, Any], int]:
         if type(given) is not dict:

@@ -24,7 +24,6 @@ import hashlib
 import os
 import pickle
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -187,6 +186,8 @@ def _write(folder: Path, entry: Path, journey: Journey) -> None:
     except Exception:  # something of the model that cannot be pickled: no entry
         return
     data = FORMAT + hashlib.sha256(body).digest() + body
+    import tempfile  # here: reading an entry, as most runs do, does not need it
+
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".partial")
     except OSError:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import heapq
 import marshal
-import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import chain
@@ -69,6 +68,8 @@ class TimeOrder:
         block = self.block
         if not self.in_order:
             block.sort(key=_at)  # stable: ties keep file order
+        import tempfile  # here: a file in time order never spills, and skips the import
+
         run = tempfile.TemporaryFile()  # noqa: SIM115 - closed when read back
         dumps = marshal.dumps  # plain tuples, dicts, text and numbers: twice pickle's speed
         for start in range(0, len(block), PIECE):

@@ -69,8 +69,9 @@ def test_errors_are_reported_as_without_the_cache(tmp_path: Path, cache: Path) -
 
 # What `run` on a cached journey must not import: the parser, the compiler (but for the
 # send week the runtime shares), its graph library, the template engine, pydantic (the
-# embedding API's models), the outbox and the delivery stack are loaded only when used.
-NOT_ON_THE_RUN_PATH = ("lark", "networkx", "jinja2", "smtplib", "rich", "pydantic",
+# embedding API's models), the outbox and the delivery stack are loaded only when used, and
+# tempfile only when a batch spills or the cache is written.
+NOT_ON_THE_RUN_PATH = ("lark", "networkx", "jinja2", "smtplib", "rich", "pydantic", "tempfile",
                        "journeyflow.compile.lower", "journeyflow.compile.checks",
                        "journeyflow.compile.graph", "journeyflow.compile.typecheck",
                        "journeyflow.syntax.parser", "journeyflow.runtime.delivery_loop",
@@ -85,7 +86,7 @@ try:
 except SystemExit as done:
     assert not done.code, done.code
 print(" ".join(sorted(name for name in sys.modules if name.split(".")[0] in
-      ("lark", "networkx", "jinja2", "smtplib", "rich", "pydantic")
+      ("lark", "networkx", "jinja2", "smtplib", "rich", "pydantic", "tempfile")
       or name.startswith(("journeyflow.compile", "journeyflow.syntax.parser",
                           "journeyflow.runtime.delivery_loop", "journeyflow.runtime.outbox",
                           "journeyflow.runtime.models", "journeyflow.runtime.scenarios")))))

@@ -8,7 +8,6 @@ is never a list, and so on.
 
 from __future__ import annotations
 
-import tomllib
 import types
 import typing
 from datetime import timedelta
@@ -20,20 +19,19 @@ from hypothesis import HealthCheck, given, settings
 
 import journeyflow
 from journeyflow.model import journey as m
+from tests.runtime.test_cases import Case, load_cases
 from tests.runtime.test_properties import journeys
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _compiles(case: Path) -> bool:
+def _compiles(case: Case) -> bool:
     """Whether a case's journey compiles: its expectations list no compile error."""
-    expect = case.parent / "expect.toml"
-    checks = tomllib.loads(expect.read_text()).get("check", []) if expect.exists() else []
-    return not any(" error " in check for check in checks)
+    return not any(" error " in check for check in case.expect.get("check", []))
 
 
 JOURNEYS = sorted([*ROOT.glob("examples/*.journey"),
-                   *filter(_compiles, ROOT.glob("tests/cases/*/*.journey")),
+                   *(case.path / "journey.journey" for case in load_cases() if _compiles(case)),
                    ROOT / "bench" / "baselines" / "lifecycle.journey"])
 
 

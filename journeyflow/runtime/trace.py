@@ -19,8 +19,7 @@ from typing import IO, Any
 
 import orjson
 
-from journeyflow.runtime import jsonio
-from journeyflow.runtime.jsonio import dump_line
+from journeyflow.runtime.jsonio import LINE, dump_line, fallback
 from journeyflow.runtime.timeutil import format_instant
 
 __all__ = ["Trace", "TraceRecord", "TraceWriter", "record_to_dict"]
@@ -85,7 +84,7 @@ class TraceWriter:
         """
         out = bytearray()
         last, text = self._at, self._text
-        dumps, fallback, line = orjson.dumps, jsonio.fallback, jsonio.LINE
+        dumps = orjson.dumps
         for at, customer, kind, fields in records[start:] if start else records:
             if at != last:
                 last, text = at, (None if at is None else format_instant(at))
@@ -93,7 +92,7 @@ class TraceWriter:
                 fields = {**fields, "expires": format_instant(fields["expires"])}
             record = {"at": text, "customer": customer, "kind": kind, **fields}
             try:  # dump_line, written out: a call less per record
-                out += dumps(record, default=fallback, option=line)
+                out += dumps(record, default=fallback, option=LINE)
             except TypeError:
                 out += dump_line(record)
         self._at, self._text = last, text
